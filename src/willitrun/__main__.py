@@ -1,0 +1,3 @@
+from willitrun.cli import main
+
+main()

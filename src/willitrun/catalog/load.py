@@ -1,0 +1,348 @@
+"""Load and validate the YAML catalogs into frozen dataclasses; overlays from --catalog / WILLITRUN_CATALOG."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from willitrun.catalog.types import GpuSpec
+from willitrun.errors import CatalogError
+from willitrun.estimate.types import ModelSpec
+
+T = TypeVar("T")
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+USES = frozenset({"chat", "code", "reasoning", "vision", "embedding", "tools"})
+VENDORS = frozenset({"nvidia", "amd", "intel", "apple"})
+BACKENDS = frozenset({"cuda", "rocm", "metal", "vulkan", "sycl", "cpu"})
+GPU_KINDS = frozenset({"gpu", "apple", "system", "igpu"})
+PRICE_KINDS = frozenset({"msrp", "street", "used"})
+
+
+def data_dir() -> Path:
+    """The bundled data folder: inside the installed package, or data/ at the source tree's root."""
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "data"
+    if (packaged / "models.yaml").is_file():
+        return packaged
+    return here.parent.parent / "data"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    models: tuple[ModelSpec, ...]
+    gpus: tuple[GpuSpec, ...]
+    files: tuple[str, ...] = ()
+    _model_index: dict[str, ModelSpec] = field(default_factory=dict, compare=False, repr=False)
+    _gpu_index: dict[str, GpuSpec] = field(default_factory=dict, compare=False, repr=False)
+
+    def model(self, model_id: str) -> ModelSpec:
+        return self._model_index[model_id]
+
+    def gpu(self, gpu_id: str) -> GpuSpec:
+        return self._gpu_index[gpu_id]
+
+
+class _Entry:
+    """Typed access to one YAML mapping, raising CatalogError that names file, entry and field."""
+
+    def __init__(self, path: str, kind: str, index: int, raw: Any) -> None:
+        if not isinstance(raw, dict):
+            raise CatalogError(f"{path}: {kind} entry {index + 1} is not a mapping")
+        self.path = path
+        self.raw: dict[str, Any] = raw
+        self.label = f"{kind} {raw.get('id', f'#{index + 1}')!s}"
+
+    def fail(self, fld: str, why: str) -> CatalogError:
+        return CatalogError(f"{self.path}: {self.label}: field '{fld}' {why}")
+
+    def req(self, fld: str) -> Any:
+        if fld not in self.raw or self.raw[fld] is None or self.raw[fld] == "":
+            raise self.fail(fld, "is required")
+        return self.raw[fld]
+
+    def str_(self, fld: str, required: bool = False) -> str | None:
+        v = self.req(fld) if required else self.raw.get(fld)
+        if v is None:
+            return None
+        if not isinstance(v, (str, int, float)) or isinstance(v, bool):
+            raise self.fail(fld, f"must be text, not {type(v).__name__}")
+        return str(v)
+
+    def int_(
+        self, fld: str, *, required: bool = False, lo: int = 0, hi: int = 10**15, default: int | None = None
+    ) -> int | None:
+        v = self.req(fld) if required else self.raw.get(fld, default)
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise self.fail(fld, f"must be a whole number, not {v!r}")
+        if not lo <= v <= hi:
+            raise self.fail(fld, f"must be between {lo} and {hi}, not {v}")
+        return v
+
+    def num(self, fld: str, *, required: bool = False, lo: float = 0.0, hi: float = 1e9) -> float | None:
+        v = self.req(fld) if required else self.raw.get(fld)
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise self.fail(fld, f"must be a number, not {v!r}")
+        if not lo <= float(v) <= hi:
+            raise self.fail(fld, f"must be between {lo:g} and {hi:g}, not {v}")
+        return float(v)
+
+    def bool_(self, fld: str, default: bool = False) -> bool:
+        v = self.raw.get(fld, default)
+        if v is None:
+            return default
+        if not isinstance(v, bool):
+            raise self.fail(fld, f"must be true or false, not {v!r}")
+        return v
+
+    def strs(self, fld: str, allowed: frozenset[str] | None = None) -> tuple[str, ...]:
+        v = self.raw.get(fld) or []
+        if not isinstance(v, list) or not all(isinstance(x, (str, int, float)) for x in v):
+            raise self.fail(fld, "must be a list of text")
+        out = tuple(str(x) for x in v)
+        if allowed is not None:
+            bad = [x for x in out if x not in allowed]
+            if bad:
+                raise self.fail(fld, f"has {bad[0]!r}; allowed: {', '.join(sorted(allowed))}")
+        return out
+
+    def date(self, fld: str) -> str | None:
+        v = self.raw.get(fld)
+        if v is None:
+            return None
+        s = str(v)
+        if not _DATE_RE.match(s):
+            raise self.fail(fld, f"must be a date YYYY-MM-DD, not {s!r}")
+        return s
+
+    def ident(self) -> str:
+        v = self.str_("id", required=True)
+        assert v is not None
+        if not _ID_RE.match(v):
+            raise self.fail("id", f"must be lowercase letters, digits, '.' and '-', not {v!r}")
+        return v
+
+
+def _model(e: _Entry) -> ModelSpec:
+    layers = e.int_("layers", required=True, lo=1, hi=1000)
+    heads = e.int_("heads", required=True, lo=1, hi=10000)
+    kv_heads = e.int_("kv_heads", required=True, lo=1, hi=10000)
+    assert layers is not None and heads is not None and kv_heads is not None
+    if heads % kv_heads:
+        raise e.fail("kv_heads", f"({kv_heads}) must divide heads ({heads})")
+    experts = e.int_("experts", default=0, hi=100000) or 0
+    experts_active = e.int_("experts_active", default=0, hi=100000) or 0
+    expert_intermediate = e.int_("expert_intermediate", default=0) or 0
+    if experts > 1 and not (0 < experts_active <= experts):
+        raise e.fail("experts_active", f"must be between 1 and experts ({experts})")
+    if experts > 1 and expert_intermediate <= 0:
+        raise e.fail("expert_intermediate", "is required for a mixture-of-experts model")
+    sliding = e.int_("sliding_window", lo=1)
+    pattern = e.int_("swa_pattern", lo=1, hi=1000)
+    ctx = e.int_("context_max", required=True, lo=1, hi=100_000_000)
+    params = e.int_("params", required=True, lo=1)
+    active = e.int_("active_params", lo=1)
+    if active is not None and params is not None and active > params:
+        raise e.fail("active_params", "must not exceed params")
+    attn_layers_raw = e.raw.get("attention_layers")
+    attn_layers: tuple[int, ...] | None = None
+    if attn_layers_raw is not None:
+        if not isinstance(attn_layers_raw, list) or not all(
+            isinstance(x, int) and 0 <= x < layers for x in attn_layers_raw
+        ):
+            raise e.fail("attention_layers", f"must be a list of layer indices below {layers}")
+        attn_layers = tuple(attn_layers_raw)
+    uses = e.strs("uses", USES)
+    source = e.str_("source", required=True)
+    assert source is not None
+    return ModelSpec(
+        id=e.ident(),
+        name=e.str_("name", required=True) or "",
+        family=e.str_("family") or "",
+        arch=e.str_("arch", required=True) or "",
+        params=params or 0,
+        active_params=active,
+        layers=layers,
+        hidden=e.int_("hidden", required=True, lo=1) or 0,
+        intermediate=e.int_("intermediate", required=True, lo=0) or 0,
+        heads=heads,
+        kv_heads=kv_heads,
+        head_dim=e.int_("head_dim", required=True, lo=1, hi=100000) or 0,
+        vocab=e.int_("vocab", required=True, lo=1) or 0,
+        context_max=ctx or 0,
+        tied_embeddings=e.bool_("tied_embeddings"),
+        experts=experts,
+        experts_active=experts_active,
+        expert_intermediate=expert_intermediate,
+        shared_experts=e.int_("shared_experts", default=0) or 0,
+        dense_layers=e.int_("dense_layers", default=0, hi=layers) or 0,
+        sliding_window=sliding,
+        swa_pattern=pattern,
+        q_lora_rank=e.int_("q_lora_rank", lo=1),
+        kv_lora_rank=e.int_("kv_lora_rank", lo=1),
+        qk_rope_head_dim=e.int_("qk_rope_head_dim", lo=1),
+        qk_nope_head_dim=e.int_("qk_nope_head_dim", lo=1),
+        v_head_dim=e.int_("v_head_dim", lo=1),
+        attn_bias=e.bool_("attn_bias"),
+        qk_norm=e.bool_("qk_norm"),
+        ssm_d_inner=e.int_("ssm_d_inner", default=0) or 0,
+        ssm_d_state=e.int_("ssm_d_state", default=0) or 0,
+        ssm_d_conv=e.int_("ssm_d_conv", default=0) or 0,
+        ssm_n_group=e.int_("ssm_n_group", default=1, lo=1) or 1,
+        attention_layers=attn_layers,
+        aliases=e.strs("aliases"),
+        ollama=e.str_("ollama"),
+        hf_repo=e.str_("hf_repo"),
+        released=e.date("released"),
+        license=e.str_("license"),
+        uses=uses,
+        source=source,
+    )
+
+
+def _gpu(e: _Entry) -> GpuSpec:
+    vendor = e.str_("vendor", required=True)
+    if vendor not in VENDORS:
+        raise e.fail("vendor", f"must be one of {', '.join(sorted(VENDORS))}, not {vendor!r}")
+    kind = e.str_("kind") or "gpu"
+    if kind not in GPU_KINDS:
+        raise e.fail("kind", f"must be one of {', '.join(sorted(GPU_KINDS))}, not {kind!r}")
+    mem = e.num("memory_gib", required=True, lo=0.25, hi=65536)
+    opts_raw = e.raw.get("memory_options_gib") or []
+    if not isinstance(opts_raw, list) or not all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0 for x in opts_raw
+    ):
+        raise e.fail("memory_options_gib", "must be a list of positive numbers")
+    price_kind = e.str_("price_kind")
+    if price_kind is not None and price_kind not in PRICE_KINDS:
+        raise e.fail("price_kind", f"must be one of {', '.join(sorted(PRICE_KINDS))}, not {price_kind!r}")
+    price = e.num("price_usd", lo=1, hi=10_000_000)
+    if price is not None and (price_kind is None or e.raw.get("price_date") is None):
+        raise e.fail("price_usd", "needs price_kind and price_date beside it")
+    bw = e.num("bandwidth_gbps", required=True, lo=1, hi=100000)
+    bus = e.int_("bus_width_bits", lo=8, hi=16384)
+    rate = e.num("data_rate_gbps", lo=0.1, hi=100)
+    if bw is not None and bus and rate and abs(bus * rate / 8 - bw) / bw > 0.03:
+        raise e.fail("bandwidth_gbps", f"({bw:g}) disagrees with bus width x data rate / 8 ({bus * rate / 8:g})")
+    source = e.str_("source", required=True)
+    assert source is not None and mem is not None and bw is not None
+    return GpuSpec(
+        id=e.ident(),
+        name=e.str_("name", required=True) or "",
+        vendor=vendor,
+        kind=kind,
+        memory_gib=mem,
+        memory_options_gib=tuple(float(x) for x in opts_raw),
+        bandwidth_gbps=bw,
+        fp16_tflops=e.num("fp16_tflops", required=True, lo=0.01, hi=100000) or 0.0,
+        fp32_tflops=e.num("fp32_tflops", lo=0.01, hi=100000),
+        tdp_w=e.num("tdp_w", lo=1, hi=100000),
+        bus_width_bits=bus,
+        memory_type=e.str_("memory_type"),
+        data_rate_gbps=rate,
+        backends=e.strs("backends", BACKENDS) or ("vulkan",),
+        unified_memory=e.bool_("unified_memory"),
+        laptop=e.bool_("laptop"),
+        pci_ids=e.strs("pci_ids"),
+        launched=e.date("launched"),
+        launch_price_usd=e.num("launch_price_usd", lo=1, hi=10_000_000),
+        price_usd=price,
+        price_kind=price_kind,
+        price_date=e.date("price_date"),
+        aliases=e.strs("aliases"),
+        source=source,
+    )
+
+
+def _read_yaml(path: Path) -> Any:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CatalogError(f"{path}: is a folder, not a YAML file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise CatalogError(f"{path}: not valid YAML{where}") from None
+
+
+def _entries(path: str, doc: Any, key: str) -> list[Any]:
+    if doc is None:
+        return []
+    if not isinstance(doc, dict):
+        raise CatalogError(f"{path}: must be a mapping with 'models:' and/or 'gpus:' lists")
+    unknown = set(doc) - {"models", "gpus"}
+    if unknown:
+        raise CatalogError(f"{path}: unknown top-level key {sorted(unknown)[0]!r} (expected 'models' or 'gpus')")
+    v = doc.get(key) or []
+    if not isinstance(v, list):
+        raise CatalogError(f"{path}: '{key}' must be a list")
+    return v
+
+
+def _merge(base: list[T], extra: Iterable[T], key: Callable[[T], str]) -> list[T]:
+    out = {key(x): x for x in base}
+    for x in extra:
+        out[key(x)] = x
+    return list(out.values())
+
+
+def _check_unique(path: str, kind: str, items: list[Any]) -> None:
+    seen: dict[str, str] = {}
+    for it in items:
+        for name in (it.id, *it.aliases):
+            k = name.casefold()
+            other = seen.get(k)
+            if other is not None and other != it.id:
+                raise CatalogError(f"{path}: {kind} {it.id}: name {name!r} is already used by {other}")
+            seen[k] = it.id
+
+
+def overlay_paths(extra: Iterable[str] = ()) -> list[Path]:
+    paths = [Path(p) for p in extra]
+    env = os.environ.get("WILLITRUN_CATALOG", "")
+    paths += [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    return paths
+
+
+def load_catalog(extra: Iterable[str] = ()) -> Catalog:
+    base = data_dir()
+    files = [base / "models.yaml", base / "gpus.yaml", *overlay_paths(extra)]
+    models: list[ModelSpec] = []
+    gpus: list[GpuSpec] = []
+    for f in files:
+        doc = _read_yaml(f)
+        p = str(f)
+        new_models = [_model(_Entry(p, "model", i, r)) for i, r in enumerate(_entries(p, doc, "models"))]
+        new_gpus = [_gpu(_Entry(p, "gpu", i, r)) for i, r in enumerate(_entries(p, doc, "gpus"))]
+        for kind, items in (("model", new_models), ("gpu", new_gpus)):
+            ids = [x.id for x in items]
+            dup = {i for i in ids if ids.count(i) > 1}
+            if dup:
+                raise CatalogError(f"{p}: {kind} id {sorted(dup)[0]!r} appears twice")
+        models = _merge(models, new_models, lambda x: x.id)
+        gpus = _merge(gpus, new_gpus, lambda x: x.id)
+        _check_unique(p, "model", models)
+        _check_unique(p, "gpu", gpus)
+    return Catalog(
+        models=tuple(models),
+        gpus=tuple(gpus),
+        files=tuple(str(f) for f in files),
+        _model_index={m.id: m for m in models},
+        _gpu_index={g.id: g for g in gpus},
+    )

@@ -1,0 +1,179 @@
+"""Names as people write them -> catalog entries, with "did you mean" for near misses.
+
+Models: id, alias, display name, Ollama tag or Hugging Face repo id; case, spaces, dashes and underscores do
+not matter. Hardware: `RTX 4090`, `rtx-4090`, `4090`, `NVIDIA GeForce RTX 4090`, `3090 24GB`,
+`M3 Max 40-Core GPU 64GB`, `Apple M3 Ultra (80-core GPU)`, counts (`2x RTX 3090`, `2x3090`, `RTX 3090 x2`) and
+mixes (`RTX 4090,RTX 3090`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from willitrun.catalog.load import Catalog
+from willitrun.catalog.types import GpuSpec
+from willitrun.errors import BadValueError, UnknownNameError
+from willitrun.estimate.types import ModelSpec
+
+
+def model_key(name: str) -> str:
+    s = name.strip().casefold()
+    if s.startswith("hf.co/") or s.startswith("huggingface.co/"):
+        s = s.split("/", 1)[1]
+    return re.sub(r"[\s_\-]+", "", s)
+
+
+def _model_index(cat: Catalog) -> dict[str, ModelSpec]:
+    idx: dict[str, ModelSpec] = {}
+    for m in cat.models:
+        for n in (m.id, m.name, *m.aliases, m.ollama or "", m.hf_repo or ""):
+            if n:
+                idx.setdefault(model_key(n), m)
+    for m in cat.models:
+        # "org/Name" also answers to "Name"; ":latest" tags to the bare tag.
+        for n in (*m.aliases, m.hf_repo or ""):
+            if "/" in n:
+                idx.setdefault(model_key(n.split("/", 1)[1]), m)
+    return idx
+
+
+def resolve_model(cat: Catalog, name: str) -> ModelSpec:
+    if not name or not name.strip():
+        raise BadValueError("the model name is empty", "name a model, e.g. 'willitrun check llama3-8b'")
+    idx = _model_index(cat)
+    key = model_key(name)
+    if key in idx:
+        return idx[key]
+    if key.startswith("ollama:") and key[7:] in idx:
+        return idx[key[7:]]
+    if key.endswith(":latest") and key[:-7] in idx:
+        return idx[key[:-7]]
+    if "/" in key and key.split("/", 1)[1] in idx:
+        return idx[key.split("/", 1)[1]]
+    close = difflib.get_close_matches(key, list(idx), n=8, cutoff=0.6)
+    seen: list[str] = []
+    for c in close:
+        mid = idx[c].id
+        if mid not in seen:
+            seen.append(mid)
+    raise UnknownNameError("model", name.strip(), seen[:4])
+
+
+# --- hardware ---------------------------------------------------------------------------------------------
+
+_DROP_WORDS = ("nvidia", "geforce", "amd", "apple", "intel", "the", "graphics", "card", "gpu")
+_MEM_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(gb|gib|g)\b")
+
+
+def _norm_hw(name: str) -> tuple[str, float | None]:
+    """A name's lookup key and the memory size it mentions (GiB), if any."""
+    s = name.casefold()
+    s = s.replace("(", " ").replace(")", " ").replace(",", " ")
+    s = re.sub(r"(\d+)\s*-?\s*core(s)?\s*(gpu)?", r"\1c", s)
+    mem: float | None = None
+    mm = _MEM_RE.search(s)
+    if mm:
+        mem = float(mm.group(1))
+        s = s[: mm.start()] + " " + s[mm.end() :]
+    words = [w for w in re.split(r"[\s_\-/]+", s) if w and w not in _DROP_WORDS]
+    return "".join(words), mem
+
+
+@dataclass(frozen=True)
+class HardwareItem:
+    gpu: GpuSpec
+    count: int
+    memory_gib: float
+
+
+def _gpu_index(cat: Catalog) -> dict[str, GpuSpec]:
+    idx: dict[str, GpuSpec] = {}
+    for g in cat.gpus:
+        for n in (g.id, g.name, *g.aliases):
+            key, mem = _norm_hw(n)
+            if key:
+                if mem is not None:
+                    idx.setdefault(key + f"@{mem:g}", g)
+                idx.setdefault(key, g)
+    return idx
+
+
+def _mem_ok(g: GpuSpec, mem: float) -> bool:
+    return abs(g.memory_gib - mem) < 0.5 or any(abs(o - mem) < 0.5 for o in g.memory_options_gib)
+
+
+def resolve_gpu(cat: Catalog, name: str) -> tuple[GpuSpec, float]:
+    """One GPU name -> (entry, memory GiB to use)."""
+    raw = name.strip()
+    if not raw:
+        raise BadValueError("the GPU name is empty", "e.g. --gpu 'RTX 4090' or --gpu none")
+    key, mem = _norm_hw(raw)
+    idx = _gpu_index(cat)
+    cand: GpuSpec | None = None
+    if mem is not None and f"{key}@{mem:g}" in idx:
+        cand = idx[f"{key}@{mem:g}"]
+    elif key in idx:
+        cand = idx[key]
+        if mem is not None and not _mem_ok(cand, mem):
+            # e.g. "RTX 4060 Ti 16GB" when the bare name points at the 8 GB card: find a sibling with that size
+            sibs = [g for k, g in idx.items() if (k == key or k.startswith(key + "@")) and _mem_ok(g, mem)]
+            sibs += [g for g in cat.gpus if _norm_hw(g.id)[0].startswith(key) and _mem_ok(g, mem)]
+            if sibs:
+                cand = sibs[0]
+            else:
+                sizes = sorted({cand.memory_gib, *cand.memory_options_gib})
+                raise BadValueError(
+                    f"{cand.name} does not come with {mem:g} GB",
+                    "sizes: " + ", ".join(f"{s:g} GB" for s in sizes) + "; or set the size with --vram",
+                )
+    else:
+        # a prefix of several variants ("M3 Max 64GB"): keep those sold with that memory, best first
+        pref = [g for k, g in idx.items() if k.startswith(key) and len(key) >= 3]
+        if mem is not None:
+            pref = [g for g in pref if _mem_ok(g, mem)]
+        uniq = list({g.id: g for g in pref}.values())
+        if uniq:
+            cand = max(uniq, key=lambda g: (g.bandwidth_gbps, g.fp16_tflops))
+    if cand is None:
+        close = difflib.get_close_matches(key, [k for k in idx if "@" not in k], n=8, cutoff=0.55)
+        names: list[str] = []
+        for c in close:
+            n = idx[c].aliases[0] if idx[c].aliases else idx[c].name
+            if n not in names:
+                names.append(n)
+        raise UnknownNameError("GPU", raw, names[:4])
+    use_mem = mem if mem is not None and _mem_ok(cand, mem) else cand.memory_gib
+    return cand, use_mem
+
+
+_COUNT_PRE = re.compile(r"^\s*(\d{1,3})\s*[x×*]\s*(.+)$", re.IGNORECASE)
+_COUNT_POST = re.compile(r"^(.+?)(?:\s+[x×*]\s*|\s*[×*]\s*)(\d{1,3})\s*$", re.IGNORECASE)
+
+
+def parse_hardware(cat: Catalog, spec: str) -> list[HardwareItem]:
+    """`--gpu` text -> items; [] for 'none'."""
+    s = spec.strip()
+    if not s:
+        raise BadValueError("--gpu is empty", "name a GPU, e.g. --gpu 'RTX 4090', or --gpu none")
+    if s.casefold() in ("none", "cpu", "no", "0"):
+        return []
+    items: list[HardwareItem] = []
+    for part in s.split(","):
+        part = part.strip()
+        if not part:
+            raise BadValueError(f"--gpu {spec!r} has an empty entry", "separate GPUs with commas: 'RTX 4090,RTX 3090'")
+        count = 1
+        m = _COUNT_PRE.match(part)
+        if m and not re.match(r"^\d+\s*[x×*]\s*\d+\s*gb", part, re.IGNORECASE):
+            count, part = int(m.group(1)), m.group(2)
+        else:
+            m2 = _COUNT_POST.match(part)
+            if m2:
+                part, count = m2.group(1), int(m2.group(2))
+        if not 1 <= count <= 64:
+            raise BadValueError(f"--gpu count {count} is out of range", "use 1 to 64 GPUs, e.g. '2x RTX 3090'")
+        gpu, mem = resolve_gpu(cat, part)
+        items.append(HardwareItem(gpu, count, mem))
+    return items

@@ -1,0 +1,357 @@
+"""The command line: parse options, call one core function, hand the result to render.
+
+Data goes to stdout, notes and warnings to stderr; `--json` prints one JSON document and nothing else.
+Exit codes: 0 answered, 1 answered but nothing runs, 2 bad input (one line on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from willitrun import __version__
+from willitrun.errors import BadValueError, WillItRunError
+
+app = typer.Typer(
+    name="willitrun",
+    help="Will this AI model run on this machine, how fast, and what hardware to buy.",
+    add_completion=False,
+    no_args_is_help=False,
+    invoke_without_command=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+CatalogOpt = Annotated[
+    list[str] | None,
+    typer.Option("--catalog", help="Extra catalog YAML (models/gpus); repeatable. Also WILLITRUN_CATALOG."),
+]
+GpuOpt = Annotated[
+    str | None,
+    typer.Option("--gpu", help="Simulate GPUs: 'RTX 4090', '2x RTX 3090', 'RTX 4090,RTX 3090', 'M2 Ultra 192GB', 'none'."),
+]
+VramOpt = Annotated[float | None, typer.Option("--vram", help="GPU memory per device in GB (overrides the catalog).")]
+RamOpt = Annotated[float | None, typer.Option("--ram", help="System RAM in GB.")]
+RamBwOpt = Annotated[float | None, typer.Option("--ram-bandwidth", help="System RAM bandwidth in GB/s.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document (see docs/cli.md).")]
+
+
+def _stderr(msg: str) -> None:
+    sys.stderr.write(msg + "\n")
+
+
+def _fail(err: WillItRunError) -> NoReturn:
+    _stderr(f"willitrun: error: {err.one_line()}")
+    raise SystemExit(2)
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _load(catalog: list[str] | None) -> Any:
+    from willitrun.catalog.load import load_catalog
+
+    return load_catalog(catalog or [])
+
+
+def _machine(cat: Any, gpu: str | None, vram: float | None, ram: float | None, ram_bw: float | None) -> Any:
+    from willitrun.hardware import build_machine
+
+    detected = None
+    if gpu is None or ram is None or ram_bw is None:
+        from willitrun.hardware.detect import detect
+
+        detected = detect(cat if gpu is None else None)
+    return build_machine(cat, gpu=gpu, vram_gb=vram, ram_gb=ram, ram_bandwidth_gbps=ram_bw, detected=detected)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """Will this AI model run on this machine, how fast, and what hardware to buy."""
+    if version:
+        sys.stdout.write(f"willitrun {__version__}\n")
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        from willitrun.render import machine_line
+
+        cat = _load(None)
+        machine = _machine(cat, None, None, None, None)
+        sys.stdout.write(f"This machine: {machine_line(machine)}\n")
+        sys.stdout.write("Try: willitrun check llama3-8b    (or --help for every command)\n")
+
+
+def _parse_quants(quant: str | None) -> tuple[str, ...]:
+    from willitrun.estimate.quants import MIX_DEFAULT, normalize_mix
+
+    if quant is None:
+        return ()
+    if quant.strip().lower() == "all":
+        return tuple(MIX_DEFAULT)
+    out: list[str] = []
+    for q in quant.split(","):
+        n = normalize_mix(q)
+        if n is None:
+            import difflib
+
+            close = difflib.get_close_matches(q.strip().upper(), list(MIX_DEFAULT), n=3, cutoff=0.5)
+            hint = ("did you mean " + ", ".join(close) + "?") if close else "e.g. Q4_K_M, Q8_0, F16, or 'all'"
+            raise BadValueError(f"--quant {q.strip()!r} is not a known quantization", hint)
+        if n not in out:
+            out.append(n)
+    return tuple(out)
+
+
+@app.command()
+def check(
+    model: Annotated[str, typer.Argument(help="Catalog id, alias, Ollama tag or Hugging Face repo id.")],
+    quant: Annotated[
+        str | None, typer.Option("--quant", "-q", help="One quantization (or a comma list, or 'all').")
+    ] = None,
+    ctx: Annotated[
+        int | None, typer.Option("--ctx", "-c", help="Context per sequence (default: the model's, fitted).")
+    ] = None,
+    kv_cache: Annotated[str, typer.Option("--kv-cache", help="KV cache type: f16, q8_0 or q4_0.")] = "f16",
+    parallel: Annotated[int, typer.Option("--parallel", "-np", help="Parallel sequences (slots), 1-256.")] = 1,
+    runtime: Annotated[str, typer.Option("--runtime", help="llama.cpp or ollama.")] = "llama.cpp",
+    gpu: GpuOpt = None,
+    vram: VramOpt = None,
+    ram: RamOpt = None,
+    ram_bandwidth: RamBwOpt = None,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Per quantization: memory, verdict, GPU layers, speed, max context, and the command to run it."""
+    from willitrun.estimate.kv import KV_TYPES
+
+    if ctx is not None and not 1 <= ctx <= 16_777_216:
+        raise BadValueError(f"--ctx {ctx} is out of range", "allowed: 1 to 16777216 tokens")
+    kv = kv_cache.strip().lower()
+    if kv not in KV_TYPES:
+        raise BadValueError(f"--kv-cache {kv_cache!r} is not a cache type", "allowed: " + ", ".join(KV_TYPES))
+    if not 1 <= parallel <= 256:
+        raise BadValueError(f"--parallel {parallel} is out of range", "allowed: 1 to 256")
+    rt = runtime.strip().lower().replace("llamacpp", "llama.cpp").replace("llama-cpp", "llama.cpp")
+    if rt not in ("llama.cpp", "ollama"):
+        raise BadValueError(
+            f"--runtime {runtime!r} is not supported", "allowed: llama.cpp, ollama (vllm and mlx are planned)"
+        )
+    quants = _parse_quants(quant)
+    cat = _load(catalog)
+    from willitrun.catalog.resolve import resolve_model
+
+    spec = resolve_model(cat, model)
+    machine = _machine(cat, gpu, vram, ram, ram_bandwidth)
+    from willitrun.estimate.core import Request, estimate
+
+    est = estimate(spec, machine, Request(quants=quants, ctx=ctx, kv_type=kv, parallel=parallel, runtime=rt))
+    runs = any(o.verdict != "no" for o in est.options)
+    if as_json:
+        from willitrun.render import check_json
+
+        _print_json(check_json(est))
+        raise typer.Exit(0 if runs else 1)
+    _print_check(est)
+    raise typer.Exit(0 if runs else 1)
+
+
+def _print_check(est: Any) -> None:
+    from willitrun.render import check_table, gib, machine_line, ollama_command, params_text, run_command
+
+    out = _console()
+    m = est.model
+    color = out.is_terminal and not os.environ.get("NO_COLOR")
+    ctx_text = f"context {est.context}" + (" (model default, fitted per option)" if est.context_auto else "")
+    active = f", {params_text(m.active_params)} active" if m.active_params else ""
+    out.print(f"{m.name} ({m.id}): {params_text(m.params)} params{active}, {m.layers} layers", markup=False)
+    out.print(f"on {machine_line(est.machine)}; {ctx_text}; {est.runtime}", markup=False)
+    out.print(check_table(est, color=color))
+    out.print("sizes in GiB; tok/s = generation, pp512 = prompt tokens/s; * = recommended", markup=False)
+    rec = next((o for o in est.options if o.quant == est.recommended), None)
+    if rec is not None:
+        speed = f"{rec.tokens_per_s:.0f} tok/s" if rec.tokens_per_s and rec.tokens_per_s >= 10 else ""
+        if rec.tokens_per_s is not None and rec.tokens_per_s < 10:
+            speed = f"{rec.tokens_per_s:.1f} tok/s"
+        out.print(
+            f"Recommended: {rec.quant} ({gib(rec.total_bytes)}, {rec.verdict}, {speed}, context {rec.context})",
+            markup=False,
+        )
+        cmd = run_command(est, rec)
+        if cmd:
+            out.print(f"Run: {cmd}", markup=False)
+        oc = ollama_command(est, rec)
+        if oc:
+            out.print(f" or: {oc}", markup=False)
+        for n in rec.notes:
+            out.print(f"  - {n}", markup=False)
+    else:
+        out.print("Nothing runs on this machine: try a smaller model, a smaller --ctx, or more memory.", markup=False)
+        shown = est.options[-1] if est.options else None
+        if shown is not None:
+            for n in shown.notes:
+                out.print(f"  - {n}", markup=False)
+    for n in (*est.notes, *est.machine.notes):
+        _stderr(f"note: {n}")
+
+
+@app.command()
+def detect(as_json: JsonOpt = False, catalog: CatalogOpt = None) -> None:
+    """What hardware was found: GPUs, CPU, RAM."""
+    from willitrun.hardware.detect import detect as run_detect
+
+    cat = _load(catalog)
+    machine = run_detect(cat)
+    import platform
+
+    if as_json:
+        _print_json(
+            {
+                "devices": [
+                    {
+                        "name": d.name,
+                        "vendor": d.vendor,
+                        "backend": d.backend,
+                        "memory_bytes": d.memory_bytes,
+                        "free_bytes": d.free_bytes,
+                        "bandwidth_gbps": d.bandwidth_gbps,
+                        "driver": d.how,
+                        "catalog_id": d.catalog_id,
+                        "how": d.how,
+                    }
+                    for d in machine.devices
+                ],
+                "ram_bytes": machine.ram_bytes,
+                "ram_free_bytes": machine.ram_free_bytes,
+                "ram_bandwidth_gbps": machine.ram_bandwidth_gbps,
+                "cpu": {
+                    "name": machine.cpu.name,
+                    "cores": machine.cpu.cores,
+                    "threads": machine.cpu.threads,
+                    "flags": list(machine.cpu.flags),
+                },
+                "unified_memory": machine.unified_memory,
+                "os": platform.system(),
+                "notes": list(machine.notes),
+            }
+        )
+        return
+    from willitrun.render import gib
+
+    out = _console()
+    for d in machine.devices:
+        bw = f", {d.bandwidth_gbps:g} GB/s" if d.bandwidth_gbps else ", bandwidth unknown"
+        out.print(f"GPU: {d.name}: {gib(d.memory_bytes)} ({gib(d.free_bytes)} free){bw}; {d.how}", markup=False)
+    c = machine.cpu
+    flags = " ".join(c.flags) or "-"
+    out.print(f"CPU: {c.name}: {c.cores} cores, {c.threads} threads; SIMD: {flags}", markup=False)
+    out.print(
+        f"RAM: {gib(machine.ram_bytes)} ({gib(machine.ram_free_bytes)} available), "
+        f"{machine.ram_bandwidth_gbps:g} GB/s ({machine.ram_bandwidth_how})",
+        markup=False,
+    )
+    for n in machine.notes:
+        _stderr(f"note: {n}")
+
+
+@app.command()
+def models(
+    query: Annotated[str | None, typer.Argument(help="Text to look for in ids, names and aliases.")] = None,
+    as_json: JsonOpt = False,
+    catalog: CatalogOpt = None,
+) -> None:
+    """The model catalog."""
+    from willitrun.render import model_json, params_text
+
+    cat = _load(catalog)
+    items = [m for m in cat.models if not query or query.casefold() in " ".join((m.id, m.name, *m.aliases)).casefold()]
+    if as_json:
+        _print_json([model_json(m) for m in items])
+        return
+    from rich import box
+    from rich.table import Table
+
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for col in ("Id", "Params", "Layers", "Context", "Arch"):
+        t.add_column(col, no_wrap=True)
+    for m in items:
+        t.add_row(m.id, params_text(m.params), str(m.layers), str(m.context_max), m.arch)
+    _console().print(t)
+
+
+@app.command()
+def gpus(
+    query: Annotated[str | None, typer.Argument(help="Text to look for in ids, names and aliases.")] = None,
+    as_json: JsonOpt = False,
+    catalog: CatalogOpt = None,
+) -> None:
+    """The GPU and Apple Silicon catalog."""
+    from willitrun.render import gpu_json
+
+    cat = _load(catalog)
+    items = [g for g in cat.gpus if not query or query.casefold() in " ".join((g.id, g.name, *g.aliases)).casefold()]
+    if as_json:
+        _print_json([gpu_json(g) for g in items])
+        return
+    from rich import box
+    from rich.table import Table
+
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for col in ("Id", "Memory", "GB/s", "FP16 TF", "Price"):
+        t.add_column(col, no_wrap=True)
+    for g in items:
+        price = f"${g.price_usd:,.0f} ({g.price_kind}, {g.price_date})" if g.price_usd else "-"
+        t.add_row(g.id, f"{g.memory_gib:g} GB", f"{g.bandwidth_gbps:g}", f"{g.fp16_tflops:g}", price)
+    _console().print(t)
+
+
+def _exit_code(exc: BaseException) -> int | None:
+    """The exit code of typer's/click's Exit, whichever package provides it."""
+    if type(exc).__name__ == "Exit":
+        code = getattr(exc, "exit_code", 0)
+        return int(code) if isinstance(code, int) else 0
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning every failure into one line on stderr and exit 2."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        rv = app(args=args, prog_name="willitrun", standalone_mode=False)
+    except WillItRunError as err:
+        _fail(err)
+    except KeyboardInterrupt:
+        _stderr("willitrun: interrupted")
+        raise SystemExit(130) from None
+    except BrokenPipeError:
+        raise SystemExit(0) from None
+    except Exception as exc:
+        code = _exit_code(exc)
+        if code is not None:
+            raise SystemExit(code) from None
+        if type(exc).__name__ == "Abort":
+            _stderr("willitrun: aborted")
+            raise SystemExit(130) from None
+        fmt = getattr(exc, "format_message", None)
+        if callable(fmt):  # click/typer usage errors: bad option value, unknown option, missing argument
+            msg = " ".join(str(fmt()).split())
+            _stderr(f"willitrun: error: {msg} (see 'willitrun --help')")
+            raise SystemExit(2) from None
+        # a bug: one line, never a traceback
+        _stderr(f"willitrun: internal error: {exc.__class__.__name__}: {exc} (please report it)")
+        raise SystemExit(3) from None
+    if isinstance(rv, int) and rv:
+        raise SystemExit(rv)

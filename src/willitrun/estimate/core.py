@@ -1,0 +1,221 @@
+"""The estimate: per quantization, memory, placement, verdict, speed and the largest context that fits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from willitrun.estimate import constants as K
+from willitrun.estimate.kv import kv_bytes_per_token, kv_cache_bytes
+from willitrun.estimate.placement import Plan, best_plan, plan
+from willitrun.estimate.quants import DEFAULT_MIXES, MIX_DEFAULT
+from willitrun.estimate.runtime import RuntimeProfile, default_context, profile
+from willitrun.estimate.speed import estimate_speed
+from willitrun.estimate.tensors import active_parameter_count, parameter_count, weights_breakdown
+from willitrun.estimate.types import GIB, DevicePlacement, Machine, ModelSpec, Option
+
+
+@dataclass(frozen=True)
+class Request:
+    quants: tuple[str, ...] = ()
+    ctx: int | None = None
+    kv_type: str = "f16"
+    parallel: int = 1
+    runtime: str = "llama.cpp"
+    depth: int = 0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    model: ModelSpec
+    machine: Machine
+    context: int
+    context_auto: bool
+    runtime: str
+    kv_type: str
+    parallel: int
+    options: tuple[Option, ...]
+    recommended: str | None
+    notes: tuple[str, ...]
+
+
+def mixes_for(m: ModelSpec) -> tuple[str, ...]:
+    """The mixes worth showing for a model: the usual ladder, plus MXFP4 for MoE models."""
+    if m.is_moe:
+        return ("MXFP4", *DEFAULT_MIXES) if m.arch == "gpt-oss" else (*DEFAULT_MIXES,)
+    return DEFAULT_MIXES
+
+
+def _fits_fully(p: Plan, machine: Machine) -> bool:
+    if machine.devices:
+        return p.fits_gpus and p.output_device is not None and p.ram.layers == 0 and p.fits_ram
+    return p.fits_ram
+
+
+def _full_plan(m: ModelSpec, w: object, machine: Machine, ctx: int, req: Request, prof: RuntimeProfile) -> Plan:
+    from willitrun.estimate.tensors import WeightsBreakdown
+
+    assert isinstance(w, WeightsBreakdown)
+    ngl = m.layers + 1 if machine.devices else 0
+    return plan(m, w, machine, ctx, req.kv_type, req.parallel, prof, ngl)
+
+
+def max_context(m: ModelSpec, w: object, machine: Machine, req: Request, prof: RuntimeProfile) -> int | None:
+    """The largest context (a multiple of 256, up to the model's maximum) that runs fully on the GPUs
+    (or in RAM on a machine without GPUs); None when even 256 tokens do not fit."""
+    lo = 256
+    if not _fits_fully(_full_plan(m, w, machine, lo, req, prof), machine):
+        return None
+    hi = max(lo, m.context_max)
+    if _fits_fully(_full_plan(m, w, machine, hi, req, prof), machine):
+        return hi
+    lo_s, hi_s = lo // 256, hi // 256
+    while lo_s < hi_s:
+        mid = (lo_s + hi_s + 1) // 2
+        if _fits_fully(_full_plan(m, w, machine, mid * 256, req, prof), machine):
+            lo_s = mid
+        else:
+            hi_s = mid - 1
+    return lo_s * 256
+
+
+def _verdict(p: Plan, machine: Machine) -> str:
+    if not p.fits_ram:
+        return "no"
+    if not machine.devices:
+        return "cpu"
+    if p.ngl == 0:
+        return "cpu"
+    if p.ram.layers == 0 and p.output_device is not None:
+        return "gpu"
+    return "partial"
+
+
+def _fmt_gib(n: float) -> str:
+    return f"{n / GIB:.1f} GiB"
+
+
+def estimate_option(m: ModelSpec, machine: Machine, mix: str, req: Request, ctx: int, auto_ctx: bool) -> Option:
+    prof = profile(req.runtime)
+    w = weights_breakdown(m, mix)
+    notes: list[str] = []
+    mc = max_context(m, w, machine, req, prof)
+    use_ctx = ctx
+    if auto_ctx and mc is not None and mc < ctx:
+        # llama.cpp's --fit (and Ollama) shrink an unset context to fit, but not below 4096.
+        floor = min(prof.min_fit_context, m.context_max)
+        use_ctx = max(mc, floor)
+        if use_ctx < ctx:
+            notes.append(f"context reduced from {ctx} to {use_ctx} to fit, as llama.cpp's automatic fit does")
+    elif auto_ctx and mc is None:
+        use_ctx = min(prof.min_fit_context, ctx)
+    p = best_plan(m, w, machine, use_ctx, req.kv_type, req.parallel, prof)
+    verdict = _verdict(p, machine)
+    active = float(active_parameter_count(m))
+    speed = None
+    if verdict != "no":
+        speed = estimate_speed(m, w, machine, p, kv_type=req.kv_type, depth=req.depth, active_params=active)
+    kv_total = kv_cache_bytes(m, use_ctx, req.kv_type, req.parallel)
+    devs = p.devices
+    weights = w.total_bytes
+    compute = sum(d.compute_bytes for d in devs)
+    overhead = sum(d.overhead_bytes for d in devs)
+    if w.output_is_tied and p.output_device is not None:
+        overhead += w.token_embd_bytes  # the GPU copy of the tied embedding
+    if verdict == "partial":
+        notes.append(
+            f"{p.ram.layers} of {m.layers} layers stay in system RAM and run on the CPU; "
+            "see 'willitrun explain offloading'"
+        )
+    if verdict == "no":
+        need = sum(d.total_bytes for d in devs)
+        have = sum(d.capacity_bytes for d in devs)
+        notes.append(f"needs {_fmt_gib(need)} but the GPUs and RAM offer {_fmt_gib(have)}")
+    if machine.devices and verdict in ("partial", "cpu", "no"):
+        per_tok = kv_bytes_per_token(m, req.kv_type) * req.parallel
+        if per_tok > 0 and mc is not None and mc < use_ctx:
+            notes.append(
+                f"KV cache at {use_ctx} context needs {_fmt_gib(kv_total)}; use --ctx {mc} to fit on the GPU"
+            )
+        elif mc is None and verdict != "no":
+            notes.append("the weights alone exceed GPU memory; a smaller quantization or more VRAM is needed")
+    if req.kv_type != "f16" and not prof.flash_attention:
+        notes.append("a quantized KV cache needs flash attention (-fa on)")
+    tps = speed.tokens_per_s if speed else None
+    if speed and speed.limited_by == "compute":
+        notes.append("decode is limited by compute, not memory bandwidth, on this hardware")
+    if tps is not None and tps < 1.0:
+        notes.append("under 1 token/s: usable for batch jobs only")
+    return Option(
+        quant=mix,
+        context=use_ctx,
+        weights_bytes=weights,
+        kv_cache_bytes=kv_total,
+        compute_bytes=compute,
+        overhead_bytes=overhead,
+        verdict=verdict,
+        gpu_layers=p.ngl,
+        layers=m.layers + 1,
+        placement=devs,
+        tokens_per_s=tps,
+        tokens_per_s_low=speed.low if speed else None,
+        tokens_per_s_high=speed.high if speed else None,
+        prefill_tokens_per_s=speed.prefill_tokens_per_s if speed else None,
+        max_context=mc,
+        bits_per_weight=weights * 8 / max(1, parameter_count(m)),
+        notes=tuple(notes),
+    )
+
+
+# Mixes at or above this many bits per weight are within 0.01 perplexity of F16 (estimation.md 1c(a):
+# Q8_0 +0.0026, F16 +0.0020): treated as one lossless tier, where the faster one is the better choice.
+LOSSLESS_BPW = 8.0
+
+
+def recommend(options: tuple[Option, ...]) -> str | None:
+    """The highest-quality option that runs on GPU at a useful speed; failing that, the best partial or CPU one."""
+
+    def quality(o: Option) -> float:
+        return min(o.bits_per_weight, LOSSLESS_BPW)
+
+    def ok(o: Option, verdicts: tuple[str, ...]) -> bool:
+        return o.verdict in verdicts and (o.tokens_per_s or 0.0) >= K.USEFUL_TOKENS_PER_S
+
+    for verdicts in (("gpu",), ("partial",), ("cpu",)):
+        good = [o for o in options if ok(o, verdicts)]
+        if good:
+            best = max(good, key=lambda o: (round(quality(o), 1), o.tokens_per_s or 0.0))
+            return best.quant
+    runnable = [o for o in options if o.verdict != "no" and o.tokens_per_s]
+    if runnable:
+        return max(runnable, key=lambda o: (o.tokens_per_s or 0.0)).quant
+    return None
+
+
+def estimate(m: ModelSpec, machine: Machine, req: Request) -> Estimate:
+    mixes = req.quants or mixes_for(m)
+    for q in mixes:
+        if q not in MIX_DEFAULT:
+            raise ValueError(f"unknown quantization {q}")
+    vram = sum(d.memory_bytes for d in machine.devices)
+    auto = req.ctx is None
+    ctx = default_context(m, req.runtime, vram) if req.ctx is None else req.ctx
+    notes: list[str] = []
+    if req.ctx is not None and req.ctx > m.context_max:
+        notes.append(f"--ctx {req.ctx} is beyond the model's trained context of {m.context_max}")
+    opts = tuple(estimate_option(m, machine, q, req, ctx, auto) for q in mixes)
+    return Estimate(
+        model=m,
+        machine=machine,
+        context=ctx,
+        context_auto=auto,
+        runtime=req.runtime,
+        kv_type=req.kv_type,
+        parallel=req.parallel,
+        options=opts,
+        recommended=recommend(opts),
+        notes=tuple(notes),
+    )
+
+
+def ram_placement(o: Option) -> DevicePlacement:
+    return o.placement[-1]

@@ -1,0 +1,81 @@
+"""KV cache and recurrent state per layer, as llama.cpp allocates them (estimation.md section 2).
+
+- Full attention: K and V rows of `head_dim x kv_heads` per token, context padded to 256.
+- Sliding window: `pad256(min(ctx, window + n_ubatch))` tokens per sequence (llama-server's default, swa_full off).
+- MLA (DeepSeek V2/V3/R1, Kimi K2): one latent row of `kv_lora_rank + qk_rope_head_dim` per token; llama.cpp
+  stores no V since PR #19067 (2026-01).
+- Recurrent (Mamba-style): a fixed F32 state per sequence, independent of context.
+
+`ctx` is the context of one sequence; `parallel` sequences each get their own (llama-server -c ctx*parallel).
+"""
+
+from __future__ import annotations
+
+from willitrun.estimate.quants import GGML_TYPES
+from willitrun.estimate.types import ModelSpec
+
+KV_TYPES = ("f16", "bf16", "f32", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl")
+N_UBATCH = 512
+CTX_PAD = 256
+
+
+def pad(n: int, to: int = CTX_PAD) -> int:
+    return ((n + to - 1) // to) * to
+
+
+def _row(kv_type: str, n: int) -> int:
+    t = GGML_TYPES[kv_type.upper()]
+    # A row not a multiple of the block is padded up; llama.cpp refuses such a cache, so this stays exact
+    # for every real model (head widths are multiples of 32).
+    return t.block_bytes * ((n + t.block - 1) // t.block)
+
+
+def kv_tokens(m: ModelSpec, layer: int, ctx: int, n_ubatch: int = N_UBATCH) -> int:
+    """Cache cells one sequence keeps for this layer."""
+    base = pad(ctx)
+    if m.layer_kind(layer) == "swa" and m.sliding_window:
+        return min(base, pad(m.sliding_window + n_ubatch))
+    return base
+
+
+def layer_kv_bytes(m: ModelSpec, layer: int, ctx: int, kv_type: str = "f16", parallel: int = 1) -> int:
+    """Bytes of cache for one layer at context ctx, for `parallel` sequences."""
+    kind = m.layer_kind(layer)
+    if kind == "recurrent":
+        d_inner, d_state = m.ssm_d_inner, m.ssm_d_state
+        conv = (m.ssm_d_conv - 1) * (d_inner + 2 * m.ssm_n_group * d_state)
+        return (conv + d_state * d_inner) * 4 * parallel
+    tokens = kv_tokens(m, layer, ctx)
+    if kind == "mla":
+        width = (m.kv_lora_rank or 0) + (m.qk_rope_head_dim or 0)
+        return _row(kv_type, width) * tokens * parallel
+    width = m.head_dim * m.kv_heads
+    return 2 * _row(kv_type, width) * tokens * parallel
+
+
+def kv_cache_bytes(m: ModelSpec, ctx: int, kv_type: str = "f16", parallel: int = 1) -> int:
+    return sum(layer_kv_bytes(m, i, ctx, kv_type, parallel) for i in range(m.layers))
+
+
+def kv_bytes_per_token(m: ModelSpec, kv_type: str = "f16") -> float:
+    """Marginal cache bytes per extra token of context (full-attention and MLA layers only)."""
+    total = 0.0
+    for i in range(m.layers):
+        kind = m.layer_kind(i)
+        if kind == "full":
+            total += 2 * _row(kv_type, m.head_dim * m.kv_heads)
+        elif kind == "mla":
+            total += _row(kv_type, (m.kv_lora_rank or 0) + (m.qk_rope_head_dim or 0))
+    return total
+
+
+def kv_read_bytes(m: ModelSpec, layer: int, depth: int, kv_type: str = "f16") -> int:
+    """Cache bytes one decode step reads from this layer with `depth` tokens already cached."""
+    kind = m.layer_kind(layer)
+    if kind == "recurrent":
+        return layer_kv_bytes(m, layer, 1, "f16", 1)
+    if kind == "swa" and m.sliding_window:
+        depth = min(depth, m.sliding_window)
+    if kind == "mla":
+        return _row(kv_type, (m.kv_lora_rank or 0) + (m.qk_rope_head_dim or 0)) * depth
+    return 2 * _row(kv_type, m.head_dim * m.kv_heads) * depth

@@ -1,0 +1,422 @@
+"""GGUF tensor types, file types ("mixes") and llama.cpp's per-tensor type rules.
+
+Facts: ../shared/reference/estimation.md section 1 (block sizes from ggml's type traits; the mix rules from
+llama.cpp's src/llama-quant.cpp, `llama_tensor_get_type` and `llama_model_quantize_impl`). The logic below is
+our own restatement of those rules, applied to tensors we derive from the architecture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GgmlType:
+    name: str
+    block: int
+    block_bytes: int
+
+    @property
+    def bits_per_weight(self) -> float:
+        return self.block_bytes * 8 / self.block
+
+    def row_bytes(self, n: int) -> int:
+        """Bytes of a row of n elements (n must be a multiple of the block size)."""
+        return self.block_bytes * n // self.block
+
+
+GGML_TYPES: dict[str, GgmlType] = {
+    t.name: t
+    for t in (
+        GgmlType("F32", 1, 4),
+        GgmlType("F16", 1, 2),
+        GgmlType("BF16", 1, 2),
+        GgmlType("Q8_0", 32, 34),
+        GgmlType("Q6_K", 256, 210),
+        GgmlType("Q5_K", 256, 176),
+        GgmlType("Q5_1", 32, 24),
+        GgmlType("Q5_0", 32, 22),
+        GgmlType("Q4_K", 256, 144),
+        GgmlType("Q4_1", 32, 20),
+        GgmlType("Q4_0", 32, 18),
+        GgmlType("IQ4_NL", 32, 18),
+        GgmlType("IQ4_XS", 256, 136),
+        GgmlType("MXFP4", 32, 17),
+        GgmlType("Q3_K", 256, 110),
+        GgmlType("IQ3_S", 256, 110),
+        GgmlType("IQ3_XXS", 256, 98),
+        GgmlType("Q2_K", 256, 84),
+        GgmlType("IQ2_S", 256, 82),
+        GgmlType("IQ2_XS", 256, 74),
+        GgmlType("IQ2_XXS", 256, 66),
+        GgmlType("TQ2_0", 256, 66),
+        GgmlType("IQ1_M", 256, 56),
+        GgmlType("TQ1_0", 256, 54),
+        GgmlType("IQ1_S", 256, 50),
+    )
+}
+
+# File type (llama-quantize's name) -> the default tensor type it starts from.
+MIX_DEFAULT: dict[str, str] = {
+    "F32": "F32",
+    "F16": "F16",
+    "BF16": "BF16",
+    "Q8_0": "Q8_0",
+    "Q6_K": "Q6_K",
+    "Q5_K_M": "Q5_K",
+    "Q5_K_S": "Q5_K",
+    "Q5_1": "Q5_1",
+    "Q5_0": "Q5_0",
+    "Q4_K_M": "Q4_K",
+    "Q4_K_S": "Q4_K",
+    "Q4_1": "Q4_1",
+    "Q4_0": "Q4_0",
+    "IQ4_XS": "IQ4_XS",
+    "IQ4_NL": "IQ4_NL",
+    "Q3_K_L": "Q3_K",
+    "Q3_K_M": "Q3_K",
+    "Q3_K_S": "Q3_K",
+    "IQ3_M": "IQ3_S",
+    "IQ3_S": "IQ3_S",
+    "IQ3_XS": "IQ3_S",
+    "IQ3_XXS": "IQ3_XXS",
+    "Q2_K": "Q2_K",
+    "Q2_K_S": "Q2_K",
+    "IQ2_M": "IQ2_S",
+    "IQ2_S": "IQ2_XS",
+    "IQ2_XS": "IQ2_XS",
+    "IQ2_XXS": "IQ2_XXS",
+    "IQ1_M": "IQ1_M",
+    "IQ1_S": "IQ1_S",
+    "TQ2_0": "TQ2_0",
+    "TQ1_0": "TQ1_0",
+    "MXFP4": "MXFP4",
+}
+
+# Names people type for the same mix.
+MIX_ALIASES: dict[str, str] = {
+    "FP16": "F16",
+    "FP32": "F32",
+    "Q8": "Q8_0",
+    "Q6": "Q6_K",
+    "Q5_K": "Q5_K_M",
+    "Q4_K": "Q4_K_M",
+    "Q3_K": "Q3_K_M",
+    "MXFP4_MOE": "MXFP4",
+}
+
+# Mixes shown by default (the rest with --quant NAME or --quant all), best quality first.
+DEFAULT_MIXES: tuple[str, ...] = (
+    "F16",
+    "Q8_0",
+    "Q6_K",
+    "Q5_K_M",
+    "Q4_K_M",
+    "IQ4_XS",
+    "Q3_K_M",
+    "IQ3_M",
+    "Q2_K",
+    "IQ2_M",
+)
+
+FLOAT_TYPES = frozenset({"F32", "F16", "BF16"})
+
+# Mixes that llama-quantize only makes with an importance matrix; published files of the other IQ mixes are
+# made with one too, which changes a few tensors (see llama_tensor_get_type's has_imatrix branches).
+IMATRIX_MIXES = frozenset(
+    {"IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M", "IQ3_XXS", "IQ3_XS", "IQ3_S", "IQ3_M", "Q2_K_S"}
+)
+
+
+def normalize_mix(name: str) -> str | None:
+    key = name.strip().upper().replace("-", "_")
+    if key in MIX_DEFAULT:
+        return key
+    return MIX_ALIASES.get(key)
+
+
+def quant_family(mix: str) -> str:
+    """Speed-model family of a mix: float, q8, k (k-quants), legacy (Q4_0...), iq (i-quants), mxfp4."""
+    if mix in FLOAT_TYPES:
+        return "float"
+    if mix == "Q8_0":
+        return "q8"
+    if mix == "MXFP4":
+        return "mxfp4"
+    if mix.startswith("IQ") or mix.startswith("TQ"):
+        return "iq"
+    if "_K" in mix:
+        return "k"
+    return "legacy"
+
+
+@dataclass(frozen=True)
+class TensorShape:
+    """One weight tensor as llama.cpp names it; ne[0] is the row length."""
+
+    name: str
+    ne: tuple[int, ...]
+    layer: int | None = None
+
+    @property
+    def elements(self) -> int:
+        n = 1
+        for d in self.ne:
+            n *= d
+        return n
+
+    @property
+    def n_dims(self) -> int:
+        return len(self.ne)
+
+
+@dataclass(frozen=True)
+class MixContext:
+    """What llama_tensor_get_type needs to know about the model."""
+
+    arch: str
+    n_layer: int
+    n_gqa: int
+    n_expert: int
+    is_70b: bool
+    has_output: bool
+    has_imatrix: bool
+    n_attention_wv: int = 0
+
+
+_IQ_LOW = frozenset({"IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"})
+
+
+def _more_bits(i: int, n: int) -> bool:
+    return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
+
+
+def is_quantizable(t: TensorShape) -> bool:
+    """Tensors llama-quantize converts; the rest keep the type the converter wrote."""
+    name = t.name
+    if not name.endswith("weight") or t.n_dims < 2:
+        return False
+    if "_norm.weight" in name or "ffn_gate_inp.weight" in name:
+        return False
+    skip = ("altup", "laurel", "per_layer_model_proj", "ssm_conv1d", "shortconv.conv", "attn_rel_b")
+    if any(s in name for s in skip):
+        return False
+    return name not in ("pos_embd.weight", "token_types.weight")
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self.attn_v = 0
+        self.ffn_down = 0
+        self.ffn_gate = 0
+        self.ffn_up = 0
+
+
+def _fallback(t: GgmlType, ne0: int) -> str:
+    """llama.cpp's substitutes for tensors whose rows are not a multiple of the block size."""
+    if ne0 % t.block == 0:
+        return t.name
+    sub = {
+        "IQ2_XXS": "IQ4_NL",
+        "IQ2_XS": "IQ4_NL",
+        "IQ2_S": "IQ4_NL",
+        "IQ3_XXS": "IQ4_NL",
+        "IQ3_S": "IQ4_NL",
+        "IQ1_S": "IQ4_NL",
+        "IQ1_M": "IQ4_NL",
+        "Q2_K": "IQ4_NL",
+        "Q3_K": "IQ4_NL",
+        "IQ4_XS": "IQ4_NL",
+        "Q4_K": "Q5_0",
+        "Q5_K": "Q5_1",
+        "Q6_K": "Q8_0",
+        "TQ1_0": "Q4_0",
+        "TQ2_0": "Q4_0",
+    }.get(t.name, "F16")
+    if ne0 % GGML_TYPES[sub].block != 0:
+        return "F16"
+    return sub
+
+
+def _layer_of(t: TensorShape, counter: int, ctx: MixContext) -> int:
+    # With experts llama.cpp reads the layer from the tensor name; otherwise it counts tensors.
+    if ctx.n_expert > 1 and t.layer is not None:
+        return t.layer
+    return counter
+
+
+def tensor_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters) -> str:  # noqa: C901
+    """The GGML type llama-quantize gives tensor t under file type mix (a restatement of its rules)."""
+    default = MIX_DEFAULT[mix]
+    if not is_quantizable(t):
+        return "F32" if t.n_dims < 2 or "_norm" in t.name or "ffn_gate_inp" in t.name else "F16"
+    if default in FLOAT_TYPES:
+        return default
+    new = default
+    name = t.name
+    n = ctx.n_layer
+    if name == "output.weight" or (not ctx.has_output and name == "token_embd.weight"):
+        qk = GGML_TYPES[new].block
+        if mix == "MXFP4":
+            new = "Q8_0"
+        elif ctx.arch == "falcon" or t.ne[0] % qk != 0:
+            new = "Q8_0"
+        elif mix in {"IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"}:
+            new = "Q5_K"
+        elif new != "Q8_0":
+            new = "Q6_K"
+    elif mix == "MXFP4":
+        new = "MXFP4" if t.n_dims >= 3 and t.ne[2] > 1 else "Q8_0"
+    elif name == "token_embd.weight":
+        if mix in {"IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ1_M"}:
+            new = "Q2_K"
+        elif mix in {"IQ2_S", "IQ2_M", "IQ3_XXS"}:
+            new = "IQ3_S"
+        elif mix in {"TQ1_0", "TQ2_0"}:
+            new = "Q4_K"
+    elif mix in _IQ_LOW:
+        if "attn_v.weight" in name:
+            if ctx.n_gqa >= 4 or ctx.n_expert >= 4:
+                new = "Q4_K"
+            else:
+                new = "IQ3_S" if mix in {"IQ2_S", "IQ2_M"} else "Q2_K"
+            c.attn_v += 1
+        elif ctx.n_expert == 8 and "attn_k.weight" in name:
+            new = "Q4_K"
+        elif "ffn_down" in name:
+            if c.ffn_down < n // 8:
+                new = "IQ3_S" if mix in {"IQ2_S", "IQ2_M"} else "Q2_K"
+            c.ffn_down += 1
+        elif "attn_output.weight" in name:
+            if ctx.n_expert == 8:
+                new = "Q5_K"
+            elif mix in {"IQ1_S", "IQ1_M"}:
+                new = "IQ2_XXS"
+            elif mix in {"IQ2_S", "IQ2_M"}:
+                new = "IQ3_S"
+    elif "attn_v.weight" in name:
+        i = c.attn_v
+        if mix == "Q2_K":
+            new = "Q4_K" if ctx.n_gqa >= 4 else "Q3_K"
+        elif mix == "Q2_K_S" and ctx.n_gqa >= 4:
+            new = "Q4_K"
+        elif mix == "IQ3_XXS":
+            new = "Q4_K" if ctx.n_gqa >= 4 else ("IQ3_S" if not ctx.has_imatrix else "IQ3_XXS")
+        elif mix in {"IQ3_XS", "IQ3_S"} and ctx.n_gqa >= 4:
+            new = "Q4_K"
+        elif mix == "IQ3_M":
+            new = "Q4_K"
+        elif mix == "Q3_K_M":
+            new = "Q5_K" if i < 2 else "Q4_K"
+        elif mix == "Q3_K_L":
+            new = "Q5_K"
+        elif mix in {"IQ4_NL", "IQ4_XS"} and ctx.n_gqa >= 4:
+            new = "Q5_K"
+        elif mix in {"Q4_K_M", "Q5_K_M"} and _more_bits(i, ctx.n_attention_wv or n):
+            new = "Q6_K"
+        elif mix == "Q4_K_S" and i < 4:
+            new = "Q5_K"
+        if ctx.is_70b and new in {"Q3_K", "Q4_K"}:
+            new = "Q5_K"
+        if ctx.n_expert == 8:
+            new = "Q8_0"
+        c.attn_v += 1
+    elif "attn_k.weight" in name:
+        if ctx.n_expert == 8:
+            new = "Q8_0"
+        elif mix == "IQ3_XS":
+            new = "IQ3_XXS"
+        elif mix == "IQ3_XXS":
+            new = "IQ2_S"
+    elif "attn_q.weight" in name:
+        if mix == "IQ3_XS":
+            new = "IQ3_XXS"
+        elif mix == "IQ3_XXS":
+            new = "IQ2_S"
+    elif "ffn_down" in name:
+        i = _layer_of(t, c.ffn_down, ctx)
+        if mix == "Q2_K":
+            new = "Q3_K"
+        elif mix == "Q2_K_S":
+            if i < n // 8:
+                new = "Q4_K"
+        elif mix == "IQ3_XXS" and not ctx.has_imatrix:
+            new = "Q4_K" if i < n // 8 else "Q3_K"
+        elif mix == "Q3_K_M":
+            if i < n // 16:
+                new = "Q5_K"
+            elif ctx.arch != "falcon" or _more_bits(i, n):
+                new = "Q4_K"
+            else:
+                new = "Q3_K"
+        elif mix == "IQ3_M" and (i < n // 8 or (ctx.n_expert == 8 and _more_bits(i, n))):
+            new = "Q4_K"
+        elif mix == "Q3_K_L":
+            new = "Q4_K" if ctx.arch == "falcon" else "Q5_K"
+        elif mix == "Q4_K_M":
+            if ctx.arch == "falcon":
+                new = "Q6_K" if i < n // 16 else ("Q5_K" if _more_bits(i, n) else "Q4_K")
+            elif _more_bits(i, n):
+                new = "Q6_K"
+        elif i < n // 8 and mix in {"IQ4_NL", "IQ4_XS"} and not ctx.has_imatrix:
+            new = "Q5_K"
+        elif mix == "Q5_K_M" and _more_bits(i, n):
+            new = "Q6_K"
+        elif mix == "Q4_K_S" and ctx.arch != "falcon" and i < n // 8:
+            new = "Q5_K"
+        elif mix in {"Q4_0", "Q5_0"} and ctx.has_imatrix and i < n // 8:
+            new = "Q4_1" if mix == "Q4_0" else "Q5_1"
+        c.ffn_down += 1
+    elif "attn_output.weight" in name:
+        if ctx.arch != "falcon":
+            if ctx.n_expert == 8:
+                if mix in {
+                    "Q2_K",
+                    "IQ3_XS",
+                    "IQ3_XXS",
+                    "Q3_K_S",
+                    "Q3_K_M",
+                    "IQ4_NL",
+                    "Q4_K_S",
+                    "Q4_K_M",
+                    "IQ3_S",
+                    "IQ3_M",
+                    "IQ4_XS",
+                }:
+                    new = "Q5_K"
+            else:
+                new = {"Q2_K": "Q3_K", "IQ3_XXS": "IQ3_S", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K", "IQ3_M": "Q4_K"}.get(
+                    mix, new
+                )
+        elif mix == "Q3_K_L":
+            new = "Q4_K"
+    elif "attn_qkv.weight" in name:
+        if mix in {"Q3_K_M", "Q3_K_L", "IQ3_M"}:
+            new = "Q4_K"
+        elif mix == "Q4_K_M":
+            new = "Q5_K"
+        elif mix == "Q5_K_M":
+            new = "Q6_K"
+    elif "ffn_gate" in name:
+        i = _layer_of(t, c.ffn_gate, ctx)
+        if mix == "IQ3_XS" and n // 8 <= i < 7 * n // 8:
+            new = "IQ3_XXS"
+        c.ffn_gate += 1
+    elif "ffn_up" in name:
+        i = _layer_of(t, c.ffn_up, ctx)
+        if mix == "IQ3_XS" and n // 8 <= i < 7 * n // 8:
+            new = "IQ3_XXS"
+        c.ffn_up += 1
+    return _fallback(GGML_TYPES[new], t.ne[0])
+
+
+def assign_types(mix: str, tensors: list[TensorShape], ctx: MixContext) -> list[tuple[TensorShape, str]]:
+    """Each tensor with the type the mix gives it, in file order (the counters depend on order)."""
+    c = _Counters()
+    return [(t, tensor_type(mix, t, ctx, c)) for t in tensors]
+
+
+def tensor_bytes(t: TensorShape, type_name: str) -> int:
+    gt = GGML_TYPES[type_name]
+    rows = t.elements // t.ne[0]
+    return gt.row_bytes(t.ne[0]) * rows

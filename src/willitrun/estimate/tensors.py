@@ -1,0 +1,266 @@
+"""Tensor shapes of a model as a GGUF file holds them, derived from the architecture.
+
+Names follow llama.cpp's GGUF tensor names (`blk.N.attn_q.weight`); ne[0] is the row length (input width).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from willitrun.estimate.quants import (
+    GGML_TYPES,
+    IMATRIX_MIXES,
+    MixContext,
+    TensorShape,
+    assign_types,
+    tensor_bytes,
+)
+from willitrun.estimate.types import ModelSpec
+
+# Architectures that store q, k and v as one fused tensor, and gate+up as one.
+_FUSED_QKV = frozenset({"phi3", "phi2", "falcon", "bloom", "gpt2", "stablelm"})
+# Architectures with extra post-attention / post-FFN norms.
+_POST_NORMS = frozenset({"gemma2", "gemma3", "gemma3n", "olmo2"})
+
+
+def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
+    h = m.hidden
+    p = f"blk.{i}."
+    out: list[TensorShape] = [TensorShape(p + "attn_norm.weight", (h,), i)]
+    if m.layer_kind(i) == "recurrent":
+        d_inner = m.ssm_d_inner
+        conv_dim = d_inner + 2 * m.ssm_n_group * m.ssm_d_state
+        n_heads = max(1, d_inner // 64)
+        out += [
+            TensorShape(p + "ssm_in.weight", (h, 2 * d_inner + 2 * m.ssm_n_group * m.ssm_d_state + n_heads), i),
+            TensorShape(p + "ssm_conv1d.weight", (m.ssm_d_conv, conv_dim), i),
+            TensorShape(p + "ssm_conv1d.bias", (conv_dim,), i),
+            TensorShape(p + "ssm_dt.bias", (n_heads,), i),
+            TensorShape(p + "ssm_a", (n_heads,), i),
+            TensorShape(p + "ssm_d", (n_heads,), i),
+            TensorShape(p + "ssm_norm.weight", (d_inner,), i),
+            TensorShape(p + "ssm_out.weight", (d_inner, h), i),
+        ]
+        return out
+    if m.is_mla:
+        assert m.kv_lora_rank is not None
+        rope = m.qk_rope_head_dim or 64
+        nope = m.qk_nope_head_dim or (m.head_dim - rope)
+        v_dim = m.v_head_dim or nope
+        if m.q_lora_rank:
+            out += [
+                TensorShape(p + "attn_q_a_norm.weight", (m.q_lora_rank,), i),
+                TensorShape(p + "attn_q_a.weight", (h, m.q_lora_rank), i),
+                TensorShape(p + "attn_q_b.weight", (m.q_lora_rank, m.heads * (nope + rope)), i),
+            ]
+        else:
+            out.append(TensorShape(p + "attn_q.weight", (h, m.heads * (nope + rope)), i))
+        out += [
+            TensorShape(p + "attn_kv_a_norm.weight", (m.kv_lora_rank,), i),
+            TensorShape(p + "attn_kv_a_mqa.weight", (h, m.kv_lora_rank + rope), i),
+            TensorShape(p + "attn_kv_b.weight", (m.kv_lora_rank, m.heads * (nope + v_dim)), i),
+            TensorShape(p + "attn_output.weight", (m.heads * v_dim, h), i),
+        ]
+        return out
+    q = m.heads * m.head_dim
+    kv = m.kv_heads * m.head_dim
+    if m.arch in _FUSED_QKV:
+        out.append(TensorShape(p + "attn_qkv.weight", (h, q + 2 * kv), i))
+    else:
+        out += [
+            TensorShape(p + "attn_q.weight", (h, q), i),
+            TensorShape(p + "attn_k.weight", (h, kv), i),
+            TensorShape(p + "attn_v.weight", (h, kv), i),
+        ]
+    if m.attn_bias:
+        out += [
+            TensorShape(p + "attn_q.bias", (q,), i),
+            TensorShape(p + "attn_k.bias", (kv,), i),
+            TensorShape(p + "attn_v.bias", (kv,), i),
+        ]
+    if m.qk_norm:
+        out += [
+            TensorShape(p + "attn_q_norm.weight", (m.head_dim,), i),
+            TensorShape(p + "attn_k_norm.weight", (m.head_dim,), i),
+        ]
+    out.append(TensorShape(p + "attn_output.weight", (q, h), i))
+    if m.arch == "gpt-oss":
+        out += [
+            TensorShape(p + "attn_output.bias", (h,), i),
+            TensorShape(p + "attn_sinks.weight", (m.heads,), i),
+        ]
+    if m.arch in _POST_NORMS:
+        out.append(TensorShape(p + "post_attention_norm.weight", (h,), i))
+    return out
+
+
+def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
+    h = m.hidden
+    p = f"blk.{i}."
+    out: list[TensorShape] = []
+    if m.arch == "gpt-oss":
+        out.append(TensorShape(p + "post_attention_norm.weight", (h,), i))
+    else:
+        out.append(TensorShape(p + "ffn_norm.weight", (h,), i))
+    if m.layer_kind(i) == "recurrent" and m.attention_layers is not None and m.intermediate == 0:
+        return []
+    if m.layer_is_moe(i):
+        e, ff = m.experts, m.expert_intermediate
+        out += [
+            TensorShape(p + "ffn_gate_inp.weight", (h, e), i),
+            TensorShape(p + "ffn_gate_exps.weight", (h, ff, e), i),
+            TensorShape(p + "ffn_up_exps.weight", (h, ff, e), i),
+            TensorShape(p + "ffn_down_exps.weight", (ff, h, e), i),
+        ]
+        if m.arch == "gpt-oss":
+            out += [
+                TensorShape(p + "ffn_gate_inp.bias", (e,), i),
+                TensorShape(p + "ffn_gate_exps.bias", (ff, e), i),
+                TensorShape(p + "ffn_up_exps.bias", (ff, e), i),
+                TensorShape(p + "ffn_down_exps.bias", (h, e), i),
+            ]
+        if m.arch == "deepseek2":
+            out.append(TensorShape(p + "exp_probs_b.bias", (e,), i))
+        if m.shared_experts:
+            sh = ff * m.shared_experts
+            out += [
+                TensorShape(p + "ffn_gate_shexp.weight", (h, sh), i),
+                TensorShape(p + "ffn_up_shexp.weight", (h, sh), i),
+                TensorShape(p + "ffn_down_shexp.weight", (sh, h), i),
+            ]
+    elif m.arch in _FUSED_QKV:
+        out += [
+            TensorShape(p + "ffn_up.weight", (h, 2 * m.intermediate), i),
+            TensorShape(p + "ffn_down.weight", (m.intermediate, h), i),
+        ]
+    else:
+        out += [
+            TensorShape(p + "ffn_gate.weight", (h, m.intermediate), i),
+            TensorShape(p + "ffn_up.weight", (h, m.intermediate), i),
+            TensorShape(p + "ffn_down.weight", (m.intermediate, h), i),
+        ]
+    if m.arch in _POST_NORMS:
+        out.append(TensorShape(p + "post_ffw_norm.weight", (h,), i))
+    return out
+
+
+def model_tensors(m: ModelSpec) -> list[TensorShape]:
+    """Every tensor of the model in GGUF file order: embeddings, blocks, output."""
+    h = m.hidden
+    out = [TensorShape("token_embd.weight", (h, m.vocab))]
+    for i in range(m.layers):
+        out += _attention(m, i)
+        out += _ffn(m, i)
+    out.append(TensorShape("output_norm.weight", (h,)))
+    if not m.tied_embeddings:
+        out.append(TensorShape("output.weight", (h, m.vocab)))
+    return out
+
+
+def parameter_count(m: ModelSpec) -> int:
+    return sum(t.elements for t in model_tensors(m))
+
+
+def active_parameter_count(m: ModelSpec) -> int:
+    """Parameters touched per token: experts scaled by experts_active/experts, token_embd by one row."""
+    n = 0
+    for t in model_tensors(m):
+        if t.name == "token_embd.weight":
+            continue
+        if "_exps" in t.name and m.experts:
+            n += t.elements * m.experts_active // m.experts
+        else:
+            n += t.elements
+    return n
+
+
+@dataclass(frozen=True)
+class LayerBytes:
+    """Bytes of one repeating block, split into what a token always reads and what only its experts read."""
+
+    layer: int
+    bytes_total: int
+    bytes_dense: int
+    bytes_experts: int
+
+
+@dataclass(frozen=True)
+class WeightsBreakdown:
+    mix: str
+    total_bytes: int
+    token_embd_bytes: int
+    output_bytes: int  # output + output_norm (the "output layer"); 0 extra when tied
+    output_is_tied: bool
+    layers: tuple[LayerBytes, ...]
+    types: dict[str, int]  # GGML type -> bytes
+
+    @property
+    def bits_per_weight(self) -> float:
+        return 0.0
+
+    def layer_bytes(self, i: int) -> int:
+        return self.layers[i].bytes_total
+
+
+def mix_context(m: ModelSpec, mix: str, tensors: list[TensorShape]) -> MixContext:
+    n_wv = sum(
+        1 for t in tensors if any(k in t.name for k in ("attn_v.weight", "attn_qkv.weight", "attn_kv_b.weight"))
+    )
+    return MixContext(
+        arch=m.arch,
+        n_layer=m.layers,
+        n_gqa=m.n_gqa,
+        n_expert=m.experts,
+        is_70b=m.layers == 80 and m.arch in ("llama", "qwen2"),
+        has_output=not m.tied_embeddings,
+        has_imatrix=mix in IMATRIX_MIXES,
+        n_attention_wv=n_wv,
+    )
+
+
+def weights_breakdown(m: ModelSpec, mix: str) -> WeightsBreakdown:
+    """Bytes of every tensor under a llama.cpp file type, grouped the way placement needs them."""
+    tensors = model_tensors(m)
+    typed = assign_types(mix, tensors, mix_context(m, mix, tensors))
+    total = 0
+    embd = 0
+    output = 0
+    per_layer_total = [0] * m.layers
+    per_layer_exp = [0] * m.layers
+    types: dict[str, int] = {}
+    for t, ty in typed:
+        b = tensor_bytes(t, ty)
+        total += b
+        types[ty] = types.get(ty, 0) + b
+        if t.layer is not None:
+            per_layer_total[t.layer] += b
+            if "_exps" in t.name:
+                per_layer_exp[t.layer] += b
+        elif t.name == "token_embd.weight":
+            embd = b
+        else:
+            output += b
+    if m.tied_embeddings:
+        # llama.cpp keeps token_embd on the CPU for the look-up and loads a copy where the output layer runs.
+        output += embd
+    layers = tuple(
+        LayerBytes(i, per_layer_total[i], per_layer_total[i] - per_layer_exp[i], per_layer_exp[i])
+        for i in range(m.layers)
+    )
+    return WeightsBreakdown(mix, total, embd, output, m.tied_embeddings, layers, types)
+
+
+def bits_per_weight(m: ModelSpec, total_bytes: int) -> float:
+    return total_bytes * 8 / max(1, parameter_count(m))
+
+
+__all__ = [
+    "GGML_TYPES",
+    "LayerBytes",
+    "WeightsBreakdown",
+    "active_parameter_count",
+    "bits_per_weight",
+    "model_tensors",
+    "parameter_count",
+    "weights_breakdown",
+]

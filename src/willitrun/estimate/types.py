@@ -1,0 +1,172 @@
+"""Value types shared by the estimate core and its callers.
+
+Frozen dataclasses; sizes are integer bytes with the unit in the name; bandwidth in GB/s (10^9 B/s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+GIB = 1024**3
+MIB = 1024**2
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model's architecture: enough to derive every tensor's shape."""
+
+    id: str
+    name: str
+    arch: str
+    params: int
+    layers: int
+    hidden: int
+    intermediate: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    vocab: int
+    context_max: int
+    source: str
+    family: str = ""
+    active_params: int | None = None
+    tied_embeddings: bool = False
+    experts: int = 0
+    experts_active: int = 0
+    expert_intermediate: int = 0
+    shared_experts: int = 0
+    dense_layers: int = 0
+    sliding_window: int | None = None
+    swa_pattern: int | None = None
+    q_lora_rank: int | None = None
+    kv_lora_rank: int | None = None
+    qk_rope_head_dim: int | None = None
+    qk_nope_head_dim: int | None = None
+    v_head_dim: int | None = None
+    attn_bias: bool = False
+    qk_norm: bool = False
+    # recurrent (Mamba-style) layers of hybrid models; attention_layers lists the layers with attention
+    ssm_d_inner: int = 0
+    ssm_d_state: int = 0
+    ssm_d_conv: int = 0
+    ssm_n_group: int = 1
+    attention_layers: tuple[int, ...] | None = None
+    aliases: tuple[str, ...] = ()
+    ollama: str | None = None
+    hf_repo: str | None = None
+    released: str | None = None
+    license: str | None = None
+    uses: tuple[str, ...] = ()
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts > 1
+
+    @property
+    def is_mla(self) -> bool:
+        return self.kv_lora_rank is not None and self.kv_lora_rank > 0
+
+    @property
+    def n_gqa(self) -> int:
+        return max(1, self.heads // max(1, self.kv_heads))
+
+    def layer_kind(self, i: int) -> str:
+        """'full', 'swa', 'mla' or 'recurrent' for layer i."""
+        if self.attention_layers is not None and i not in self.attention_layers:
+            return "recurrent"
+        if self.is_mla:
+            return "mla"
+        if self.sliding_window:
+            if self.swa_pattern and (i + 1) % self.swa_pattern == 0:
+                return "full"
+            return "swa"
+        return "full"
+
+    def layer_is_moe(self, i: int) -> bool:
+        return self.is_moe and i >= self.dense_layers
+
+
+@dataclass(frozen=True)
+class Device:
+    """One accelerator (or the memory a unified-memory GPU may use)."""
+
+    name: str
+    vendor: str
+    backend: str
+    memory_bytes: int
+    free_bytes: int
+    bandwidth_gbps: float | None
+    fp16_tflops: float | None
+    unified: bool = False
+    catalog_id: str | None = None
+    how: str = "catalog"
+
+
+@dataclass(frozen=True)
+class Cpu:
+    name: str = "unknown CPU"
+    cores: int = 8
+    threads: int = 16
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Devices plus system RAM; source says whether it was detected or simulated."""
+
+    devices: tuple[Device, ...]
+    ram_bytes: int
+    ram_free_bytes: int
+    ram_bandwidth_gbps: float
+    cpu: Cpu = field(default_factory=Cpu)
+    source: str = "simulated"
+    notes: tuple[str, ...] = ()
+    ram_bandwidth_how: str = "assumed"
+
+    @property
+    def unified_memory(self) -> bool:
+        return any(d.unified for d in self.devices)
+
+
+@dataclass(frozen=True)
+class DevicePlacement:
+    """What one device (or system RAM, name 'RAM') holds for an option."""
+
+    name: str
+    layers: int
+    weights_bytes: int
+    kv_cache_bytes: int
+    compute_bytes: int
+    overhead_bytes: int
+    capacity_bytes: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.weights_bytes + self.kv_cache_bytes + self.compute_bytes + self.overhead_bytes
+
+
+@dataclass(frozen=True)
+class Option:
+    """One quantization of one model on one machine."""
+
+    quant: str
+    context: int
+    weights_bytes: int
+    kv_cache_bytes: int
+    compute_bytes: int
+    overhead_bytes: int
+    verdict: str  # gpu | partial | cpu | no
+    gpu_layers: int
+    layers: int
+    placement: tuple[DevicePlacement, ...]
+    tokens_per_s: float | None
+    tokens_per_s_low: float | None
+    tokens_per_s_high: float | None
+    prefill_tokens_per_s: float | None
+    max_context: int | None
+    bits_per_weight: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total_bytes(self) -> int:
+        return self.weights_bytes + self.kv_cache_bytes + self.compute_bytes + self.overhead_bytes

@@ -1,0 +1,136 @@
+"""The machine an estimate is for: detected here, or simulated from catalog names.
+
+The only package that imports psutil or pynvml (and only inside the functions that need them).
+"""
+
+from __future__ import annotations
+
+from willitrun.catalog.load import Catalog
+from willitrun.catalog.resolve import parse_hardware
+from willitrun.catalog.types import GpuSpec
+from willitrun.errors import BadValueError
+from willitrun.estimate.constants import DEFAULT_RAM_BANDWIDTH_GBPS
+from willitrun.estimate.types import GIB, Device, Machine
+
+__all__ = ["apple_working_set_bytes", "build_machine", "device_from_spec", "os_reserve_bytes"]
+
+
+def apple_working_set_bytes(total_bytes: int) -> int:
+    """Metal's default GPU working set: 2/3 of RAM up to 36 GiB, 3/4 above (estimation.md section 6).
+
+    Newer macOS versions give more on some machines; a detected Mac reports its own limit instead.
+    """
+    frac = 2 / 3 if total_bytes <= 36 * GIB else 3 / 4
+    return int(total_bytes * frac)
+
+
+def os_reserve_bytes(ram_bytes: int) -> int:
+    """RAM the operating system and desktop keep for themselves on a simulated machine: 10%, 1 to 4 GiB."""
+    return int(min(4 * GIB, max(1 * GIB, ram_bytes * 0.10)))
+
+
+def device_from_spec(g: GpuSpec, memory_gib: float, vram_override_gib: float | None = None) -> Device:
+    mem = int((vram_override_gib or memory_gib) * GIB)
+    if g.unified_memory and g.vendor == "apple" and vram_override_gib is None:
+        mem = apple_working_set_bytes(mem)
+    elif g.unified_memory and vram_override_gib is None:
+        mem = mem - os_reserve_bytes(mem)
+    return Device(
+        name=g.name,
+        vendor=g.vendor,
+        backend=g.backend,
+        memory_bytes=mem,
+        free_bytes=mem,
+        bandwidth_gbps=g.bandwidth_gbps,
+        fp16_tflops=g.fp16_tflops,
+        unified=g.unified_memory,
+        catalog_id=g.id,
+        how="catalog",
+    )
+
+
+def _check_gb(opt: str, v: float | None, lo: float, hi: float) -> None:
+    if v is None:
+        return
+    if not (lo <= v <= hi):  # also rejects NaN
+        raise BadValueError(f"{opt} {v:g} is out of range", f"allowed: {lo:g} to {hi:g}")
+
+
+def build_machine(
+    cat: Catalog,
+    *,
+    gpu: str | None,
+    vram_gb: float | None,
+    ram_gb: float | None,
+    ram_bandwidth_gbps: float | None,
+    detected: Machine | None,
+) -> Machine:
+    """The machine to estimate for: the detected one, with any --gpu/--vram/--ram/--ram-bandwidth applied."""
+    _check_gb("--vram", vram_gb, 0.25, 65536)
+    _check_gb("--ram", ram_gb, 0.25, 65536)
+    _check_gb("--ram-bandwidth", ram_bandwidth_gbps, 0.1, 100000)
+    notes: list[str] = []
+    base = detected
+    simulated = gpu is not None or vram_gb is not None or ram_gb is not None or ram_bandwidth_gbps is not None
+    if gpu is not None:
+        items = parse_hardware(cat, gpu)
+        devices: list[Device] = []
+        for it in items:
+            for _ in range(it.count):
+                devices.append(device_from_spec(it.gpu, it.memory_gib, vram_gb))
+        unified = [it for it in items if it.gpu.unified_memory]
+        if unified and ram_gb is None:
+            # a unified-memory chip or system brings its own RAM
+            ram_gb = unified[0].memory_gib
+            if unified[0].gpu.vendor == "apple" and ram_bandwidth_gbps is None:
+                ram_bandwidth_gbps = unified[0].gpu.bandwidth_gbps
+        if unified and unified[0].gpu.vendor != "apple" and ram_bandwidth_gbps is None:
+            ram_bandwidth_gbps = unified[0].gpu.bandwidth_gbps
+        dev_tuple = tuple(devices)
+    else:
+        dev_tuple = base.devices if base else ()
+        if vram_gb is not None:
+            if not dev_tuple:
+                raise BadValueError("--vram needs a GPU", "name one with --gpu, e.g. --gpu 'RTX 3060' --vram 12")
+            dev_tuple = tuple(
+                Device(
+                    d.name,
+                    d.vendor,
+                    d.backend,
+                    int(vram_gb * GIB),
+                    int(vram_gb * GIB),
+                    d.bandwidth_gbps,
+                    d.fp16_tflops,
+                    d.unified,
+                    d.catalog_id,
+                    "--vram",
+                )
+                for d in dev_tuple
+            )
+    if ram_gb is not None:
+        ram = int(ram_gb * GIB)
+        ram_free = ram - os_reserve_bytes(ram)
+    elif base is not None:
+        ram, ram_free = base.ram_bytes, base.ram_free_bytes
+    else:
+        ram = 16 * GIB
+        ram_free = ram - os_reserve_bytes(ram)
+        notes.append("system RAM unknown: assumed 16 GiB (set --ram)")
+    if ram_bandwidth_gbps is not None:
+        bw, bw_how = ram_bandwidth_gbps, "given"
+    elif base is not None:
+        bw, bw_how = base.ram_bandwidth_gbps, base.ram_bandwidth_how
+    else:
+        bw, bw_how = DEFAULT_RAM_BANDWIDTH_GBPS, "assumed"
+    cpu = base.cpu if base else None
+    m = Machine(
+        devices=dev_tuple,
+        ram_bytes=ram,
+        ram_free_bytes=max(0, ram_free),
+        ram_bandwidth_gbps=bw,
+        source="simulated" if simulated else (base.source if base else "simulated"),
+        notes=tuple(notes) + ((base.notes if base and not simulated else ())),
+        ram_bandwidth_how=bw_how,
+        **({"cpu": cpu} if cpu else {}),
+    )
+    return m

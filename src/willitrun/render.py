@@ -1,0 +1,294 @@
+"""Turn results into JSON payloads (per ../shared/design/cli.md) and rich tables; the only place that formats units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from willitrun.catalog.types import GpuSpec
+from willitrun.estimate.core import Estimate
+from willitrun.estimate.types import GIB, Machine, ModelSpec, Option
+
+VERDICT_WORDS = {
+    "gpu": "GPU",
+    "partial": "partial",
+    "cpu": "CPU",
+    "no": "no",
+}
+VERDICT_STYLE = {"gpu": "green", "partial": "yellow", "cpu": "cyan", "no": "red"}
+
+
+def gib(n: int | float | None, digits: int = 1) -> str:
+    if n is None:
+        return "-"
+    return f"{n / GIB:.{digits}f} GiB"
+
+
+def short_ctx(n: int | None) -> str:
+    if n is None:
+        return "-"
+    if n >= 1024 and n % 1024 == 0:
+        return f"{n // 1024}k"
+    if n >= 1000:
+        return f"{n / 1024:.1f}k"
+    return str(n)
+
+
+def rate(v: float | None) -> str:
+    if v is None:
+        return "-"
+    if v >= 100:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:.0f}"
+    return f"{v:.1f}"
+
+
+def params_text(n: int | None) -> str:
+    if not n:
+        return "-"
+    if n >= 1e9:
+        return f"{n / 1e9:.1f}B" if n < 1e11 else f"{n / 1e9:.0f}B"
+    return f"{n / 1e6:.0f}M"
+
+
+# --- commands to run -------------------------------------------------------------------------------------
+
+
+def gguf_name(m: ModelSpec, quant: str) -> str:
+    base = (m.hf_repo or m.id).split("/")[-1]
+    return f"{base}-{quant}.gguf"
+
+
+def run_command(est: Estimate, o: Option) -> str | None:
+    if o.verdict == "no":
+        return None
+    parts = ["llama-server", "-m", gguf_name(est.model, o.quant), "-ngl", str(o.gpu_layers)]
+    parts += ["-c", str(o.context * est.parallel)]
+    if est.parallel > 1:
+        parts += ["-np", str(est.parallel)]
+    if est.kv_type != "f16":
+        parts += ["-fa", "on", "-ctk", est.kv_type, "-ctv", est.kv_type]
+    return " ".join(parts)
+
+
+def ollama_command(est: Estimate, o: Option) -> str | None:
+    tag = est.model.ollama
+    if not tag or o.verdict == "no":
+        return None
+    default_quant = "MXFP4" if est.model.arch == "gpt-oss" else "Q4_K_M"
+    if o.quant != default_quant:
+        return None
+    return f"ollama run {tag}"
+
+
+# --- JSON -------------------------------------------------------------------------------------------------
+
+
+def machine_json(machine: Machine) -> dict[str, Any]:
+    groups: list[dict[str, Any]] = []
+    for d in machine.devices:
+        if groups and groups[-1]["name"] == d.name and groups[-1]["memory_bytes"] == d.memory_bytes:
+            groups[-1]["count"] += 1
+            continue
+        groups.append(
+            {
+                "name": d.name,
+                "vendor": d.vendor,
+                "backend": d.backend,
+                "memory_bytes": d.memory_bytes,
+                "free_bytes": d.free_bytes,
+                "bandwidth_gbps": d.bandwidth_gbps,
+                "fp16_tflops": d.fp16_tflops,
+                "unified_memory": d.unified,
+                "catalog_id": d.catalog_id,
+                "count": 1,
+            }
+        )
+    return {
+        "source": machine.source,
+        "devices": groups,
+        "ram_bytes": machine.ram_bytes,
+        "ram_free_bytes": machine.ram_free_bytes,
+        "ram_bandwidth_gbps": machine.ram_bandwidth_gbps,
+        "unified_memory": machine.unified_memory,
+        "cpu": {"name": machine.cpu.name, "cores": machine.cpu.cores, "threads": machine.cpu.threads},
+    }
+
+
+def option_json(est: Estimate, o: Option, measured: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "quant": o.quant,
+        "weights_bytes": o.weights_bytes,
+        "kv_cache_bytes": o.kv_cache_bytes,
+        "compute_bytes": o.compute_bytes,
+        "overhead_bytes": o.overhead_bytes,
+        "total_bytes": o.total_bytes,
+        "verdict": o.verdict,
+        "gpu_layers": o.gpu_layers,
+        "layers": o.layers,
+        "tokens_per_s": _round(o.tokens_per_s),
+        "tokens_per_s_low": _round(o.tokens_per_s_low),
+        "tokens_per_s_high": _round(o.tokens_per_s_high),
+        "prefill_tokens_per_s": _round(o.prefill_tokens_per_s),
+        "measured": measured or [],
+        "max_context": o.max_context,
+        "command": run_command(est, o),
+        "notes": list(o.notes),
+        # extensions beyond the contract
+        "context": o.context,
+        "bits_per_weight": round(o.bits_per_weight, 4),
+        "ollama_command": ollama_command(est, o),
+        "placement": [
+            {
+                "device": p.name,
+                "layers": p.layers,
+                "weights_bytes": p.weights_bytes,
+                "kv_cache_bytes": p.kv_cache_bytes,
+                "compute_bytes": p.compute_bytes,
+                "overhead_bytes": p.overhead_bytes,
+                "total_bytes": p.total_bytes,
+                "capacity_bytes": p.capacity_bytes,
+            }
+            for p in o.placement
+        ],
+    }
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 2)
+
+
+def check_json(est: Estimate, measured: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    m = est.model
+    return {
+        "model": {
+            "id": m.id,
+            "name": m.name,
+            "params": m.params,
+            "active_params": m.active_params,
+            "layers": m.layers,
+            "context_max": m.context_max,
+            "source": m.source,
+        },
+        "hardware": machine_json(est.machine),
+        "context": est.context,
+        "runtime": est.runtime,
+        "kv_cache": est.kv_type,
+        "parallel": est.parallel,
+        "options": [option_json(est, o, (measured or {}).get(o.quant)) for o in est.options],
+        "recommended": est.recommended,
+        "notes": list(est.notes) + list(est.machine.notes),
+    }
+
+
+def gpu_json(g: GpuSpec) -> dict[str, Any]:
+    return {
+        "id": g.id,
+        "name": g.name,
+        "vendor": g.vendor,
+        "memory_bytes": int(g.memory_gib * GIB),
+        "bandwidth_gbps": g.bandwidth_gbps,
+        "fp16_tflops": g.fp16_tflops,
+        "tdp_w": g.tdp_w,
+        "unified_memory": g.unified_memory,
+        "price_usd": g.price_usd,
+        "price_kind": g.price_kind,
+        "price_date": g.price_date,
+        "aliases": list(g.aliases),
+        "source": g.source,
+        # extensions
+        "kind": g.kind,
+        "memory_options_bytes": [int(x * GIB) for x in g.memory_options_gib],
+        "backends": list(g.backends),
+        "laptop": g.laptop,
+    }
+
+
+def model_json(m: ModelSpec) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "name": m.name,
+        "params": m.params,
+        "active_params": m.active_params,
+        "layers": m.layers,
+        "hidden": m.hidden,
+        "heads": m.heads,
+        "kv_heads": m.kv_heads,
+        "head_dim": m.head_dim,
+        "vocab": m.vocab,
+        "context_max": m.context_max,
+        "experts": m.experts,
+        "experts_active": m.experts_active,
+        "aliases": list(m.aliases),
+        "source": m.source,
+        # extensions
+        "family": m.family,
+        "arch": m.arch,
+        "uses": list(m.uses),
+        "ollama": m.ollama,
+        "hf_repo": m.hf_repo,
+        "license": m.license,
+        "released": m.released,
+    }
+
+
+# --- people -----------------------------------------------------------------------------------------------
+
+
+def machine_line(machine: Machine) -> str:
+    parts: list[str] = []
+    groups: list[tuple[str, int, int, float | None]] = []
+    for d in machine.devices:
+        if groups and groups[-1][0] == d.name and groups[-1][2] == d.memory_bytes:
+            n, c, mem, bw = groups[-1]
+            groups[-1] = (n, c + 1, mem, bw)
+        else:
+            groups.append((d.name, 1, d.memory_bytes, d.bandwidth_gbps))
+    for name, count, mem, bw in groups:
+        pre = f"{count}x " if count > 1 else ""
+        bwt = f", {bw:g} GB/s" if bw else ""
+        parts.append(f"{pre}{name} ({gib(mem)}{bwt})")
+    ram = f"{gib(machine.ram_bytes, 0)} RAM"
+    if not machine.devices:
+        parts.append(f"CPU only: {machine.cpu.name}, {machine.cpu.cores} cores")
+    parts.append(ram)
+    return " + ".join(parts) + f" [{machine.source}]"
+
+
+def check_table(est: Estimate, *, color: bool) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False, padding=(0, 1))
+    for name, right in (
+        ("Quant", False),
+        ("File", True),
+        ("Total", True),
+        ("Runs", False),
+        ("-ngl", True),
+        ("tok/s", True),
+        ("range", True),
+        ("pp512", True),
+        ("ctx max", True),
+    ):
+        t.add_column(name, justify="right" if right else "left", no_wrap=True)
+    for o in est.options:
+        verdict = VERDICT_WORDS[o.verdict]
+        if color:
+            verdict = f"[{VERDICT_STYLE[o.verdict]}]{verdict}[/]"
+        rng = "-"
+        if o.tokens_per_s_low is not None and o.tokens_per_s_high is not None:
+            rng = f"{rate(o.tokens_per_s_low)}-{rate(o.tokens_per_s_high)}"
+        quant = o.quant + (" *" if o.quant == est.recommended else "")
+        t.add_row(
+            quant,
+            f"{o.weights_bytes / GIB:.1f}",
+            f"{o.total_bytes / GIB:.1f}",
+            verdict,
+            f"{o.gpu_layers}/{o.layers}" if est.machine.devices else "-",
+            rate(o.tokens_per_s),
+            rng,
+            rate(o.prefill_tokens_per_s),
+            short_ctx(o.max_context),
+        )
+    return t
