@@ -185,7 +185,7 @@ def _ape(pred: float, meas: float) -> float:
 
 def _p90(xs: list[float]) -> float:
     s = sorted(xs)
-    return s[min(len(s) - 1, int(math.ceil(0.9 * len(s))) - 1)]
+    return s[min(len(s) - 1, math.ceil(0.9 * len(s)) - 1)]
 
 
 def score(rows: list[Row], consts: dict[str, K.BackendConstants]) -> dict[str, Any]:
@@ -213,7 +213,11 @@ def score(rows: list[Row], consts: dict[str, K.BackendConstants]) -> dict[str, A
     for metric, name in (("tg", "decode"), ("pp", "prefill")):
         errs = [e for (mt, _, _), es in by.items() if mt == metric for e in es]
         if errs:
-            out[name] = {"n": len(errs), "median_ape": round(statistics.median(errs), 1), "p90_ape": round(_p90(errs), 1)}
+            out[name] = {
+                "n": len(errs),
+                "median_ape": round(statistics.median(errs), 1),
+                "p90_ape": round(_p90(errs), 1),
+            }
     out["decode_inside_range"] = round(100.0 * inside / max(1, n_tg), 1)
     # fit agreement, one verdict per (hardware, count, model, quant)
     seen: dict[tuple[str, int, str, str], tuple[bool, bool]] = {}
@@ -285,7 +289,7 @@ def fit(rows: list[Row], consts: dict[str, K.BackendConstants], rounds: int = 4)
         ratios = sorted(r.measured / predict(r, consts) for r in mine if r.metric == "tg" and r.measured)
         if ratios:
             lo_r = ratios[int(0.1 * (len(ratios) - 1))]
-            hi_r = ratios[int(math.ceil(0.9 * (len(ratios) - 1)))]
+            hi_r = ratios[math.ceil(0.9 * (len(ratios) - 1))]
             consts[be] = dataclasses.replace(consts[be], range=(round(min(0.95, lo_r), 2), round(max(1.05, hi_r), 2)))
     return consts
 

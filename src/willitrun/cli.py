@@ -33,7 +33,9 @@ CatalogOpt = Annotated[
 ]
 GpuOpt = Annotated[
     str | None,
-    typer.Option("--gpu", help="Simulate GPUs: 'RTX 4090', '2x RTX 3090', 'RTX 4090,RTX 3090', 'M2 Ultra 192GB', 'none'."),
+    typer.Option(
+        "--gpu", help="Simulate GPUs: 'RTX 4090', '2x RTX 3090', 'RTX 4090,RTX 3090', 'M2 Ultra 192GB', 'none'."
+    ),
 ]
 VramOpt = Annotated[float | None, typer.Option("--vram", help="GPU memory per device in GB (overrides the catalog).")]
 RamOpt = Annotated[float | None, typer.Option("--ram", help="System RAM in GB.")]

@@ -20,7 +20,7 @@ from willitrun.estimate.types import ModelSpec
 
 def model_key(name: str) -> str:
     s = name.strip().casefold()
-    if s.startswith("hf.co/") or s.startswith("huggingface.co/"):
+    if s.startswith(("hf.co/", "huggingface.co/")):
         s = s.split("/", 1)[1]
     return re.sub(r"[\s_\-]+", "", s)
 

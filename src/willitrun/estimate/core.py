@@ -133,9 +133,7 @@ def estimate_option(m: ModelSpec, machine: Machine, mix: str, req: Request, ctx:
     if machine.devices and verdict in ("partial", "cpu", "no"):
         per_tok = kv_bytes_per_token(m, req.kv_type) * req.parallel
         if per_tok > 0 and mc is not None and mc < use_ctx:
-            notes.append(
-                f"KV cache at {use_ctx} context needs {_fmt_gib(kv_total)}; use --ctx {mc} to fit on the GPU"
-            )
+            notes.append(f"KV cache at {use_ctx} context needs {_fmt_gib(kv_total)}; use --ctx {mc} to fit on the GPU")
         elif mc is None and verdict != "no":
             notes.append("the weights alone exceed GPU memory; a smaller quantization or more VRAM is needed")
     if req.kv_type != "f16" and not prof.flash_attention:
@@ -187,7 +185,7 @@ def recommend(options: tuple[Option, ...]) -> str | None:
             return best.quant
     runnable = [o for o in options if o.verdict != "no" and o.tokens_per_s]
     if runnable:
-        return max(runnable, key=lambda o: (o.tokens_per_s or 0.0)).quant
+        return max(runnable, key=lambda o: o.tokens_per_s or 0.0).quant
     return None
 
 

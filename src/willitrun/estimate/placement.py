@@ -77,7 +77,7 @@ def plan(
         compute_buffer_bytes(m, ctx_cells, prof, has_layers=True, has_output=(j == len(gpus) - 1), pipeline=pipeline)
         for j in range(len(gpus))
     ]
-    caps = [d.free_bytes - r - c for d, r, c in zip(gpus, reserves, computes)]
+    caps = [d.free_bytes - r - c for d, r, c in zip(gpus, reserves, computes, strict=True)]
     counts = _split(n_off, caps) if gpus else []
 
     placements: list[DevicePlacement] = []
@@ -105,7 +105,7 @@ def plan(
         placements.append(p)
         layer_sets.append(idx)
 
-    cpu_idx = range(0, first_off)
+    cpu_idx = range(first_off)
     ram_w = w.token_embd_bytes + sum(w.layers[i].bytes_total for i in cpu_idx)
     if not out_on_gpu:
         ram_w += w.output_bytes - (w.token_embd_bytes if w.output_is_tied else 0)

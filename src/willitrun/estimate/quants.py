@@ -143,7 +143,7 @@ def quant_family(mix: str) -> str:
         return "q8"
     if mix == "MXFP4":
         return "mxfp4"
-    if mix.startswith("IQ") or mix.startswith("TQ"):
+    if mix.startswith(("IQ", "TQ")):
         return "iq"
     if "_K" in mix:
         return "k"
@@ -245,7 +245,7 @@ def _layer_of(t: TensorShape, counter: int, ctx: MixContext) -> int:
     return counter
 
 
-def tensor_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters) -> str:  # noqa: C901
+def tensor_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters) -> str:
     """The GGML type llama-quantize gives tensor t under file type mix (a restatement of its rules)."""
     default = MIX_DEFAULT[mix]
     if not is_quantizable(t):
@@ -257,9 +257,7 @@ def tensor_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters) -> str:
     n = ctx.n_layer
     if name == "output.weight" or (not ctx.has_output and name == "token_embd.weight"):
         qk = GGML_TYPES[new].block
-        if mix == "MXFP4":
-            new = "Q8_0"
-        elif ctx.arch == "falcon" or t.ne[0] % qk != 0:
+        if mix == "MXFP4" or ctx.arch == "falcon" or t.ne[0] % qk != 0:
             new = "Q8_0"
         elif mix in {"IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"}:
             new = "Q5_K"
@@ -302,15 +300,11 @@ def tensor_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters) -> str:
             new = "Q4_K"
         elif mix == "IQ3_XXS":
             new = "Q4_K" if ctx.n_gqa >= 4 else ("IQ3_S" if not ctx.has_imatrix else "IQ3_XXS")
-        elif mix in {"IQ3_XS", "IQ3_S"} and ctx.n_gqa >= 4:
-            new = "Q4_K"
-        elif mix == "IQ3_M":
+        elif (mix in {"IQ3_XS", "IQ3_S"} and ctx.n_gqa >= 4) or mix == "IQ3_M":
             new = "Q4_K"
         elif mix == "Q3_K_M":
             new = "Q5_K" if i < 2 else "Q4_K"
-        elif mix == "Q3_K_L":
-            new = "Q5_K"
-        elif mix in {"IQ4_NL", "IQ4_XS"} and ctx.n_gqa >= 4:
+        elif mix == "Q3_K_L" or (mix in {"IQ4_NL", "IQ4_XS"} and ctx.n_gqa >= 4):
             new = "Q5_K"
         elif mix in {"Q4_K_M", "Q5_K_M"} and _more_bits(i, ctx.n_attention_wv or n):
             new = "Q6_K"

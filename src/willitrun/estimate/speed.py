@@ -101,7 +101,7 @@ def decode_terms(
         parts.append(Part(d.backend, rb, fl, len(idx), d.bandwidth_gbps or 100.0, d.fp16_tflops or 10.0, known))
     gpus_used = len(parts)
     if p.ram.layers or p.output_device is None:
-        cpu_idx = range(0, p.ram.layers)
+        cpu_idx = range(p.ram.layers)
         rb = sum(_layer_read_bytes(m, w, i) + kv_read_bytes(m, i, depth, kv_type) for i in cpu_idx)
         fl = per_layer_flops * p.ram.layers
         if p.output_device is None:
@@ -165,9 +165,7 @@ def prefill_terms(
             # llama.cpp computes large batches of CPU-resident layers on the GPU, copying the weights across
             d = machine.devices[last_gpu]
             link = 0.0 if d.unified else float(n_ub * ram_w)
-            parts.append(
-                Part(d.backend, 0.0, fl, 0, d.bandwidth_gbps or 100.0, d.fp16_tflops or 10.0, True, link)
-            )
+            parts.append(Part(d.backend, 0.0, fl, 0, d.bandwidth_gbps or 100.0, d.fp16_tflops or 10.0, True, link))
         else:
             parts.append(
                 Part("cpu", float(n_ub * ram_w), fl, p.ram.layers, machine.ram_bandwidth_gbps, cpu_tflops(machine))

@@ -203,9 +203,7 @@ class WeightsBreakdown:
 
 
 def mix_context(m: ModelSpec, mix: str, tensors: list[TensorShape]) -> MixContext:
-    n_wv = sum(
-        1 for t in tensors if any(k in t.name for k in ("attn_v.weight", "attn_qkv.weight", "attn_kv_b.weight"))
-    )
+    n_wv = sum(1 for t in tensors if any(k in t.name for k in ("attn_v.weight", "attn_qkv.weight", "attn_kv_b.weight")))
     return MixContext(
         arch=m.arch,
         n_layer=m.layers,

@@ -129,7 +129,7 @@ def build_machine(
         ram_free_bytes=max(0, ram_free),
         ram_bandwidth_gbps=bw,
         source="simulated" if simulated else (base.source if base else "simulated"),
-        notes=tuple(notes) + ((base.notes if base and not simulated else ())),
+        notes=tuple(notes) + (base.notes if base and not simulated else ()),
         ram_bandwidth_how=bw_how,
         **({"cpu": cpu} if cpu else {}),
     )

@@ -15,7 +15,20 @@ from willitrun.catalog.load import Catalog
 from willitrun.estimate.constants import DEFAULT_RAM_BANDWIDTH_GBPS
 from willitrun.estimate.types import Cpu, Device, Machine
 
-SIMD_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "avx512vnni", "amx_tile", "amx_bf16", "neon", "asimd", "sve", "fma", "f16c")
+SIMD_FLAGS = (
+    "avx2",
+    "avx512f",
+    "avx512_bf16",
+    "avx512_vnni",
+    "avx512vnni",
+    "amx_tile",
+    "amx_bf16",
+    "neon",
+    "asimd",
+    "sve",
+    "fma",
+    "f16c",
+)
 
 
 def _cpuinfo() -> tuple[str, tuple[str, ...]]:
@@ -140,7 +153,9 @@ def detect(cat: Catalog | None = None) -> Machine:
     fixed: list[Device] = []
     for d in devices:
         if d.memory_bytes == 0 and ram:
-            d = Device(d.name, d.vendor, d.backend, ram, avail, d.bandwidth_gbps, d.fp16_tflops, True, d.catalog_id, d.how)
+            d = Device(
+                d.name, d.vendor, d.backend, ram, avail, d.bandwidth_gbps, d.fp16_tflops, True, d.catalog_id, d.how
+            )
         fixed.append(d)
     if not devices:
         notes.append("no GPU found: estimating for the CPU")

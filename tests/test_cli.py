@@ -1,0 +1,161 @@
+"""The command line end to end: the contract's JSON, exit codes, and one-line errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import Result
+
+Run = Callable[..., Result]
+
+OPTION_FIELDS = {
+    "quant", "weights_bytes", "kv_cache_bytes", "compute_bytes", "overhead_bytes", "total_bytes", "verdict",
+    "gpu_layers", "layers", "tokens_per_s", "tokens_per_s_low", "tokens_per_s_high", "prefill_tokens_per_s",
+    "measured", "max_context", "command", "notes",
+}  # fmt: skip
+
+
+def test_check_json_contract(run: Run) -> None:
+    r = run("check", "llama3-8b", "--gpu", "RTX 4090", "--json")
+    assert r.code == 0, r.err
+    d = r.json()
+    assert set(d) >= {"model", "hardware", "context", "runtime", "options", "recommended"}
+    assert set(d["model"]) >= {"id", "name", "params", "active_params", "layers", "context_max", "source"}
+    assert set(d["hardware"]) >= {"source", "devices", "ram_bytes", "unified_memory"}
+    assert d["hardware"]["source"] == "simulated"
+    dev = d["hardware"]["devices"][0]
+    assert set(dev) >= {"name", "vendor", "backend", "memory_bytes", "free_bytes", "bandwidth_gbps", "count"}
+    assert dev["name"] == "NVIDIA GeForce RTX 4090" and dev["count"] == 1
+    for o in d["options"]:
+        assert set(o) >= OPTION_FIELDS
+        assert isinstance(o["weights_bytes"], int) and isinstance(o["total_bytes"], int)
+        assert o["total_bytes"] == o["weights_bytes"] + o["kv_cache_bytes"] + o["compute_bytes"] + o["overhead_bytes"]
+        assert o["verdict"] in ("gpu", "partial", "cpu", "no")
+        assert o["measured"] == []
+    q4 = next(o for o in d["options"] if o["quant"] == "Q4_K_M")
+    assert abs(q4["weights_bytes"] / 2**30 - 4.58) / 4.58 < 0.01
+    assert q4["verdict"] == "gpu"
+    assert q4["command"].startswith("llama-server -m ") and "-ngl 33" in q4["command"]
+    assert d["recommended"] in {o["quant"] for o in d["options"]}
+    assert r.err == ""
+
+
+def test_check_partial_70b(run: Run) -> None:
+    r = run("check", "llama3-70b", "--gpu", "RTX 4090", "--ram", "64", "--quant", "Q4_K_M", "--json")
+    assert r.code == 0
+    (o,) = r.json()["options"]
+    assert o["verdict"] == "partial"
+    assert 0 < o["gpu_layers"] < o["layers"]
+    gpu, ram = o["placement"]
+    assert gpu["layers"] + ram["layers"] == 80 and ram["layers"] > 0
+    assert any("system RAM" in n for n in o["notes"])
+    assert f"-ngl {o['gpu_layers']}" in o["command"]
+
+
+def test_check_two_3090s(run: Run) -> None:
+    r = run("check", "llama3-70b", "--gpu", "2x RTX 3090", "--ctx", "4096", "--json")
+    d = r.json()
+    assert d["hardware"]["devices"][0]["count"] == 2
+    q4 = next(o for o in d["options"] if o["quant"] == "Q4_K_M")
+    assert q4["verdict"] == "gpu" and q4["context"] == 4096
+
+
+def test_check_cpu_and_no(run: Run) -> None:
+    r = run("check", "llama3-8b", "--gpu", "none", "--ram", "32", "--json")
+    assert r.code == 0
+    assert {o["verdict"] for o in r.json()["options"]} == {"cpu"}
+    r = run("check", "llama3-70b", "--gpu", "none", "--ram", "8", "--quant", "F16")
+    assert r.code == 1
+    assert "no" in r.out and "Nothing runs" in r.out
+
+
+def test_check_table_reads_at_80_columns(run: Run) -> None:
+    r = run("check", "llama3-8b", "--gpu", "RTX 4090")
+    assert r.code == 0
+    assert "Q4_K_M" in r.out and "Recommended:" in r.out and "Run: llama-server" in r.out
+    assert max(len(line) for line in r.out.splitlines()) <= 80
+
+
+def test_check_on_detected_cpu_machine(run: Run) -> None:
+    r = run("check", "llama3-8b")
+    assert r.code == 0
+    assert "CPU" in r.out
+    assert "no GPU found" in r.err
+    d = run("check", "llama3-8b", "--json").json()
+    assert d["hardware"]["source"] == "detected"
+    assert d["hardware"]["devices"] == []
+
+
+def test_check_kv_cache_and_parallel(run: Run) -> None:
+    f16 = run("check", "llama3-8b", "--gpu", "RTX 4090", "-q", "Q4_K_M", "--ctx", "8192", "--json").json()
+    q8 = run("check", "llama3-8b", "--gpu", "RTX 4090", "-q", "Q4_K_M", "--ctx", "8192", "--kv-cache", "q8_0", "--json")
+    two = run("check", "llama3-8b", "--gpu", "RTX 4090", "-q", "Q4_K_M", "--ctx", "8192", "--parallel", "2", "--json")
+    a = f16["options"][0]["kv_cache_bytes"]
+    assert a == 1024 * 2**20
+    assert q8.json()["options"][0]["kv_cache_bytes"] == a * 17 // 32
+    assert "-ctk q8_0" in q8.json()["options"][0]["command"]
+    assert two.json()["options"][0]["kv_cache_bytes"] == 2 * a
+    assert "-np 2" in two.json()["options"][0]["command"]
+
+
+def test_ollama_runtime(run: Run) -> None:
+    d = run("check", "llama3.1-8b", "--gpu", "RTX 3060 12GB", "--runtime", "ollama", "--json").json()
+    assert d["runtime"] == "ollama" and d["context"] == 4096
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("check", "llama9-999b"), "unknown model 'llama9-999b'"),
+        (("check", "lama3-8b"), "did you mean 'llama3-8b'"),
+        (("check", ""), "model name is empty"),
+        (("check", "llama3-8b", "--gpu", "RTX 4900"), "unknown GPU 'RTX 4900'"),
+        (("check", "llama3-8b", "--gpu", ""), "--gpu is empty"),
+        (("check", "llama3-8b", "--ctx", "0"), "--ctx 0 is out of range"),
+        (("check", "llama3-8b", "--ctx", "-5"), "--ctx -5 is out of range"),
+        (("check", "llama3-8b", "--ctx", "abc"), "--ctx"),
+        (("check", "llama3-8b", "--quant", "Q9_K"), "--quant 'Q9_K' is not a known quantization"),
+        (("check", "llama3-8b", "--ram", "-1"), "--ram -1 is out of range"),
+        (("check", "llama3-8b", "--ram", "nan"), "--ram nan is out of range"),
+        (("check", "llama3-8b", "--ram", "lots"), "--ram"),
+        (("check", "llama3-8b", "--kv-cache", "q3"), "--kv-cache 'q3' is not a cache type"),
+        (("check", "llama3-8b", "--parallel", "0"), "--parallel 0 is out of range"),
+        (("check", "llama3-8b", "--runtime", "tgi"), "--runtime 'tgi' is not supported"),
+        (("check", "llama3-8b", "--vram", "12"), "--vram needs a GPU"),
+        (("check", "llama3-8b", "--catalog", "/nonexistent/x.yaml"), "/nonexistent/x.yaml: no such file"),
+        (("check",), "Missing argument"),
+        (("frobnicate",), "No such command"),
+    ],
+)
+def test_bad_input_one_line_exit_2(run: Run, args: tuple[str, ...], needle: str) -> None:
+    r = run(*args)
+    assert r.code == 2, (r.out, r.err)
+    assert needle in r.err
+    assert len(r.err.strip().splitlines()) == 1
+    assert "Traceback" not in r.err + r.out
+    assert r.out == ""
+
+
+def test_models_and_gpus_json(run: Run) -> None:
+    models = run("models", "--json").json()
+    assert len(models) >= 30
+    assert set(models[0]) >= {"id", "name", "params", "layers", "hidden", "heads", "kv_heads", "head_dim", "source"}
+    gpus = run("gpus", "4090", "--json").json()
+    assert [g["id"] for g in gpus] == ["rtx-4090"]
+    assert set(gpus[0]) >= {"memory_bytes", "bandwidth_gbps", "fp16_tflops", "price_usd", "price_date", "source"}
+
+
+def test_detect_json(run: Run) -> None:
+    d = run("detect", "--json").json()
+    assert d["devices"] == [] and d["ram_bytes"] == 32 * 2**30
+    assert d["cpu"]["cores"] == 8 and "avx2" in d["cpu"]["flags"]
+
+
+def test_help_and_version(run: Run) -> None:
+    r = run("--help")
+    assert r.code == 0 and "check" in r.out
+    r = run("check", "--help")
+    assert r.code == 0 and "--kv-cache" in r.out
+    assert run("--version").out.startswith("willitrun ")

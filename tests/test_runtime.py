@@ -1,0 +1,44 @@
+"""Runtime buffers against llama.cpp's logged compute buffers (estimation.md section 3)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from willitrun.catalog.load import Catalog
+from willitrun.estimate.runtime import LLAMA_CPP, OLLAMA, compute_buffer_bytes, default_context
+from willitrun.estimate.types import GIB, MIB
+
+
+def test_flash_attention_buffer_is_the_logits(catalog: Catalog) -> None:
+    m = catalog.model("llama3-8b")
+    # llama.cpp logs "CUDA0 compute buffer size = 258.50 MiB" for Llama 3 8B with flash attention
+    b = compute_buffer_bytes(m, 8192, LLAMA_CPP, has_layers=True, has_output=True, pipeline=False)
+    assert abs(b / MIB - 258.5) / 258.5 < 0.10
+
+
+def test_without_flash_attention_grows_with_context(catalog: Catalog) -> None:
+    m = catalog.model("mistral-7b")
+    no_fa = replace(LLAMA_CPP, flash_attention=False)
+    # logdetective PR #106: 164 MiB at ctx 2048, 2144 MiB at ctx 32768 (32 heads, ubatch 512)
+    small = compute_buffer_bytes(m, 2048, no_fa, has_layers=True, has_output=False, pipeline=False)
+    big = compute_buffer_bytes(m, 32768, no_fa, has_layers=True, has_output=False, pipeline=False)
+    assert abs(big / MIB - 2144) / 2144 < 0.10
+    assert abs(small / MIB - 164) / 164 < 0.25
+    fa = compute_buffer_bytes(m, 32768, LLAMA_CPP, has_layers=True, has_output=False, pipeline=False)
+    assert fa < big / 5
+
+
+def test_pipeline_copies_add_inputs(catalog: Catalog) -> None:
+    m = catalog.model("llama3-70b")
+    one = compute_buffer_bytes(m, 4096, LLAMA_CPP, has_layers=True, has_output=False, pipeline=False)
+    pp = compute_buffer_bytes(m, 4096, LLAMA_CPP, has_layers=True, has_output=False, pipeline=True)
+    assert pp > one
+
+
+def test_ollama_default_context_by_vram(catalog: Catalog) -> None:
+    m = catalog.model("llama3.1-8b")
+    assert default_context(m, "ollama", 8 * GIB) == 4096
+    assert default_context(m, "ollama", 24 * GIB) == 32768
+    assert default_context(m, "ollama", 48 * GIB) == 131072  # 262144 capped at the model's maximum
+    assert default_context(m, "llama.cpp", 8 * GIB) == 131072
+    assert OLLAMA.device_reserve_bytes["metal"] == 512 * MIB
