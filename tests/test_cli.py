@@ -159,3 +159,14 @@ def test_help_and_version(run: Run) -> None:
     r = run("check", "--help")
     assert r.code == 0 and "--kv-cache" in r.out
     assert run("--version").out.startswith("willitrun ")
+
+
+def test_runtimes_commands(run: Run) -> None:
+    d = run("check", "llama3.1-8b", "--gpu", "2x RTX 4090", "--runtime", "vllm", "-q", "awq", "--json").json()
+    (o,) = d["options"]
+    assert o["command"].startswith("vllm serve meta-llama/Llama-3.1-8B-Instruct-AWQ --max-model-len ")
+    assert "--tensor-parallel-size 2" in o["command"]
+    d = run("check", "llama3.1-8b", "--gpu", "M2 Max 64GB", "--runtime", "mlx", "-q", "4bit", "--json").json()
+    assert d["options"][0]["command"] == "mlx_lm.server --model mlx-community/Llama-3.1-8B-Instruct-4bit"
+    r = run("check", "llama3.1-8b", "--runtime", "vllm", "-q", "Q4_K_M")
+    assert r.code == 2 and "not a known quantization" in r.err

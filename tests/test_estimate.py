@@ -164,3 +164,36 @@ def test_cpu_machine_speed_uses_ram_bandwidth(catalog: Catalog) -> None:
     a = estimate(m, slow, Request(quants=("Q4_K_M",), ctx=4096)).options[0].tokens_per_s
     b = estimate(m, fast, Request(quants=("Q4_K_M",), ctx=4096)).options[0].tokens_per_s
     assert a is not None and b is not None and 1.6 < b / a < 2.1
+
+
+def test_vllm_tensor_parallel_and_cache(catalog: Catalog) -> None:
+    m = catalog.model("llama3.1-8b")
+    one = estimate(m, machine(catalog, "RTX 4090"), Request(runtime="vllm", ctx=8192))
+    bf16 = next(o for o in one.options if o.quant == "BF16")
+    awq = next(o for o in one.options if o.quant == "AWQ")
+    assert bf16.verdict == awq.verdict == "gpu"
+    # AWQ at group 128: 4 + 20/128 bits on the linear layers, 16-bit embeddings and output
+    assert awq.weights_bytes < bf16.weights_bytes / 2.5
+    # vLLM gives every byte left under 90% of memory to the cache
+    (p,) = bf16.placement
+    assert p.total_bytes <= int(24 * GIB * 0.9) + 1
+    assert bf16.max_context is not None and awq.max_context is not None and awq.max_context > bf16.max_context
+    two = estimate(catalog.model("llama3-70b"), machine(catalog, "2x RTX 4090"), Request(runtime="vllm", ctx=4096))
+    a = next(o for o in two.options if o.quant == "AWQ")
+    assert a.verdict == "gpu" and len(a.placement) == 2
+    assert any("--tensor-parallel-size 2" in n for n in a.notes)
+    # an explicit --ctx the cache cannot hold fails like vLLM does at start-up
+    big = estimate(m, machine(catalog, "RTX 3060 12GB"), Request(runtime="vllm", ctx=131072, quants=("BF16",)))
+    assert big.options[0].verdict == "no"
+
+
+def test_vllm_and_mlx_refuse_the_wrong_hardware(catalog: Catalog) -> None:
+    m = catalog.model("qwen3-8b")
+    mac = build_machine(catalog, gpu="M3 Max 64GB", vram_gb=None, ram_gb=None, ram_bandwidth_gbps=None, detected=None)
+    assert {o.verdict for o in estimate(m, mac, Request(runtime="vllm")).options} == {"no"}
+    assert {o.verdict for o in estimate(m, machine(catalog, "RTX 4090"), Request(runtime="mlx")).options} == {"no"}
+    opts = estimate(m, mac, Request(runtime="mlx", ctx=8192)).options
+    four = next(o for o in opts if o.quant == "4BIT")
+    assert four.verdict == "gpu"
+    # mlx affine 4-bit, group 64: 4.5 bits per weight, embeddings included
+    assert 4.4 < four.bits_per_weight < 4.7

@@ -97,21 +97,26 @@ def root(
         sys.stdout.write("Try: willitrun check llama3-8b    (or --help for every command)\n")
 
 
-def _parse_quants(quant: str | None) -> tuple[str, ...]:
-    from willitrun.estimate.quants import MIX_DEFAULT, normalize_mix
+def _parse_quants(quant: str | None, runtime: str) -> tuple[str, ...]:
+    from willitrun.estimate.core import formats_for
+    from willitrun.estimate.quants import normalize_mix
 
     if quant is None:
         return ()
+    known = formats_for(runtime)
     if quant.strip().lower() == "all":
-        return tuple(MIX_DEFAULT)
+        return known
     out: list[str] = []
     for q in quant.split(","):
-        n = normalize_mix(q)
-        if n is None:
+        key = q.strip().upper().replace("-", "_")
+        n = normalize_mix(q) if runtime in ("llama.cpp", "ollama") else (key if key in known else None)
+        if n is None and runtime == "mlx" and key in ("8", "6", "4", "3", "Q8", "Q4", "INT4", "INT8"):
+            n = key.strip("QINT") + "BIT"
+        if n is None or n not in known:
             import difflib
 
-            close = difflib.get_close_matches(q.strip().upper(), list(MIX_DEFAULT), n=3, cutoff=0.5)
-            hint = ("did you mean " + ", ".join(close) + "?") if close else "e.g. Q4_K_M, Q8_0, F16, or 'all'"
+            close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.5)
+            hint = ("did you mean " + ", ".join(close) + "?") if close else f"for {runtime}: " + ", ".join(known)
             raise BadValueError(f"--quant {q.strip()!r} is not a known quantization", hint)
         if n not in out:
             out.append(n)
@@ -122,14 +127,20 @@ def _parse_quants(quant: str | None) -> tuple[str, ...]:
 def check(
     model: Annotated[str, typer.Argument(help="Catalog id, alias, Ollama tag or Hugging Face repo id.")],
     quant: Annotated[
-        str | None, typer.Option("--quant", "-q", help="One quantization (or a comma list, or 'all').")
+        str | None,
+        typer.Option(
+            "--quant",
+            "-q",
+            help="One quantization (or a comma list, or 'all'): GGUF types (Q4_K_M...); vllm: BF16, FP8, AWQ, "
+            "GPTQ; mlx: BF16, 8BIT, 6BIT, 4BIT, 3BIT.",
+        ),
     ] = None,
     ctx: Annotated[
         int | None, typer.Option("--ctx", "-c", help="Context per sequence (default: the model's, fitted).")
     ] = None,
     kv_cache: Annotated[str, typer.Option("--kv-cache", help="KV cache type: f16, q8_0 or q4_0.")] = "f16",
     parallel: Annotated[int, typer.Option("--parallel", "-np", help="Parallel sequences (slots), 1-256.")] = 1,
-    runtime: Annotated[str, typer.Option("--runtime", help="llama.cpp or ollama.")] = "llama.cpp",
+    runtime: Annotated[str, typer.Option("--runtime", help="llama.cpp, ollama, vllm or mlx.")] = "llama.cpp",
     gpu: GpuOpt = None,
     vram: VramOpt = None,
     ram: RamOpt = None,
@@ -148,11 +159,9 @@ def check(
     if not 1 <= parallel <= 256:
         raise BadValueError(f"--parallel {parallel} is out of range", "allowed: 1 to 256")
     rt = runtime.strip().lower().replace("llamacpp", "llama.cpp").replace("llama-cpp", "llama.cpp")
-    if rt not in ("llama.cpp", "ollama"):
-        raise BadValueError(
-            f"--runtime {runtime!r} is not supported", "allowed: llama.cpp, ollama (vllm and mlx are planned)"
-        )
-    quants = _parse_quants(quant)
+    if rt not in ("llama.cpp", "ollama", "vllm", "mlx"):
+        raise BadValueError(f"--runtime {runtime!r} is not supported", "allowed: llama.cpp, ollama, vllm, mlx")
+    quants = _parse_quants(quant, rt)
     cat = _load(catalog)
     from willitrun.catalog.resolve import resolve_model
 

@@ -62,6 +62,20 @@ def gguf_name(m: ModelSpec, quant: str) -> str:
 def run_command(est: Estimate, o: Option) -> str | None:
     if o.verdict == "no":
         return None
+    base = (est.model.hf_repo or est.model.id).split("/")[-1]
+    if est.runtime == "vllm":
+        repo = est.model.hf_repo or est.model.id
+        cmd = f"vllm serve {repo if o.quant == 'BF16' else repo + '-' + o.quant}"
+        cmd += f" --max-model-len {o.context}"
+        n = len(o.placement)
+        if n > 1:
+            cmd += f" --tensor-parallel-size {n}"
+        if est.kv_type not in ("f16", "bf16"):
+            cmd += " --kv-cache-dtype fp8"
+        return cmd
+    if est.runtime == "mlx":
+        suffix = "bf16" if o.quant == "BF16" else o.quant.lower()
+        return f"mlx_lm.server --model mlx-community/{base}-{suffix}"
     parts = ["llama-server", "-m", gguf_name(est.model, o.quant), "-ngl", str(o.gpu_layers)]
     parts += ["-c", str(o.context * est.parallel)]
     if est.parallel > 1:
@@ -73,7 +87,7 @@ def run_command(est: Estimate, o: Option) -> str | None:
 
 def ollama_command(est: Estimate, o: Option) -> str | None:
     tag = est.model.ollama
-    if not tag or o.verdict == "no":
+    if not tag or o.verdict == "no" or est.runtime not in ("llama.cpp", "ollama"):
         return None
     default_quant = "MXFP4" if est.model.arch == "gpt-oss" else "Q4_K_M"
     if o.quant != default_quant:

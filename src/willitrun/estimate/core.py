@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from willitrun.estimate import constants as K
+from willitrun.estimate.engines import mlx_option, vllm_option
+from willitrun.estimate.formats import MLX_FORMATS, VLLM_FORMATS
 from willitrun.estimate.kv import kv_bytes_per_token, kv_cache_bytes
 from willitrun.estimate.placement import Plan, best_plan, plan
 from willitrun.estimate.quants import DEFAULT_MIXES, MIX_DEFAULT
@@ -189,18 +191,33 @@ def recommend(options: tuple[Option, ...]) -> str | None:
     return None
 
 
+def formats_for(runtime: str) -> tuple[str, ...]:
+    """Every quantization name a runtime understands."""
+    if runtime == "vllm":
+        return VLLM_FORMATS
+    if runtime == "mlx":
+        return MLX_FORMATS
+    return tuple(MIX_DEFAULT)
+
+
 def estimate(m: ModelSpec, machine: Machine, req: Request) -> Estimate:
-    mixes = req.quants or mixes_for(m)
+    mixes = req.quants or (mixes_for(m) if req.runtime in ("llama.cpp", "ollama") else formats_for(req.runtime))
     for q in mixes:
-        if q not in MIX_DEFAULT:
-            raise ValueError(f"unknown quantization {q}")
+        if q not in formats_for(req.runtime):
+            raise ValueError(f"unknown quantization {q} for {req.runtime}")
     vram = sum(d.memory_bytes for d in machine.devices)
     auto = req.ctx is None
     ctx = default_context(m, req.runtime, vram) if req.ctx is None else req.ctx
     notes: list[str] = []
     if req.ctx is not None and req.ctx > m.context_max:
         notes.append(f"--ctx {req.ctx} is beyond the model's trained context of {m.context_max}")
-    opts = tuple(estimate_option(m, machine, q, req, ctx, auto) for q in mixes)
+    if req.runtime == "vllm":
+        kv = req.kv_type
+        opts = tuple(vllm_option(m, machine, q, ctx, auto, kv, req.parallel) for q in mixes)
+    elif req.runtime == "mlx":
+        opts = tuple(mlx_option(m, machine, q, ctx, auto, req.kv_type, req.parallel) for q in mixes)
+    else:
+        opts = tuple(estimate_option(m, machine, q, req, ctx, auto) for q in mixes)
     return Estimate(
         model=m,
         machine=machine,

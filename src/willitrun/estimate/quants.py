@@ -139,8 +139,12 @@ def quant_family(mix: str) -> str:
     """Speed-model family of a mix: float, q8, k (k-quants), legacy (Q4_0...), iq (i-quants), mxfp4."""
     if mix in FLOAT_TYPES:
         return "float"
-    if mix == "Q8_0":
+    if mix in ("Q8_0", "FP8", "8BIT"):
         return "q8"
+    if mix in ("AWQ", "GPTQ"):
+        return "k"  # 4-bit with group scales, run by Marlin-style kernels
+    if mix in ("6BIT", "4BIT", "3BIT"):
+        return "legacy"  # MLX's affine groups are laid out like Q4_1: scale and bias per group
     if mix == "MXFP4":
         return "mxfp4"
     if mix.startswith(("IQ", "TQ")):

@@ -1,0 +1,212 @@
+"""vLLM and MLX: runtimes that place a model differently from llama.cpp.
+
+vLLM (estimation.md section 5): each GPU may use `gpu_memory_utilization` (default 0.9) of its memory; weights
+and the profile run's activation peak come first, CUDA graphs and non-torch allocations (NCCL, cuBLAS) after,
+and what remains becomes KV cache blocks. With several GPUs the model is split by tensor parallelism (every
+layer on every GPU, each holding 1/N). vLLM refuses to start when the cache cannot hold one sequence of
+`max_model_len`; it has no partial offload by default and no Apple backend.
+
+MLX (mlx-lm): Apple Silicon only; the whole model and its fp16 cache must fit in the GPU working set
+(`recommendedMaxWorkingSetSize`), beyond which macOS swaps.
+"""
+
+from __future__ import annotations
+
+from willitrun.estimate import constants as K
+from willitrun.estimate.formats import format_breakdown
+from willitrun.estimate.kv import kv_bytes_per_token, kv_cache_bytes, kv_read_bytes
+from willitrun.estimate.quants import quant_family
+from willitrun.estimate.speed import Part, Terms, decode_time, prefill_time, speed_range
+from willitrun.estimate.tensors import WeightsBreakdown, active_parameter_count, parameter_count
+from willitrun.estimate.types import GIB, MIB, DevicePlacement, Machine, ModelSpec, Option
+
+VLLM_GPU_MEMORY_UTILIZATION = 0.9
+VLLM_MAX_BATCHED_TOKENS = 2048  # the profile run's batch (vLLM's default for online serving)
+VLLM_MAX_SEQS = 256
+VLLM_CUDA_GRAPHS_BYTES = 512 * MIB
+VLLM_NON_TORCH_BYTES = 256 * MIB
+VLLM_ALLREDUCE_S = 15e-6  # per all-reduce; two per layer under tensor parallelism
+MLX_OVERHEAD_BYTES = 256 * MIB
+
+
+def _no(m: ModelSpec, fmt: str, ctx: int, why: str, weights: int) -> Option:
+    return Option(
+        quant=fmt,
+        context=ctx,
+        weights_bytes=weights,
+        kv_cache_bytes=0,
+        compute_bytes=0,
+        overhead_bytes=0,
+        verdict="no",
+        gpu_layers=0,
+        layers=m.layers + 1,
+        placement=(),
+        tokens_per_s=None,
+        tokens_per_s_low=None,
+        tokens_per_s_high=None,
+        prefill_tokens_per_s=None,
+        max_context=None,
+        bits_per_weight=weights * 8 / max(1, parameter_count(m)),
+        notes=(why,),
+    )
+
+
+def _tp_size(m: ModelSpec, n: int) -> int:
+    """The largest power-of-two tensor-parallel size up to n that divides the heads and KV heads."""
+    tp = 1
+    while tp * 2 <= n and m.heads % (tp * 2) == 0 and (m.kv_heads % (tp * 2) == 0 or m.is_mla):
+        tp *= 2
+    return tp
+
+
+def _vllm_activation_bytes(m: ModelSpec) -> int:
+    t = VLLM_MAX_BATCHED_TOKENS
+    ffn = m.expert_intermediate * m.experts_active if m.is_moe else m.intermediate
+    return t * (m.hidden * 8 + ffn * 4) + VLLM_MAX_SEQS * m.vocab * 4
+
+
+def vllm_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, kv_type: str, parallel: int) -> Option:
+    w = format_breakdown(m, "vllm", fmt)
+    gpus = [d for d in machine.devices if d.backend in ("cuda", "rocm")]
+    if not gpus:
+        why = "vLLM needs an NVIDIA or AMD GPU" + (" (no Metal backend)" if machine.devices else "")
+        return _no(m, fmt, ctx, why, w.total_bytes)
+    tp = _tp_size(m, len(gpus))
+    gpus = gpus[:tp]
+    kv_t = "f16" if kv_type in ("f16", "bf16") else "q8_0"  # fp8 cache: one byte per element
+    budget = min(int(d.memory_bytes * VLLM_GPU_MEMORY_UTILIZATION) for d in gpus)
+    free_ok = all(d.free_bytes >= d.memory_bytes * VLLM_GPU_MEMORY_UTILIZATION for d in gpus)
+    fixed = w.total_bytes // tp + _vllm_activation_bytes(m) + VLLM_CUDA_GRAPHS_BYTES + VLLM_NON_TORCH_BYTES
+    kv_room = budget - fixed
+    per_tok = kv_bytes_per_token(m, kv_t) / tp * (17 / 32 if kv_t == "q8_0" else 1)
+    notes: list[str] = []
+    if kv_room <= 0:
+        return _no(m, fmt, ctx, f"the weights need {w.total_bytes / tp / GIB:.1f} GiB per GPU", w.total_bytes)
+    fit_tokens = int(kv_room / per_tok) if per_tok > 0 else 10**9
+    max_ctx = min(m.context_max, fit_tokens // max(1, parallel))
+    use_ctx = ctx
+    if max_ctx < ctx:
+        if not auto:
+            return _no(
+                m,
+                fmt,
+                ctx,
+                f"vLLM stops at start-up: the cache holds {fit_tokens} tokens, fewer than --ctx {ctx}; "
+                f"use --max-model-len {max_ctx}",
+                w.total_bytes,
+            )
+        use_ctx = max_ctx
+        notes.append(f"pass --max-model-len {max_ctx}: the default ({ctx}) does not fit the KV cache")
+    if not free_ok:
+        notes.append("other processes use GPU memory: vLLM needs 90% of each GPU free at start-up")
+    kv_alloc = int(kv_room) * tp  # vLLM hands every remaining byte to the cache
+    concurrency = fit_tokens / max(1, use_ctx)
+    notes.append(f"cache holds {fit_tokens:,} tokens: {concurrency:.1f} sequences of {use_ctx}")
+    if tp > 1:
+        notes.append(f"tensor parallel over {tp} GPUs (--tensor-parallel-size {tp})")
+    per_gpu = [
+        DevicePlacement(
+            d.name,
+            m.layers,
+            w.total_bytes // tp,
+            kv_alloc // tp,
+            _vllm_activation_bytes(m),
+            VLLM_CUDA_GRAPHS_BYTES + VLLM_NON_TORCH_BYTES,
+            int(d.memory_bytes * VLLM_GPU_MEMORY_UTILIZATION),
+        )
+        for d in gpus
+    ]
+    active = float(active_parameter_count(m))
+    d0 = gpus[0]
+    bw, tf = d0.bandwidth_gbps or 100.0, d0.fp16_tflops or 10.0
+    read = sum(_read(m, w, i) + kv_read_bytes(m, i, 0, kv_t) for i in range(m.layers)) + w.output_bytes
+    layer_cost = m.layers * (2 * VLLM_ALLREDUCE_S if tp > 1 else 0.0)
+    dec = Terms(
+        _family(fmt),
+        (Part(d0.backend, read / tp, 2 * active / tp, m.layers, bw, tf, d0.bandwidth_gbps is not None),),
+        d0.backend,
+        1,
+    )
+    sec = decode_time(dec)[0] + layer_cost
+    lo, hi = speed_range(dec, sec)
+    # vLLM's prefill GEMMs run on the tensor cores at 16-bit rate whatever the weight format
+    pre = Terms("float", (Part(d0.backend, w.total_bytes / tp, 2 * active * 512 / tp, 0, bw, tf),), d0.backend, 1, 512)
+    return Option(
+        quant=fmt,
+        context=use_ctx,
+        weights_bytes=w.total_bytes,
+        kv_cache_bytes=kv_alloc,
+        compute_bytes=_vllm_activation_bytes(m) * tp,
+        overhead_bytes=(VLLM_CUDA_GRAPHS_BYTES + VLLM_NON_TORCH_BYTES) * tp,
+        verdict="gpu",
+        gpu_layers=m.layers + 1,
+        layers=m.layers + 1,
+        placement=tuple(per_gpu),
+        tokens_per_s=1 / sec,
+        tokens_per_s_low=lo / sec,
+        tokens_per_s_high=hi / sec,
+        prefill_tokens_per_s=512 / prefill_time(pre),
+        max_context=max_ctx,
+        bits_per_weight=w.total_bytes * 8 / max(1, parameter_count(m)),
+        notes=tuple(notes),
+    )
+
+
+def _family(fmt: str) -> str:
+    return quant_family(fmt)
+
+
+def _read(m: ModelSpec, w: WeightsBreakdown, i: int) -> float:
+    lb = w.layers[i]
+    if m.layer_is_moe(i) and m.experts:
+        return lb.bytes_dense + lb.bytes_experts * m.experts_active / m.experts
+    return float(lb.bytes_total)
+
+
+def mlx_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, kv_type: str, parallel: int) -> Option:
+    w = format_breakdown(m, "mlx", fmt)
+    macs = [d for d in machine.devices if d.backend == "metal"]
+    if not macs:
+        return _no(m, fmt, ctx, "MLX runs on Apple Silicon only", w.total_bytes)
+    d = macs[0]
+    room = d.free_bytes - w.total_bytes - MLX_OVERHEAD_BYTES
+    per_tok = kv_bytes_per_token(m) * parallel
+    if room <= 0:
+        return _no(m, fmt, ctx, f"needs {w.total_bytes / GIB:.1f} GiB beyond the GPU working set", w.total_bytes)
+    max_ctx = min(m.context_max, int(room / per_tok) if per_tok else m.context_max)
+    notes: list[str] = []
+    use_ctx = ctx
+    if max_ctx < ctx:
+        if not auto:
+            return _no(m, fmt, ctx, f"KV cache at {ctx} tokens exceeds the working set; fits up to {max_ctx}", 0)
+        use_ctx = max_ctx
+        notes.append(f"context limited to {max_ctx} by the GPU working set")
+    kv = kv_cache_bytes(m, use_ctx, "f16", parallel)
+    active = float(active_parameter_count(m))
+    read = sum(_read(m, w, i) + kv_read_bytes(m, i, 0) for i in range(m.layers)) + w.output_bytes
+    bw, tf = d.bandwidth_gbps or 100.0, d.fp16_tflops or 5.0
+    dec = Terms(_family(fmt), (Part("metal", read, 2 * active, m.layers, bw, tf),), "metal", 1)
+    sec = decode_time(dec)[0]
+    lo, hi = speed_range(dec, sec)
+    lo = min(lo, K.backend("metal").range[0] - 0.1)  # MLX itself is not calibrated: widen
+    pre = Terms(_family(fmt), (Part("metal", w.total_bytes, 2 * active * 512, 0, bw, tf),), "metal", 1, 512)
+    notes.append("MLX speed uses llama.cpp's Metal constants; MLX is often somewhat faster")
+    return Option(
+        quant=fmt,
+        context=use_ctx,
+        weights_bytes=w.total_bytes,
+        kv_cache_bytes=kv,
+        compute_bytes=0,
+        overhead_bytes=MLX_OVERHEAD_BYTES,
+        verdict="gpu",
+        gpu_layers=m.layers + 1,
+        layers=m.layers + 1,
+        placement=(DevicePlacement(d.name, m.layers, w.total_bytes, kv, 0, MLX_OVERHEAD_BYTES, d.free_bytes),),
+        tokens_per_s=1 / sec,
+        tokens_per_s_low=lo / sec,
+        tokens_per_s_high=hi / sec,
+        prefill_tokens_per_s=512 / prefill_time(pre),
+        max_context=max_ctx,
+        bits_per_weight=w.total_bytes * 8 / max(1, parameter_count(m)),
+        notes=tuple(notes),
+    )
