@@ -12,11 +12,10 @@ MLX (mlx-lm): Apple Silicon only; the whole model and its fp16 cache must fit in
 
 from __future__ import annotations
 
-from willitrun.estimate import constants as K
 from willitrun.estimate.formats import format_breakdown
 from willitrun.estimate.kv import kv_bytes_per_token, kv_cache_bytes, kv_read_bytes
 from willitrun.estimate.quants import quant_family
-from willitrun.estimate.speed import Part, Terms, decode_time, prefill_time, speed_range
+from willitrun.estimate.speed import Part, Terms, decode_time, layer_read_bytes, prefill_time, speed_range
 from willitrun.estimate.tensors import WeightsBreakdown, active_parameter_count, parameter_count
 from willitrun.estimate.types import GIB, MIB, DevicePlacement, Machine, ModelSpec, Option
 
@@ -119,48 +118,73 @@ def vllm_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, 
     active = float(active_parameter_count(m))
     d0 = gpus[0]
     bw, tf = d0.bandwidth_gbps or 100.0, d0.fp16_tflops or 10.0
-    read = sum(_read(m, w, i) + kv_read_bytes(m, i, 0, kv_t) for i in range(m.layers)) + w.output_bytes
+    read = sum(layer_read_bytes(m, w, i) + kv_read_bytes(m, i, 0, kv_t) for i in range(m.layers)) + w.output_bytes
     layer_cost = m.layers * (2 * VLLM_ALLREDUCE_S if tp > 1 else 0.0)
     dec = Terms(
-        _family(fmt),
+        quant_family(fmt),
         (Part(d0.backend, read / tp, 2 * active / tp, m.layers, bw, tf, d0.bandwidth_gbps is not None),),
         d0.backend,
         1,
     )
-    sec = decode_time(dec)[0] + layer_cost
-    lo, hi = speed_range(dec, sec)
     # vLLM's prefill GEMMs run on the tensor cores at 16-bit rate whatever the weight format
     pre = Terms("float", (Part(d0.backend, w.total_bytes / tp, 2 * active * 512 / tp, 0, bw, tf),), d0.backend, 1, 512)
+    return _runs(
+        m,
+        fmt,
+        w,
+        context=use_ctx,
+        kv=kv_alloc,
+        compute=_vllm_activation_bytes(m) * tp,
+        overhead=(VLLM_CUDA_GRAPHS_BYTES + VLLM_NON_TORCH_BYTES) * tp,
+        placement=tuple(per_gpu),
+        decode=dec,
+        extra_s=layer_cost,
+        prefill=pre,
+        max_ctx=max_ctx,
+        notes=notes,
+    )
+
+
+def _runs(
+    m: ModelSpec,
+    fmt: str,
+    w: WeightsBreakdown,
+    *,
+    context: int,
+    kv: int,
+    compute: int,
+    overhead: int,
+    placement: tuple[DevicePlacement, ...],
+    decode: Terms,
+    extra_s: float,
+    prefill: Terms,
+    max_ctx: int,
+    notes: list[str],
+    widen: float = 0.0,
+) -> Option:
+    """An option that runs entirely on the GPU(s), with its speed from the decode and prefill terms."""
+    sec = decode_time(decode)[0] + extra_s
+    lo, hi = speed_range(decode, sec)
+    lo -= widen
     return Option(
         quant=fmt,
-        context=use_ctx,
+        context=context,
         weights_bytes=w.total_bytes,
-        kv_cache_bytes=kv_alloc,
-        compute_bytes=_vllm_activation_bytes(m) * tp,
-        overhead_bytes=(VLLM_CUDA_GRAPHS_BYTES + VLLM_NON_TORCH_BYTES) * tp,
+        kv_cache_bytes=kv,
+        compute_bytes=compute,
+        overhead_bytes=overhead,
         verdict="gpu",
         gpu_layers=m.layers + 1,
         layers=m.layers + 1,
-        placement=tuple(per_gpu),
+        placement=placement,
         tokens_per_s=1 / sec,
         tokens_per_s_low=lo / sec,
         tokens_per_s_high=hi / sec,
-        prefill_tokens_per_s=512 / prefill_time(pre),
+        prefill_tokens_per_s=prefill.tokens / prefill_time(prefill),
         max_context=max_ctx,
         bits_per_weight=w.total_bytes * 8 / max(1, parameter_count(m)),
         notes=tuple(notes),
     )
-
-
-def _family(fmt: str) -> str:
-    return quant_family(fmt)
-
-
-def _read(m: ModelSpec, w: WeightsBreakdown, i: int) -> float:
-    lb = w.layers[i]
-    if m.layer_is_moe(i) and m.experts:
-        return lb.bytes_dense + lb.bytes_experts * m.experts_active / m.experts
-    return float(lb.bytes_total)
 
 
 def mlx_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, kv_type: str, parallel: int) -> Option:
@@ -183,30 +207,24 @@ def mlx_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, k
         notes.append(f"context limited to {max_ctx} by the GPU working set")
     kv = kv_cache_bytes(m, use_ctx, "f16", parallel)
     active = float(active_parameter_count(m))
-    read = sum(_read(m, w, i) + kv_read_bytes(m, i, 0) for i in range(m.layers)) + w.output_bytes
+    read = sum(layer_read_bytes(m, w, i) + kv_read_bytes(m, i, 0) for i in range(m.layers)) + w.output_bytes
     bw, tf = d.bandwidth_gbps or 100.0, d.fp16_tflops or 5.0
-    dec = Terms(_family(fmt), (Part("metal", read, 2 * active, m.layers, bw, tf),), "metal", 1)
-    sec = decode_time(dec)[0]
-    lo, hi = speed_range(dec, sec)
-    lo = min(lo, K.backend("metal").range[0] - 0.1)  # MLX itself is not calibrated: widen
-    pre = Terms(_family(fmt), (Part("metal", w.total_bytes, 2 * active * 512, 0, bw, tf),), "metal", 1, 512)
+    dec = Terms(quant_family(fmt), (Part("metal", read, 2 * active, m.layers, bw, tf),), "metal", 1)
+    pre = Terms(quant_family(fmt), (Part("metal", w.total_bytes, 2 * active * 512, 0, bw, tf),), "metal", 1, 512)
     notes.append("MLX speed uses llama.cpp's Metal constants; MLX is often somewhat faster")
-    return Option(
-        quant=fmt,
+    return _runs(
+        m,
+        fmt,
+        w,
         context=use_ctx,
-        weights_bytes=w.total_bytes,
-        kv_cache_bytes=kv,
-        compute_bytes=0,
-        overhead_bytes=MLX_OVERHEAD_BYTES,
-        verdict="gpu",
-        gpu_layers=m.layers + 1,
-        layers=m.layers + 1,
+        kv=kv,
+        compute=0,
+        overhead=MLX_OVERHEAD_BYTES,
         placement=(DevicePlacement(d.name, m.layers, w.total_bytes, kv, 0, MLX_OVERHEAD_BYTES, d.free_bytes),),
-        tokens_per_s=1 / sec,
-        tokens_per_s_low=lo / sec,
-        tokens_per_s_high=hi / sec,
-        prefill_tokens_per_s=512 / prefill_time(pre),
-        max_context=max_ctx,
-        bits_per_weight=w.total_bytes * 8 / max(1, parameter_count(m)),
-        notes=tuple(notes),
+        decode=dec,
+        extra_s=0.0,
+        prefill=pre,
+        max_ctx=max_ctx,
+        notes=notes,
+        widen=0.1,  # MLX itself is not calibrated
     )

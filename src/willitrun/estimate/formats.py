@@ -13,7 +13,7 @@ layers of the blocks are quantized.
 from __future__ import annotations
 
 from willitrun.estimate.quants import TensorShape
-from willitrun.estimate.tensors import LayerBytes, WeightsBreakdown, model_tensors
+from willitrun.estimate.tensors import WeightsBreakdown, group_bytes, model_tensors
 from willitrun.estimate.types import ModelSpec
 
 VLLM_FORMATS = ("BF16", "FP8", "AWQ", "GPTQ")
@@ -46,21 +46,4 @@ def _bytes(t: TensorShape, runtime: str, fmt: str) -> int:
 
 def format_breakdown(m: ModelSpec, runtime: str, fmt: str) -> WeightsBreakdown:
     """Weights under a vLLM or MLX format, grouped like the GGUF breakdown so placement and speed can use it."""
-    total = embd = output = 0
-    per_layer = [0] * m.layers
-    per_exp = [0] * m.layers
-    for t in model_tensors(m):
-        b = _bytes(t, runtime, fmt)
-        total += b
-        if t.layer is not None:
-            per_layer[t.layer] += b
-            if "_exps" in t.name:
-                per_exp[t.layer] += b
-        elif t.name == "token_embd.weight":
-            embd = b
-        else:
-            output += b
-    if m.tied_embeddings:
-        output += embd
-    layers = tuple(LayerBytes(i, per_layer[i], per_layer[i] - per_exp[i], per_exp[i]) for i in range(m.layers))
-    return WeightsBreakdown(fmt, total, embd, output, m.tied_embeddings, layers, {fmt: total})
+    return group_bytes(m, fmt, ((t, fmt, _bytes(t, runtime, fmt)) for t in model_tensors(m)))

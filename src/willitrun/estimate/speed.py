@@ -76,7 +76,8 @@ def cpu_tflops(machine: Machine) -> float:
     return machine.cpu.cores * per * K.CPU_CLOCK_GHZ / 1000.0
 
 
-def _layer_read_bytes(m: ModelSpec, w: WeightsBreakdown, i: int) -> float:
+def layer_read_bytes(m: ModelSpec, w: WeightsBreakdown, i: int) -> float:
+    """Weight bytes one token reads from layer i: all of it, or the routed experts' share for MoE layers."""
     lb = w.layers[i]
     if m.layer_is_moe(i) and m.experts:
         return lb.bytes_dense + lb.bytes_experts * m.experts_active / m.experts
@@ -94,7 +95,7 @@ def decode_terms(
         holds_out = p.output_device == j
         if not idx and not holds_out:
             continue
-        rb = sum(_layer_read_bytes(m, w, i) + kv_read_bytes(m, i, depth, kv_type) for i in idx)
+        rb = sum(layer_read_bytes(m, w, i) + kv_read_bytes(m, i, depth, kv_type) for i in idx)
         rb += w.output_bytes if holds_out else 0
         fl = per_layer_flops * len(idx) + (out_flops if holds_out else 0.0)
         known = d.bandwidth_gbps is not None and d.fp16_tflops is not None
@@ -102,7 +103,7 @@ def decode_terms(
     gpus_used = len(parts)
     if p.ram.layers or p.output_device is None:
         cpu_idx = range(p.ram.layers)
-        rb = sum(_layer_read_bytes(m, w, i) + kv_read_bytes(m, i, depth, kv_type) for i in cpu_idx)
+        rb = sum(layer_read_bytes(m, w, i) + kv_read_bytes(m, i, depth, kv_type) for i in cpu_idx)
         fl = per_layer_flops * p.ram.layers
         if p.output_device is None:
             rb += w.output_bytes

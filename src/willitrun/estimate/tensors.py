@@ -5,6 +5,7 @@ Names follow llama.cpp's GGUF tensor names (`blk.N.attn_q.weight`); ne[0] is the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from willitrun.estimate.quants import (
@@ -194,10 +195,6 @@ class WeightsBreakdown:
     layers: tuple[LayerBytes, ...]
     types: dict[str, int]  # GGML type -> bytes
 
-    @property
-    def bits_per_weight(self) -> float:
-        return 0.0
-
     def layer_bytes(self, i: int) -> int:
         return self.layers[i].bytes_total
 
@@ -216,18 +213,13 @@ def mix_context(m: ModelSpec, mix: str, tensors: list[TensorShape]) -> MixContex
     )
 
 
-def weights_breakdown(m: ModelSpec, mix: str) -> WeightsBreakdown:
-    """Bytes of every tensor under a llama.cpp file type, grouped the way placement needs them."""
-    tensors = model_tensors(m)
-    typed = assign_types(mix, tensors, mix_context(m, mix, tensors))
-    total = 0
-    embd = 0
-    output = 0
+def group_bytes(m: ModelSpec, mix: str, sized: Iterable[tuple[TensorShape, str, int]]) -> WeightsBreakdown:
+    """Group (tensor, type, bytes) into what placement needs: per layer (dense / experts), input, output."""
+    total = embd = output = 0
     per_layer_total = [0] * m.layers
     per_layer_exp = [0] * m.layers
     types: dict[str, int] = {}
-    for t, ty in typed:
-        b = tensor_bytes(t, ty)
+    for t, ty, b in sized:
         total += b
         types[ty] = types.get(ty, 0) + b
         if t.layer is not None:
@@ -248,8 +240,11 @@ def weights_breakdown(m: ModelSpec, mix: str) -> WeightsBreakdown:
     return WeightsBreakdown(mix, total, embd, output, m.tied_embeddings, layers, types)
 
 
-def bits_per_weight(m: ModelSpec, total_bytes: int) -> float:
-    return total_bytes * 8 / max(1, parameter_count(m))
+def weights_breakdown(m: ModelSpec, mix: str) -> WeightsBreakdown:
+    """Bytes of every tensor under a llama.cpp file type, grouped the way placement needs them."""
+    tensors = model_tensors(m)
+    typed = assign_types(mix, tensors, mix_context(m, mix, tensors))
+    return group_bytes(m, mix, ((t, ty, tensor_bytes(t, ty)) for t, ty in typed))
 
 
 __all__ = [
@@ -257,7 +252,7 @@ __all__ = [
     "LayerBytes",
     "WeightsBreakdown",
     "active_parameter_count",
-    "bits_per_weight",
+    "group_bytes",
     "model_tensors",
     "parameter_count",
     "weights_breakdown",
