@@ -115,3 +115,30 @@ def test_broken_overlay_names_the_problem(tmp_path: Path, text: str, needle: str
 def test_missing_overlay(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match="no such file"):
         load_catalog([str(tmp_path / "nope.yaml")])
+
+
+def test_parsed_catalog_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("WILLITRUN_CACHE_DIR", str(cache))
+    first = load_catalog()
+    files = sorted(cache.glob("catalog-*.json"))
+    assert len(files) == 2
+    # a corrupt cache file is ignored (and the answer unchanged)
+    files[0].write_text("{not json", encoding="utf-8")
+    assert load_catalog().models == first.models
+    # an edited catalog file gets a new cache entry: the key is the content's hash
+    path = _write(tmp_path, OVERLAY_MODEL)
+    assert load_catalog([path]).model("tiny-test-1b").layers == 16
+    Path(path).write_text(OVERLAY_MODEL.replace("layers: 16", "layers: 18"), encoding="utf-8")
+    assert load_catalog([path]).model("tiny-test-1b").layers == 18
+
+
+def test_unwritable_cache_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("WILLITRUN_CACHE_DIR", str(blocker / "sub"))  # a path under a file cannot be created
+    assert len(load_catalog().models) >= 30
+    monkeypatch.delenv("WILLITRUN_CACHE_DIR")
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert len(load_catalog().gpus) >= 40

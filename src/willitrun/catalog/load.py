@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from willitrun.catalog.types import GpuSpec
+from willitrun.paths import cache_dir
 from willitrun.errors import CatalogError
 from willitrun.estimate.types import ModelSpec
 
@@ -262,23 +265,50 @@ def _gpu(e: _Entry) -> GpuSpec:
     )
 
 
-def _read_yaml(path: Path) -> Any:
+def _parse_yaml(path: Path, data: bytes) -> Any:
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster, equally safe
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CatalogError(f"{path}: is a folder, not a YAML file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
-    try:
-        return yaml.safe_load(text)
+        return yaml.load(data, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise CatalogError(f"{path}: not valid YAML{where}") from None
+
+
+def _read_yaml(path: Path) -> Any:
+    """A YAML file's content, through a JSON copy in the cache keyed on the file's hash (YAML parsing dominates
+    start-up otherwise). A cache that cannot be read or written is simply not used."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CatalogError(f"{path}: is a folder, not a YAML file") from None
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CatalogError(f"{path}: is not UTF-8 text") from None
+    cdir = cache_dir()
+    cached = cdir / f"catalog-{hashlib.sha256(data).hexdigest()[:32]}.json" if cdir else None
+    if cached is not None:
+        try:
+            return json.loads(cached.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+    doc = _parse_yaml(path, data)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(doc, default=str), encoding="utf-8")
+            os.replace(tmp, cached)
+        except (OSError, TypeError, ValueError):
+            pass
+    return doc
 
 
 def _entries(path: str, doc: Any, key: str) -> list[Any]:
