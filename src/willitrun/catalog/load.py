@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from willitrun.catalog.types import GpuSpec
-from willitrun.paths import cache_dir
 from willitrun.errors import CatalogError
 from willitrun.estimate.types import ModelSpec
+from willitrun.paths import cache_dir
 
 T = TypeVar("T")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
@@ -270,7 +270,7 @@ def _parse_yaml(path: Path, data: bytes) -> Any:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster, equally safe
     try:
-        return yaml.load(data, Loader=loader)  # noqa: S506 - a safe loader
+        return yaml.load(data, Loader=loader)  # a safe loader (CSafeLoader or SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
