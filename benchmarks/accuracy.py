@@ -21,7 +21,7 @@ import os
 import re
 import statistics
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,8 @@ from willitrun.estimate.placement import plan  # noqa: E402
 from willitrun.estimate.runtime import LLAMA_CPP  # noqa: E402
 from willitrun.estimate.speed import Terms, decode_terms, decode_time, prefill_terms, prefill_time  # noqa: E402
 from willitrun.estimate.tensors import active_parameter_count, weights_breakdown  # noqa: E402
-from willitrun.estimate.types import GIB, Cpu, Device, Machine, ModelSpec  # noqa: E402
-from willitrun.hardware import apple_working_set_bytes  # noqa: E402
+from willitrun.estimate.types import GIB, Cpu, Machine, ModelSpec  # noqa: E402
+from willitrun.hardware import apple_working_set_bytes, device_from_spec  # noqa: E402
 
 
 def calibration_dir() -> Path:
@@ -112,10 +112,8 @@ def _machine(cat: Any, hw: str, count: int, specs: dict[str, dict[str, str]]) ->
     dev_mem = apple_working_set_bytes(total) if g.vendor == "apple" else total
     if g.unified_memory and g.vendor != "apple":
         dev_mem = total - 8 * GIB
-    devs = tuple(
-        Device(g.name, g.vendor, g.backend, dev_mem, dev_mem, bw, g.fp16_tflops, g.unified_memory, g.id)
-        for _ in range(count)
-    )
+    dev = replace(device_from_spec(g, mem), memory_bytes=dev_mem, free_bytes=dev_mem, bandwidth_gbps=bw)
+    devs = tuple(dev for _ in range(count))
     ram = total if g.unified_memory else 256 * GIB
     return Machine(devs, ram, ram, 100.0 if not g.unified_memory else bw, Cpu("server", 32, 64, ("avx2",)))
 
@@ -159,13 +157,23 @@ def load_rows() -> list[Row]:
             row.outdated = "outdated" in r["notes"]
             row.backend = machine.devices[0].backend
             if measured is not None:
+                # llama-bench ran without flash attention before it became the default (2025); the DGX Spark
+                # runs say -fa 1
+                fa = "dgx-spark" in r["source"] or "-fa 1" in r["notes"]
                 if r["metric"] == "tg":
                     row.terms = decode_terms(
-                        spec, w, machine, p, kv_type="f16", depth=depth + tokens // 2, active_params=active
+                        spec,
+                        w,
+                        machine,
+                        p,
+                        kv_type="f16",
+                        depth=depth + tokens // 2,
+                        active_params=active,
+                        flash_attention=fa,
                     )
                 else:
                     row.terms = prefill_terms(
-                        spec, w, machine, p, prompt_tokens=tokens, depth=depth, active_params=active
+                        spec, w, machine, p, prompt_tokens=tokens, depth=depth, active_params=active, flash_attention=fa
                     )
                 row.family = row.terms.family
             rows.append(row)
@@ -250,7 +258,8 @@ def _with(c: K.BackendConstants, field: str, key: str | None, value: float) -> K
     if key is None:
         return dataclasses.replace(c, **{field: value})
     d = dict(getattr(c, field))
-    d[key] = value
+    for k in [x for x in d if x != "float"] if key == "*quant" else [key]:
+        d[k] = value
     return dataclasses.replace(c, **{field: d})
 
 
@@ -262,17 +271,29 @@ def fit(rows: list[Row], consts: dict[str, K.BackendConstants], rounds: int = 4)
         fams = sorted({r.family for r in mine})
         knobs: list[tuple[str, str, str | None, float, float]] = []
         for f in fams:
-            knobs.append(("tg", "eta", f, 0.2, 1.0))
-            knobs.append(("pp", "compute_eff", f, 0.05, 1.5))
+            knobs.append(("tg", "eta", f, 0.2, 0.92))
+            knobs.append(("tg", "dq_ops", f, 0.0, 60.0))
+        # prompt processing runs every quantized family through the same int8 matrix path (MMQ): one knob
+        knobs.append(("pp", "compute_eff", "float", 0.05, 1.5))
+        if any(f != "float" for f in fams):
+            knobs.append(("pp", "compute_eff", "*quant", 0.05, 1.5))
+        knobs.append(("pp", "kq_bytes", None, 0.0, 200.0))
         knobs += [("tg", "layer_s", None, 0.0, 100e-6), ("tg", "token_s", None, 0.0, 10e-3)]
+        knobs += [("tg", "kv_eta", None, 0.1, 1.0), ("tg", "kv_eta_nofa", None, 0.05, 1.0)]
         if any(r.count > 1 for r in mine):
             knobs.append(("tg", "hop_s", None, 0.0, 5e-3))
         for _ in range(rounds):
             for metric, field, key, lo, hi in knobs:
-                sub = [r for r in mine if r.metric == metric and (key is None or r.family == key)]
+                sub = [
+                    r
+                    for r in mine
+                    if r.metric == metric
+                    and (key is None or r.family == key or (key == "*quant" and r.family != "float"))
+                ]
                 if not sub:
                     continue
-                best_v = getattr(consts[be], field)[key] if key else getattr(consts[be], field)
+                cur = getattr(consts[be], field)
+                best_v = cur if key is None else cur["q8"] if key == "*quant" else cur[key]
                 best_l = _loss(sub, consts, metric)
                 for _step in range(3):
                     span = (hi - lo) / 4
@@ -285,19 +306,50 @@ def fit(rows: list[Row], consts: dict[str, K.BackendConstants], rounds: int = 4)
                             best_l, best_v = loss, v
                     consts[be] = _with(consts[be], field, key, best_v)
                     lo, hi = max(lo, best_v - span), min(hi, best_v + span)
-        # the range: 10th and 90th percentile of measured/predicted decode ratios
-        ratios = sorted(r.measured / predict(r, consts) for r in mine if r.metric == "tg" and r.measured)
-        if ratios:
-            lo_r = ratios[int(0.1 * (len(ratios) - 1))]
-            hi_r = ratios[math.ceil(0.9 * (len(ratios) - 1))]
-            consts[be] = dataclasses.replace(consts[be], range=(round(min(0.95, lo_r), 2), round(max(1.05, hi_r), 2)))
     return consts
+
+
+def ranges_from(ratios: dict[str, list[float]], consts: dict[str, K.BackendConstants]) -> dict[str, K.BackendConstants]:
+    """Each backend's low..high multipliers: the 10th and 90th percentiles of measured/estimated decode speed on
+    GPUs left out of the fit, never tighter than +-10%."""
+    out = dict(consts)
+    for be, rs in ratios.items():
+        s = sorted(rs)
+        if len(s) < 5:
+            continue
+        lo = min(0.9, s[int(0.1 * (len(s) - 1))])
+        hi = max(1.1, s[math.ceil(0.9 * (len(s) - 1))])
+        out[be] = dataclasses.replace(out[be], range=(round(lo, 2), round(hi, 2)))
+    return out
+
+
+def prior(consts: dict[str, K.BackendConstants]) -> dict[str, K.BackendConstants]:
+    """Neutral starting values for every fit, so a left-out GPU never leaks in through the starting point."""
+    fams = dict.fromkeys(FAMILIES, 0.75)
+    out = dict(consts)
+    for be, c in consts.items():
+        if c.calibrated:
+            out[be] = dataclasses.replace(
+                c,
+                eta=dict(fams),
+                kv_eta=0.7,
+                kv_eta_nofa=0.4,
+                dq_ops=dict.fromkeys(FAMILIES, 4.0),
+                kq_bytes=12.0,
+                layer_s=10e-6,
+                token_s=1e-3,
+                hop_s=0.3e-3,
+                compute_eff=dict.fromkeys(FAMILIES, 0.5),
+            )
+    return out
 
 
 def leave_one_gpu_out(rows: list[Row], base: dict[str, K.BackendConstants]) -> dict[str, Any]:
     per_gpu: dict[str, dict[str, float]] = {}
     all_tg: list[float] = []
     all_pp: list[float] = []
+    ratios: dict[str, list[float]] = {}
+    inside = 0
     for hw in sorted({r.hardware for r in rows if r.measured}):
         train = [r for r in rows if r.hardware != hw]
         test = [r for r in rows if r.hardware == hw and r.measured and r.terms is not None]
@@ -305,11 +357,17 @@ def leave_one_gpu_out(rows: list[Row], base: dict[str, K.BackendConstants]) -> d
         if not any(r.backend == backend and r.measured for r in train):
             consts = base  # no other GPU of this backend to learn from
         else:
-            consts = fit(train, base, rounds=2)
+            consts = fit(train, base, rounds=3)
         tg = [_ape(predict(r, consts), r.measured) for r in test if r.metric == "tg" and r.measured]
         pp = [_ape(predict(r, consts), r.measured) for r in test if r.metric == "pp" and r.measured]
         all_tg += tg
         all_pp += pp
+        for r in test:
+            if r.metric == "tg" and r.measured:
+                pred = predict(r, consts)
+                ratios.setdefault(r.backend, []).append(r.measured / pred)
+                lo, hi = K.BACKENDS[r.backend].range
+                inside += pred * lo <= r.measured <= pred * hi
         per_gpu[hw] = {
             "tg_median_ape": round(statistics.median(tg), 1) if tg else float("nan"),
             "pp_median_ape": round(statistics.median(pp), 1) if pp else float("nan"),
@@ -318,15 +376,25 @@ def leave_one_gpu_out(rows: list[Row], base: dict[str, K.BackendConstants]) -> d
         "per_gpu": per_gpu,
         "decode_median_ape": round(statistics.median(all_tg), 1) if all_tg else None,
         "prefill_median_ape": round(statistics.median(all_pp), 1) if all_pp else None,
+        "decode_inside_range": round(100.0 * inside / max(1, len(all_tg)), 1),
+        "_ratios": ratios,
     }
 
 
 def _print_constants(consts: dict[str, K.BackendConstants]) -> None:
+    """The fitted constants, ready to paste into constants.py (calibrated backends only)."""
     for be, c in consts.items():
-        eta = {k: round(v, 3) for k, v in c.eta.items()}
-        ce = {k: round(v, 3) for k, v in c.compute_eff.items()}
-        print(f"{be}: eta={eta} layer_s={c.layer_s:.2e} token_s={c.token_s:.2e} hop_s={c.hop_s:.2e}")
-        print(f"    compute_eff={ce} range={c.range}")
+        if not c.calibrated:
+            continue
+        fields = []
+        for f in dataclasses.fields(c):
+            v = getattr(c, f.name)
+            if isinstance(v, dict):
+                v = {k: round(x, 3) for k, x in v.items()}
+            elif isinstance(v, float):
+                v = float(f"{v:.3g}")
+            fields.append(f"{f.name}={v!r}")
+        print(f"{be}: " + ", ".join(fields))
 
 
 def main() -> int:
@@ -342,12 +410,18 @@ def main() -> int:
     # Fit and judge on current llama.cpp runs; the outdated 2023 tables are scored separately, for shape only.
     rows = [r for r in all_rows if not r.outdated]
     base = dict(K.BACKENDS)
-    consts = fit(rows, base) if a.fit else base
+    start = prior(base)
+    consts = fit(rows, start) if a.fit else base
     label = "shipped" if not a.fit else "fitted"
-    result: dict[str, Any] = {"rows": len(rows), label: score(rows, consts)}
-    result["outdated_2023_tables"] = score([r for r in all_rows if r.outdated], consts)
+    result: dict[str, Any] = {"rows": len(rows)}
     if not a.no_logo:
-        result["leave_one_gpu_out"] = leave_one_gpu_out(rows, base)
+        lg = leave_one_gpu_out(rows, start)
+        ratios = lg.pop("_ratios")
+        if a.fit:
+            consts = ranges_from(ratios, consts)
+        result["leave_one_gpu_out"] = lg
+    result[label] = score(rows, consts)
+    result["outdated_2023_tables"] = score([r for r in all_rows if r.outdated], consts)
     if a.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -373,6 +447,7 @@ def main() -> int:
     if "leave_one_gpu_out" in result:
         lg = result["leave_one_gpu_out"]
         print(f"leave-one-GPU-out: decode median APE {lg['decode_median_ape']}%, prefill {lg['prefill_median_ape']}%")
+        print(f"leave-one-GPU-out decode inside the range: {lg['decode_inside_range']}%")
         for hw, v in lg["per_gpu"].items():
             print(f"  {hw:28s} tg {v['tg_median_ape']:6.1f}%  pp {v['pp_median_ape']:6.1f}%")
     if a.fit:

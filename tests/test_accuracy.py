@@ -27,7 +27,7 @@ def test_calibration_scores() -> None:
         pytest.skip("no calibration data beside the project")
     rows = [r for r in acc.load_rows() if not r.outdated]
     s = acc.score(rows, dict(acc.K.BACKENDS))
-    assert s["decode"]["median_ape"] <= 8.0
-    assert s["prefill"]["median_ape"] <= 25.0
-    assert s["decode_inside_range"] >= 80.0
+    assert s["decode"]["median_ape"] <= 6.0
+    assert s["prefill"]["median_ape"] <= 20.0
+    assert s["decode_inside_range"] >= 85.0
     assert s["fit_agreement"]["pct"] >= 95.0

@@ -119,5 +119,6 @@ def test_mix_names() -> None:
     assert normalize_mix("Q4-K-M") == "Q4_K_M"
     assert normalize_mix("Q9_K") is None
     assert quant_family("IQ2_M") == "iq"
+    assert quant_family("IQ4_XS") == "k"
     assert quant_family("Q4_K_M") == "k"
     assert quant_family("Q4_0") == "legacy"

@@ -262,7 +262,29 @@ def _gpu(e: _Entry) -> GpuSpec:
         price_date=e.date("price_date"),
         aliases=e.strs("aliases"),
         source=source,
+        int8_tops=e.num("int8_tops", lo=0.01, hi=1_000_000),
+        fp16_acc16_tflops=e.num("fp16_acc16_tflops", lo=0.01, hi=100000),
+        used_price_usd=e.num("used_price_usd", lo=1, hi=10_000_000),
+        used_price_date=e.date("used_price_date"),
+        prices=_prices(e),
     )
+
+
+def _prices(e: _Entry) -> tuple[tuple[float, float, str, str], ...]:
+    raw = e.raw.get("prices") or []
+    if not isinstance(raw, list):
+        raise e.fail("prices", "must be a list of {memory_gib, price_usd, price_kind, price_date}")
+    out: list[tuple[float, float, str, str]] = []
+    for i, p in enumerate(raw):
+        if not isinstance(p, dict):
+            raise e.fail("prices", f"item {i + 1} must be a mapping")
+        mem, usd, kind, date = p.get("memory_gib"), p.get("price_usd"), p.get("price_kind"), p.get("price_date")
+        if not isinstance(mem, (int, float)) or not isinstance(usd, (int, float)) or mem <= 0 or usd <= 0:
+            raise e.fail("prices", f"item {i + 1} needs positive memory_gib and price_usd")
+        if kind not in PRICE_KINDS or date is None or not _DATE_RE.match(str(date)):
+            raise e.fail("prices", f"item {i + 1} needs price_kind (msrp/street/used) and price_date YYYY-MM-DD")
+        out.append((float(mem), float(usd), str(kind), str(date)))
+    return tuple(out)
 
 
 def _parse_yaml(path: Path, data: bytes) -> Any:

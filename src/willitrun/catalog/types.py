@@ -33,7 +33,34 @@ class GpuSpec:
     price_kind: str | None = None
     price_date: str | None = None
     aliases: tuple[str, ...] = ()
+    int8_tops: float | None = None
+    fp16_acc16_tflops: float | None = None
+    used_price_usd: float | None = None
+    used_price_date: str | None = None
+    prices: tuple[tuple[float, float, str, str], ...] = ()  # (memory GiB, USD, kind, date) per configuration
 
     @property
     def backend(self) -> str:
         return self.backends[0] if self.backends else "vulkan"
+
+    @property
+    def has_tensor_cores(self) -> bool:
+        """NVIDIA parts since Volta/Turing: dense FP16 tensor rate at least twice the FP32 shader rate."""
+        return self.vendor == "nvidia" and self.fp32_tflops is not None and self.fp16_tflops >= 1.9 * self.fp32_tflops
+
+    def rates(self) -> tuple[float, float, float]:
+        """(fp32 TFLOPS, FP16-accumulate TFLOPS, INT8 TOPS), from the catalog or the vendor's fixed ratios.
+
+        NVIDIA's Turing/Ampere/Ada/Blackwell whitepapers: GeForce cards run FP16 tensor math with FP16
+        accumulation at twice the FP32-accumulate rate, and INT8 at twice that; workstation and datacenter parts
+        run both FP16 modes at one rate and INT8 at twice it. Other vendors: the FP16 matrix rate for all three.
+        """
+        fp32 = self.fp32_tflops or self.fp16_tflops / 2
+        if self.has_tensor_cores:
+            geforce = "geforce" in self.name.lower() or "titan" in self.name.lower()
+            acc16 = self.fp16_acc16_tflops or self.fp16_tflops * (2 if geforce else 1)
+            int8 = self.int8_tops or acc16 * 2
+        else:
+            acc16 = self.fp16_acc16_tflops or self.fp16_tflops
+            int8 = self.int8_tops or self.fp16_tflops * (2 if self.vendor == "intel" else 1)
+        return fp32, acc16, int8

@@ -7,7 +7,12 @@ Vulkan, SYCL, CPU) the value is an assumption, marked as such, and the speed ran
 
 Meaning:
 - `eta[family]`: share of peak memory bandwidth a decode step achieves when reading weights of that family
-  (estimation.md section 7: 0.55 to 0.86 measured; lower for i-quants, whose dequantisation costs compute).
+  (estimation.md section 7: 0.55 to 0.86 measured).
+- `kv_eta`, `kv_eta_nofa`: the same for reading the KV cache, with and without flash attention.
+- `dq_ops[family]`: shader operations per weight per token (dequantising and multiplying), spent at the FP32
+  rate on top of the memory time; large for i-quants, whose look-up grids cost compute.
+- `kq_bytes`: bytes of memory traffic per KQ element in prompt processing without flash attention (the f32
+  matrix is written, soft-maxed and read again).
 - `layer_s`: fixed time per layer per token (kernel launches, synchronisation) on that backend.
 - `token_s`: fixed time per generated token (sampling, graph launch, host round trip).
 - `hop_s`: extra time per token for each further GPU in a layer split (activations cross PCIe).
@@ -23,6 +28,10 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class BackendConstants:
     eta: dict[str, float]
+    kv_eta: float
+    kv_eta_nofa: float
+    dq_ops: dict[str, float]
+    kq_bytes: float
     layer_s: float
     token_s: float
     hop_s: float
@@ -33,29 +42,43 @@ class BackendConstants:
 
 # Families: float (F16/BF16/F32), q8 (Q8_0), k (k-quants), legacy (Q4_0/Q5_0...), iq (i-quants), mxfp4.
 BACKENDS: dict[str, BackendConstants] = {
+    # Fitted by benchmarks/accuracy.py --fit (2026-11-28) on 443 current rows. i-quant values (IQ1-IQ3) are not in
+    # the calibration data: eta as the k-quants, dq_ops from the relative tg128 speeds of llama.cpp's quantize
+    # README table (estimation.md 1c(b)).
     "cuda": BackendConstants(
-        eta={"float": 0.87, "q8": 0.855, "k": 0.80, "legacy": 0.79, "iq": 0.56, "mxfp4": 0.865},
-        layer_s=42e-6,
-        token_s=1.26e-3,
-        hop_s=0.15e-3,
-        # float > 1: GeForce cards run llama.cpp's FP16 GEMMs with FP16 accumulation, twice the catalog's
-        # FP32-accumulate figure; q8/legacy/iq/mxfp4 from few rows (iq assumed from k-quants' ratio, 1c(b)).
-        compute_eff={"float": 1.15, "q8": 0.31, "k": 0.75, "legacy": 0.39, "iq": 0.35, "mxfp4": 0.365},
-        range=(0.7, 1.1),
+        eta={"float": 0.92, "q8": 0.882, "k": 0.92, "legacy": 0.799, "iq": 0.92, "mxfp4": 0.92},
+        kv_eta=0.756,
+        kv_eta_nofa=0.422,
+        dq_ops={"float": 9.53, "q8": 4.563, "k": 5.513, "legacy": 3.464, "iq": 25.0, "mxfp4": 3.727},
+        kq_bytes=0.0,
+        layer_s=28.8e-6,
+        token_s=1.28e-3,
+        hop_s=0.127e-3,
+        # relative to the rate prefill uses: FP16-accumulate tensor TFLOPS for F16, INT8 TOPS for quantized (MMQ)
+        compute_eff={"float": 0.715, "q8": 0.206, "k": 0.206, "legacy": 0.206, "iq": 0.206, "mxfp4": 0.206},
+        range=(0.87, 1.15),
         calibrated=True,
     ),
     "metal": BackendConstants(
-        eta={"float": 0.756, "q8": 0.84, "k": 0.466, "legacy": 0.83, "iq": 0.40, "mxfp4": 0.62},
-        layer_s=19e-6,
-        token_s=3.08e-3,
-        hop_s=0.0,
-        compute_eff={"float": 0.745, "q8": 0.71, "k": 0.59, "legacy": 0.70, "iq": 0.50, "mxfp4": 0.55},
-        range=(0.85, 1.28),
+        eta={"float": 0.79, "q8": 0.92, "k": 0.564, "legacy": 0.92, "iq": 0.564, "mxfp4": 0.75},
+        kv_eta=0.7,
+        kv_eta_nofa=0.126,
+        dq_ops={"float": 4.853, "q8": 5.425, "k": 6.143, "legacy": 5.915, "iq": 28.0, "mxfp4": 4.0},
+        kq_bytes=7.06,
+        layer_s=6.86e-6,
+        token_s=1.4e-3,
+        hop_s=0.3e-3,
+        compute_eff={"float": 0.761, "q8": 0.602, "k": 0.602, "legacy": 0.602, "iq": 0.602, "mxfp4": 0.602},
+        range=(0.83, 1.31),
         calibrated=True,
     ),
     # No calibration rows yet: assumed from CUDA with the lower efficiencies users report.
     "rocm": BackendConstants(
         eta={"float": 0.70, "q8": 0.66, "k": 0.60, "legacy": 0.62, "iq": 0.45, "mxfp4": 0.55},
+        kv_eta=0.7,
+        kv_eta_nofa=0.4,
+        dq_ops={"float": 2.0, "q8": 4.0, "k": 6.0, "legacy": 4.0, "iq": 10.0, "mxfp4": 6.0},
+        kq_bytes=12.0,
         layer_s=10e-6,
         token_s=1.5e-3,
         hop_s=0.5e-3,
@@ -65,6 +88,10 @@ BACKENDS: dict[str, BackendConstants] = {
     ),
     "vulkan": BackendConstants(
         eta={"float": 0.68, "q8": 0.64, "k": 0.58, "legacy": 0.60, "iq": 0.42, "mxfp4": 0.52},
+        kv_eta=0.7,
+        kv_eta_nofa=0.4,
+        dq_ops={"float": 2.0, "q8": 4.0, "k": 6.0, "legacy": 4.0, "iq": 10.0, "mxfp4": 6.0},
+        kq_bytes=12.0,
         layer_s=12e-6,
         token_s=1.8e-3,
         hop_s=0.6e-3,
@@ -74,6 +101,10 @@ BACKENDS: dict[str, BackendConstants] = {
     ),
     "sycl": BackendConstants(
         eta={"float": 0.60, "q8": 0.56, "k": 0.50, "legacy": 0.52, "iq": 0.38, "mxfp4": 0.45},
+        kv_eta=0.7,
+        kv_eta_nofa=0.4,
+        dq_ops={"float": 2.0, "q8": 4.0, "k": 6.0, "legacy": 4.0, "iq": 10.0, "mxfp4": 6.0},
+        kq_bytes=12.0,
         layer_s=15e-6,
         token_s=2.0e-3,
         hop_s=0.6e-3,
@@ -85,6 +116,10 @@ BACKENDS: dict[str, BackendConstants] = {
     # 60% of its 17 GB/s; desktop parts report 55-70%.
     "cpu": BackendConstants(
         eta={"float": 0.62, "q8": 0.62, "k": 0.60, "legacy": 0.60, "iq": 0.45, "mxfp4": 0.55},
+        kv_eta=0.7,
+        kv_eta_nofa=0.4,
+        dq_ops={"float": 2.0, "q8": 4.0, "k": 6.0, "legacy": 4.0, "iq": 10.0, "mxfp4": 6.0},
+        kq_bytes=12.0,
         layer_s=15e-6,
         token_s=1.0e-3,
         hop_s=0.0,

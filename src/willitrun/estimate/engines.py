@@ -117,17 +117,35 @@ def vllm_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, 
     ]
     active = float(active_parameter_count(m))
     d0 = gpus[0]
-    bw, tf = d0.bandwidth_gbps or 100.0, d0.fp16_tflops or 10.0
-    read = sum(layer_read_bytes(m, w, i) + kv_read_bytes(m, i, 0, kv_t) for i in range(m.layers)) + w.output_bytes
+    bw = d0.bandwidth_gbps or 100.0
+    read = sum(layer_read_bytes(m, w, i) for i in range(m.layers)) + w.output_bytes
+    kv_read = sum(kv_read_bytes(m, i, 0, kv_t) for i in range(m.layers))
     layer_cost = m.layers * (2 * VLLM_ALLREDUCE_S if tp > 1 else 0.0)
     dec = Terms(
         quant_family(fmt),
-        (Part(d0.backend, read / tp, 2 * active / tp, m.layers, bw, tf, d0.bandwidth_gbps is not None),),
+        (
+            Part(
+                d0.backend,
+                read / tp,
+                2 * active / tp,
+                m.layers,
+                bw,
+                d0.rate("fp32"),
+                d0.bandwidth_gbps is not None,
+                kv_bytes=kv_read / tp,
+            ),
+        ),
         d0.backend,
         1,
     )
     # vLLM's prefill GEMMs run on the tensor cores at 16-bit rate whatever the weight format
-    pre = Terms("float", (Part(d0.backend, w.total_bytes / tp, 2 * active * 512 / tp, 0, bw, tf),), d0.backend, 1, 512)
+    pre = Terms(
+        "float",
+        (Part(d0.backend, w.total_bytes / tp, 2 * active * 512 / tp, 0, bw, d0.rate("acc16")),),
+        d0.backend,
+        1,
+        512,
+    )
     return _runs(
         m,
         fmt,
@@ -207,9 +225,15 @@ def mlx_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, k
         notes.append(f"context limited to {max_ctx} by the GPU working set")
     kv = kv_cache_bytes(m, use_ctx, "f16", parallel)
     active = float(active_parameter_count(m))
-    read = sum(layer_read_bytes(m, w, i) + kv_read_bytes(m, i, 0) for i in range(m.layers)) + w.output_bytes
-    bw, tf = d.bandwidth_gbps or 100.0, d.fp16_tflops or 5.0
-    dec = Terms(quant_family(fmt), (Part("metal", read, 2 * active, m.layers, bw, tf),), "metal", 1)
+    read = sum(layer_read_bytes(m, w, i) for i in range(m.layers)) + w.output_bytes
+    kv_read = sum(kv_read_bytes(m, i, 0) for i in range(m.layers))
+    bw, tf = d.bandwidth_gbps or 100.0, d.rate("fp16")
+    dec = Terms(
+        quant_family(fmt),
+        (Part("metal", read, 2 * active, m.layers, bw, d.rate("fp32"), kv_bytes=kv_read),),
+        "metal",
+        1,
+    )
     pre = Terms(quant_family(fmt), (Part("metal", w.total_bytes, 2 * active * 512, 0, bw, tf),), "metal", 1, 512)
     notes.append("MLX speed uses llama.cpp's Metal constants; MLX is often somewhat faster")
     return _runs(

@@ -147,6 +147,8 @@ def quant_family(mix: str) -> str:
         return "legacy"  # MLX's affine groups are laid out like Q4_1: scale and bias per group
     if mix == "MXFP4":
         return "mxfp4"
+    if mix.startswith("IQ4"):
+        return "k"  # IQ4_XS/IQ4_NL: a 16-entry look-up, as cheap to decode as the k-quants
     if mix.startswith(("IQ", "TQ")):
         return "iq"
     if "_K" in mix:

@@ -1,15 +1,21 @@
 """Decode and prefill speed from a placement: bytes each device reads over its effective bandwidth.
 
 Decode (one token, batch 1), per device holding layers:
-    t_dev = max(bytes_read / (eta x bandwidth), 2 x active_params / (compute_eff x FLOPS)) + layers x layer_s
+    t_dev = weight_bytes / (eta[family] x BW) + kv_bytes / (kv_eta x BW)
+            + dq_ops[family] x params / FP32 rate + layers x layer_s
     t_token = sum(t_dev) + token_s + (GPUs used - 1) x hop_s
-`bytes_read` is every dense tensor of the device's layers, the `experts_active/experts` share of expert tensors
-(llama.cpp multiplies only the routed experts' slices), the output layer where it lives, and the KV cache read
-at the current depth. Layers left in system RAM are read by the CPU at its RAM bandwidth.
+`weight_bytes` is every dense tensor of the device's layers, the `experts_active/experts` share of expert
+tensors (llama.cpp multiplies only the routed experts' slices) and the output layer where it lives;
+`kv_bytes` the cache read at the current depth (less efficient without flash attention). The `dq_ops` term is
+the shader work of dequantising and multiplying each weight: it barely shows on a GeForce card but dominates on
+parts with much bandwidth and few FP32 units (the A100). Layers left in system RAM are read by the CPU at its
+RAM bandwidth.
 
 Prefill (a prompt of P tokens): 2 x active params x P FLOPs plus attention (4 x heads x head_dim x P x depth
-per layer), over effective compute, plus the weights read once per 512-token micro-batch; CPU-resident weights
-are streamed to the GPU over PCIe once per micro-batch (llama.cpp does this for batches of 32 tokens or more).
+per layer) over the matrix rate llama.cpp uses on that backend (CUDA: INT8 tensor cores for quantized weights,
+FP16-accumulate tensor cores for F16/BF16; elsewhere the FP16 rate) times `compute_eff[family]`, plus the
+weights read once per 512-token micro-batch; CPU-resident weights are streamed to the GPU over PCIe once per
+micro-batch (llama.cpp does this for batches of 32 tokens or more).
 
 The work is split in two: `*_terms` turns a placement into physical quantities (bytes, FLOPs, layers per
 device), and `*_time` applies the backend constants. benchmarks/accuracy.py fits the constants through the same
@@ -26,7 +32,7 @@ from willitrun.estimate.kv import kv_read_bytes
 from willitrun.estimate.placement import Plan
 from willitrun.estimate.quants import quant_family
 from willitrun.estimate.tensors import WeightsBreakdown
-from willitrun.estimate.types import Machine, ModelSpec
+from willitrun.estimate.types import Device, Machine, ModelSpec
 
 Consts = Mapping[str, K.BackendConstants]
 
@@ -36,13 +42,14 @@ class Part:
     """One device's share of a token (decode) or of a prompt (prefill)."""
 
     backend: str
-    read_bytes: float
-    flops: float
+    read_bytes: float  # weights read
+    flops: float  # decode: 2 x parameters touched; prefill: FLOPs of the prompt
     layers: int
     bandwidth_gbps: float
-    tflops: float
+    tflops: float  # decode: FP32 shader rate; prefill: the matrix rate used
     known: bool = True
     link_bytes: float = 0.0  # prefill: weights streamed over PCIe from RAM
+    kv_bytes: float = 0.0  # decode: cache bytes read at the current depth; prefill: KQ elements without FA
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class Terms:
     lead_backend: str
     gpus_used: int
     tokens: int = 1
+    flash_attention: bool = True
 
 
 @dataclass(frozen=True)
@@ -84,8 +92,23 @@ def layer_read_bytes(m: ModelSpec, w: WeightsBreakdown, i: int) -> float:
     return float(lb.bytes_total)
 
 
+def prefill_rate(d: Device, family: str) -> float:
+    """The matrix rate llama.cpp's prompt processing uses on this device for this weight family."""
+    if d.backend == "cuda":
+        return d.rate("acc16") if family == "float" else d.rate("int8")
+    return d.rate("fp16")
+
+
 def decode_terms(
-    m: ModelSpec, w: WeightsBreakdown, machine: Machine, p: Plan, *, kv_type: str, depth: int, active_params: float
+    m: ModelSpec,
+    w: WeightsBreakdown,
+    machine: Machine,
+    p: Plan,
+    *,
+    kv_type: str,
+    depth: int,
+    active_params: float,
+    flash_attention: bool = True,
 ) -> Terms:
     per_layer_flops = 2.0 * active_params / max(1, m.layers)
     out_flops = 2.0 * m.hidden * m.vocab
@@ -95,22 +118,25 @@ def decode_terms(
         holds_out = p.output_device == j
         if not idx and not holds_out:
             continue
-        rb = sum(layer_read_bytes(m, w, i) + kv_read_bytes(m, i, depth, kv_type) for i in idx)
-        rb += w.output_bytes if holds_out else 0
+        rb = sum(layer_read_bytes(m, w, i) for i in idx) + (w.output_bytes if holds_out else 0)
+        kb = sum(kv_read_bytes(m, i, depth, kv_type) for i in idx)
         fl = per_layer_flops * len(idx) + (out_flops if holds_out else 0.0)
         known = d.bandwidth_gbps is not None and d.fp16_tflops is not None
-        parts.append(Part(d.backend, rb, fl, len(idx), d.bandwidth_gbps or 100.0, d.fp16_tflops or 10.0, known))
+        bw = d.bandwidth_gbps or 100.0
+        parts.append(Part(d.backend, rb, fl, len(idx), bw, d.rate("fp32"), known, kv_bytes=kb))
     gpus_used = len(parts)
     if p.ram.layers or p.output_device is None:
         cpu_idx = range(p.ram.layers)
-        rb = sum(layer_read_bytes(m, w, i) + kv_read_bytes(m, i, depth, kv_type) for i in cpu_idx)
+        rb = sum(layer_read_bytes(m, w, i) for i in cpu_idx)
+        kb = sum(kv_read_bytes(m, i, depth, kv_type) for i in cpu_idx)
         fl = per_layer_flops * p.ram.layers
         if p.output_device is None:
             rb += w.output_bytes
             fl += out_flops
-        parts.append(Part("cpu", rb, fl, p.ram.layers, machine.ram_bandwidth_gbps, cpu_tflops(machine)))
+        ram_bw = machine.ram_bandwidth_gbps
+        parts.append(Part("cpu", rb, fl, p.ram.layers, ram_bw, cpu_tflops(machine), kv_bytes=kb))
     lead = machine.devices[0].backend if gpus_used else "cpu"
-    return Terms(quant_family(w.mix), tuple(parts), lead, gpus_used)
+    return Terms(quant_family(w.mix), tuple(parts), lead, gpus_used, flash_attention=flash_attention)
 
 
 def decode_time(t: Terms, consts: Consts | None = None) -> tuple[float, str]:
@@ -120,9 +146,11 @@ def decode_time(t: Terms, consts: Consts | None = None) -> tuple[float, str]:
     limited = "bandwidth"
     for part in t.parts:
         c = cs.get(part.backend) or cs["vulkan"]
-        t_mem = part.read_bytes / (c.eta[t.family] * part.bandwidth_gbps * 1e9)
-        t_cmp = part.flops / (c.compute_eff[t.family] * part.tflops * 1e12)
-        total += max(t_mem, t_cmp) + part.layers * c.layer_s
+        bw = part.bandwidth_gbps * 1e9
+        t_mem = part.read_bytes / (c.eta[t.family] * bw)
+        t_kv = part.kv_bytes / ((c.kv_eta if t.flash_attention else c.kv_eta_nofa) * bw)
+        t_cmp = c.dq_ops[t.family] * part.flops / 2 / (part.tflops * 1e12)
+        total += t_mem + t_kv + t_cmp + part.layers * c.layer_s
         if t_cmp > t_mem:
             limited = "compute"
     if t.gpus_used and any(p.backend == "cpu" and p.layers for p in t.parts):
@@ -141,38 +169,42 @@ def prefill_terms(
     prompt_tokens: int,
     depth: int,
     active_params: float,
+    flash_attention: bool = True,
 ) -> Terms:
+    family = quant_family(w.mix)
     n_ub = max(1, -(-prompt_tokens // 512))
     attn = 4.0 * m.heads * m.head_dim * prompt_tokens * (depth + prompt_tokens / 2)
+    # without flash attention each layer writes and re-reads an f32 KQ matrix of n_kv x n_ubatch x heads
+    kq = 0.0 if flash_attention else float(m.heads * prompt_tokens * (depth + prompt_tokens / 2))
     per_layer = 2.0 * active_params * prompt_tokens / max(1, m.layers) + attn
     out = 2.0 * m.hidden * m.vocab * min(prompt_tokens, 512)
     parts: list[Part] = []
-    last_gpu: int | None = None
+    last_gpu: Device | None = None
     for j, d in enumerate(machine.devices):
         idx = p.gpu_layers[j] if j < len(p.gpu_layers) else ()
         holds_out = p.output_device == j
         if not idx and not holds_out:
             continue
-        last_gpu = j
+        last_gpu = d
         rb = n_ub * (sum(w.layers[i].bytes_total for i in idx) + (w.output_bytes if holds_out else 0))
         fl = per_layer * len(idx) + (out if holds_out else 0.0)
         known = d.bandwidth_gbps is not None and d.fp16_tflops is not None
-        parts.append(Part(d.backend, rb, fl, len(idx), d.bandwidth_gbps or 100.0, d.fp16_tflops or 10.0, known))
+        rate = prefill_rate(d, family)
+        parts.append(Part(d.backend, rb, fl, len(idx), d.bandwidth_gbps or 100.0, rate, known, kv_bytes=kq * len(idx)))
     gpus_used = len(parts)
     if p.ram.layers or p.output_device is None:
         fl = per_layer * p.ram.layers + (out if p.output_device is None else 0.0)
         ram_w = p.ram.weights_bytes - w.token_embd_bytes
         if last_gpu is not None:
             # llama.cpp computes large batches of CPU-resident layers on the GPU, copying the weights across
-            d = machine.devices[last_gpu]
+            d = last_gpu
             link = 0.0 if d.unified else float(n_ub * ram_w)
-            parts.append(Part(d.backend, 0.0, fl, 0, d.bandwidth_gbps or 100.0, d.fp16_tflops or 10.0, True, link))
+            parts.append(Part(d.backend, 0.0, fl, 0, d.bandwidth_gbps or 100.0, prefill_rate(d, family), True, link))
         else:
-            parts.append(
-                Part("cpu", float(n_ub * ram_w), fl, p.ram.layers, machine.ram_bandwidth_gbps, cpu_tflops(machine))
-            )
+            ram_bw = machine.ram_bandwidth_gbps
+            parts.append(Part("cpu", float(n_ub * ram_w), fl, p.ram.layers, ram_bw, cpu_tflops(machine)))
     lead = machine.devices[0].backend if gpus_used else "cpu"
-    return Terms(quant_family(w.mix), tuple(parts), lead, gpus_used, prompt_tokens)
+    return Terms(family, tuple(parts), lead, gpus_used, prompt_tokens, flash_attention)
 
 
 def prefill_time(t: Terms, consts: Consts | None = None) -> float:
@@ -182,13 +214,13 @@ def prefill_time(t: Terms, consts: Consts | None = None) -> float:
     for part in t.parts:
         c = cs.get(part.backend) or cs["vulkan"]
         t_cmp = part.flops / (c.compute_eff[t.family] * part.tflops * 1e12)
-        t_mem = part.read_bytes / (part.bandwidth_gbps * 1e9)
+        t_mem = (part.read_bytes + part.kv_bytes * c.kq_bytes) / (part.bandwidth_gbps * 1e9)
         total += t_cmp + t_mem + part.link_bytes / (K.PCIE_GBPS * 1e9)
     return total
 
 
 def speed_range(t: Terms, seconds: float, consts: Consts | None = None) -> tuple[float, float]:
-    """Multipliers (low, high) on tokens/s: the widest range of the devices that take a real share of time."""
+    """Multipliers (low, high) on tokens/s: the widest range of the devices that take part."""
     cs = consts or K.BACKENDS
     lo, hi = 1.0, 1.0
     for part in t.parts:

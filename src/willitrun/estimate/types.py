@@ -100,6 +100,20 @@ class Device:
     unified: bool = False
     catalog_id: str | None = None
     how: str = "catalog"
+    fp32_tflops: float | None = None
+    int8_tops: float | None = None  # dense INT8 tensor rate: llama.cpp's quantized prefill (MMQ) on CUDA
+    fp16_acc16_tflops: float | None = None  # dense FP16 with FP16 accumulation: cuBLAS F16 GEMMs
+
+    def rate(self, kind: str) -> float:
+        """TFLOPS for 'fp16' (FP32 accumulate), 'acc16', 'int8' or 'fp32', with documented fallbacks."""
+        fp16 = self.fp16_tflops or 10.0
+        if kind == "fp32":
+            return self.fp32_tflops or fp16 / 2
+        if kind == "int8":
+            return self.int8_tops or fp16
+        if kind == "acc16":
+            return self.fp16_acc16_tflops or fp16
+        return fp16
 
 
 @dataclass(frozen=True)

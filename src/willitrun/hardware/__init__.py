@@ -35,6 +35,7 @@ def device_from_spec(g: GpuSpec, memory_gib: float, vram_override_gib: float | N
         mem = apple_working_set_bytes(mem)
     elif g.unified_memory and vram_override_gib is None:
         mem = mem - os_reserve_bytes(mem)
+    fp32, acc16, int8 = g.rates()
     return Device(
         name=g.name,
         vendor=g.vendor,
@@ -46,6 +47,9 @@ def device_from_spec(g: GpuSpec, memory_gib: float, vram_override_gib: float | N
         unified=g.unified_memory,
         catalog_id=g.id,
         how="catalog",
+        fp32_tflops=fp32,
+        int8_tops=int8,
+        fp16_acc16_tflops=acc16,
     )
 
 
@@ -104,6 +108,9 @@ def build_machine(
                     d.unified,
                     d.catalog_id,
                     "--vram",
+                    d.fp32_tflops,
+                    d.int8_tops,
+                    d.fp16_acc16_tflops,
                 )
                 for d in dev_tuple
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from willitrun.catalog.load import Catalog
@@ -111,6 +112,7 @@ def detect_nvidia(cat: Catalog | None) -> tuple[list[Device], list[str]]:
             total = int(getattr(mem, "total", 0) or 0) if mem is not None else 0
             free = int(getattr(mem, "free", 0) or 0) if mem is not None else 0
             spec = _match(cat, name, total)
+            fp32, acc16, int8 = spec.rates() if spec else (None, None, None)
             devices.append(
                 Device(
                     name=name,
@@ -123,6 +125,9 @@ def detect_nvidia(cat: Catalog | None) -> tuple[list[Device], list[str]]:
                     unified=bool(spec.unified_memory) if spec else False,
                     catalog_id=spec.id if spec else None,
                     how=f"NVML (driver {driver})" if driver else "NVML",
+                    fp32_tflops=fp32,
+                    int8_tops=int8,
+                    fp16_acc16_tflops=acc16,
                 )
             )
             if spec is None:
@@ -153,9 +158,7 @@ def detect(cat: Catalog | None = None) -> Machine:
     fixed: list[Device] = []
     for d in devices:
         if d.memory_bytes == 0 and ram:
-            d = Device(
-                d.name, d.vendor, d.backend, ram, avail, d.bandwidth_gbps, d.fp16_tflops, True, d.catalog_id, d.how
-            )
+            d = replace(d, memory_bytes=ram, free_bytes=avail, unified=True)
         fixed.append(d)
     if not devices:
         notes.append("no GPU found: estimating for the CPU")
