@@ -34,7 +34,7 @@ def fake_detect(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPa
     """Never look at the real hardware in tests: detection returns a fixed CPU-only machine."""
     import willitrun.hardware.detect as det
 
-    monkeypatch.setattr(det, "detect", lambda cat=None: FAKE_MACHINE)
+    monkeypatch.setattr(det, "detect", lambda cat=None, gpus=True: FAKE_MACHINE)
     monkeypatch.delenv("WILLITRUN_CATALOG", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("WILLITRUN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))

@@ -75,7 +75,7 @@ def _machine(cat: Any, gpu: str | None, vram: float | None, ram: float | None, r
     if gpu is None or ram is None or ram_bw is None:
         from willitrun.hardware.detect import detect
 
-        detected = detect(cat if gpu is None else None)
+        detected = detect(cat, gpus=gpu is None)
     return build_machine(cat, gpu=gpu, vram_gb=vram, ram_gb=ram, ram_bandwidth_gbps=ram_bw, detected=detected)
 
 

@@ -42,6 +42,8 @@ class Catalog:
     files: tuple[str, ...] = ()
     _model_index: dict[str, ModelSpec] = field(default_factory=dict, compare=False, repr=False)
     _gpu_index: dict[str, GpuSpec] = field(default_factory=dict, compare=False, repr=False)
+    # name look-up tables, built on first use by catalog.resolve
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def model(self, model_id: str) -> ModelSpec:
         return self._model_index[model_id]
@@ -299,9 +301,7 @@ def _parse_yaml(path: Path, data: bytes) -> Any:
         raise CatalogError(f"{path}: not valid YAML{where}") from None
 
 
-def _read_yaml(path: Path) -> Any:
-    """A YAML file's content, through a JSON copy in the cache keyed on the file's hash (YAML parsing dominates
-    start-up otherwise). A cache that cannot be read or written is simply not used."""
+def _read_bytes(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -314,23 +314,56 @@ def _read_yaml(path: Path) -> Any:
         data.decode("utf-8")
     except UnicodeDecodeError:
         raise CatalogError(f"{path}: is not UTF-8 text") from None
+    return data
+
+
+# Bump when validation or the value types change: cached entries of an older layout are then not used.
+CACHE_LAYOUT = "2"
+
+
+def _tuples(v: Any) -> Any:
+    return tuple(_tuples(x) for x in v) if isinstance(v, list) else v
+
+
+def _load_file(path: Path) -> tuple[list[ModelSpec], list[GpuSpec]]:
+    """One catalog file's validated entries. Parsing and validating YAML dominates start-up, so the validated
+    entries are kept as JSON in the cache, keyed on the file's content and this code's layout; a cache that
+    cannot be read or written is simply not used."""
+    data = _read_bytes(path)
+    from willitrun import __version__
+
+    key = hashlib.sha256(data + f"|{CACHE_LAYOUT}|{__version__}".encode()).hexdigest()[:32]
     cdir = cache_dir()
-    cached = cdir / f"catalog-{hashlib.sha256(data).hexdigest()[:32]}.json" if cdir else None
+    cached = cdir / f"catalog-{key}.json" if cdir else None
     if cached is not None:
         try:
-            return json.loads(cached.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            doc = json.loads(cached.read_text(encoding="utf-8"))
+            models = [ModelSpec(**{k: _tuples(v) for k, v in kw.items()}) for kw in doc["models"]]
+            gpus = [GpuSpec(**{k: _tuples(v) for k, v in kw.items()}) for kw in doc["gpus"]]
+            return models, gpus
+        except (OSError, ValueError, TypeError, KeyError):
             pass
-    doc = _parse_yaml(path, data)
+    p = str(path)
+    raw = _parse_yaml(path, data)
+    models = [_model(_Entry(p, "model", i, r)) for i, r in enumerate(_entries(p, raw, "models"))]
+    gpus = [_gpu(_Entry(p, "gpu", i, r)) for i, r in enumerate(_entries(p, raw, "gpus"))]
+    for kind, items in (("model", models), ("gpu", gpus)):
+        ids = [x.id for x in items]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise CatalogError(f"{p}: {kind} id {sorted(dup)[0]!r} appears twice")
     if cached is not None:
+        import dataclasses
+
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
             tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(doc, default=str), encoding="utf-8")
+            out = {"models": [dataclasses.asdict(m) for m in models], "gpus": [dataclasses.asdict(g) for g in gpus]}
+            tmp.write_text(json.dumps(out), encoding="utf-8")
             os.replace(tmp, cached)
         except (OSError, TypeError, ValueError):
             pass
-    return doc
+    return models, gpus
 
 
 def _entries(path: str, doc: Any, key: str) -> list[Any]:
@@ -378,15 +411,8 @@ def load_catalog(extra: Iterable[str] = ()) -> Catalog:
     models: list[ModelSpec] = []
     gpus: list[GpuSpec] = []
     for f in files:
-        doc = _read_yaml(f)
         p = str(f)
-        new_models = [_model(_Entry(p, "model", i, r)) for i, r in enumerate(_entries(p, doc, "models"))]
-        new_gpus = [_gpu(_Entry(p, "gpu", i, r)) for i, r in enumerate(_entries(p, doc, "gpus"))]
-        for kind, items in (("model", new_models), ("gpu", new_gpus)):
-            ids = [x.id for x in items]
-            dup = {i for i in ids if ids.count(i) > 1}
-            if dup:
-                raise CatalogError(f"{p}: {kind} id {sorted(dup)[0]!r} appears twice")
+        new_models, new_gpus = _load_file(f)
         models = _merge(models, new_models, lambda x: x.id)
         gpus = _merge(gpus, new_gpus, lambda x: x.id)
         _check_unique(p, "model", models)

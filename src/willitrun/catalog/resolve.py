@@ -8,7 +8,6 @@ mixes (`RTX 4090,RTX 3090`).
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
@@ -26,7 +25,11 @@ def model_key(name: str) -> str:
 
 
 def _model_index(cat: Catalog) -> dict[str, ModelSpec]:
+    memo: dict[str, ModelSpec] | None = cat.memo.get("models")
+    if memo is not None:
+        return memo
     idx: dict[str, ModelSpec] = {}
+    cat.memo["models"] = idx
     for m in cat.models:
         for n in (m.id, m.name, *m.aliases, m.ollama or "", m.hf_repo or ""):
             if n:
@@ -52,6 +55,8 @@ def resolve_model(cat: Catalog, name: str) -> ModelSpec:
         return idx[key[:-7]]
     if "/" in key and key.split("/", 1)[1] in idx:
         return idx[key.split("/", 1)[1]]
+    import difflib
+
     close = difflib.get_close_matches(key, list(idx), n=8, cutoff=0.6)
     seen: list[str] = []
     for c in close:
@@ -89,7 +94,11 @@ class HardwareItem:
 
 
 def _gpu_index(cat: Catalog) -> dict[str, GpuSpec]:
+    memo: dict[str, GpuSpec] | None = cat.memo.get("gpus")
+    if memo is not None:
+        return memo
     idx: dict[str, GpuSpec] = {}
+    cat.memo["gpus"] = idx
     for g in cat.gpus:
         for n in (g.id, g.name, *g.aliases):
             key, mem = _norm_hw(n)
@@ -137,6 +146,8 @@ def resolve_gpu(cat: Catalog, name: str) -> tuple[GpuSpec, float]:
         if uniq:
             cand = max(uniq, key=lambda g: (g.bandwidth_gbps, g.fp16_tflops))
     if cand is None:
+        import difflib
+
         close = difflib.get_close_matches(key, [k for k in idx if "@" not in k], n=8, cutoff=0.55)
         names: list[str] = []
         for c in close:

@@ -8,6 +8,7 @@ our own restatement of those rules, applied to tensors we derive from the archit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,10 @@ def _more_bits(i: int, n: int) -> bool:
     return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
 
 
+_SKIP = ("altup", "laurel", "per_layer_model_proj", "ssm_conv1d", "shortconv.conv", "attn_rel_b")
+
+
+@lru_cache(maxsize=8192)
 def is_quantizable(t: TensorShape) -> bool:
     """Tensors llama-quantize converts; the rest keep the type the converter wrote."""
     name = t.name
@@ -204,8 +209,7 @@ def is_quantizable(t: TensorShape) -> bool:
         return False
     if "_norm.weight" in name or "ffn_gate_inp.weight" in name:
         return False
-    skip = ("altup", "laurel", "per_layer_model_proj", "ssm_conv1d", "shortconv.conv", "attn_rel_b")
-    if any(s in name for s in skip):
+    if any(s in name for s in _SKIP):
         return False
     return name not in ("pos_embd.weight", "token_types.weight")
 

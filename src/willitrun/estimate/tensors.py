@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from willitrun.estimate.quants import (
     GGML_TYPES,
@@ -145,8 +146,8 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
     return out
 
 
-def model_tensors(m: ModelSpec) -> list[TensorShape]:
-    """Every tensor of the model in GGUF file order: embeddings, blocks, output."""
+@lru_cache(maxsize=64)
+def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
     h = m.hidden
     out = [TensorShape("token_embd.weight", (h, m.vocab))]
     for i in range(m.layers):
@@ -155,17 +156,24 @@ def model_tensors(m: ModelSpec) -> list[TensorShape]:
     out.append(TensorShape("output_norm.weight", (h,)))
     if not m.tied_embeddings:
         out.append(TensorShape("output.weight", (h, m.vocab)))
-    return out
+    return tuple(out)
 
 
+def model_tensors(m: ModelSpec) -> list[TensorShape]:
+    """Every tensor of the model in GGUF file order: embeddings, blocks, output."""
+    return list(_model_tensors(m))
+
+
+@lru_cache(maxsize=64)
 def parameter_count(m: ModelSpec) -> int:
-    return sum(t.elements for t in model_tensors(m))
+    return sum(t.elements for t in _model_tensors(m))
 
 
+@lru_cache(maxsize=64)
 def active_parameter_count(m: ModelSpec) -> int:
     """Parameters touched per token: experts scaled by experts_active/experts, token_embd by one row."""
     n = 0
-    for t in model_tensors(m):
+    for t in _model_tensors(m):
         if t.name == "token_embd.weight":
             continue
         if "_exps" in t.name and m.experts:
@@ -199,8 +207,13 @@ class WeightsBreakdown:
         return self.layers[i].bytes_total
 
 
+@lru_cache(maxsize=64)
+def _n_attention_wv(tensors: tuple[TensorShape, ...]) -> int:
+    return sum(1 for t in tensors if t.name.endswith(("attn_v.weight", "attn_qkv.weight", "attn_kv_b.weight")))
+
+
 def mix_context(m: ModelSpec, mix: str, tensors: list[TensorShape]) -> MixContext:
-    n_wv = sum(1 for t in tensors if any(k in t.name for k in ("attn_v.weight", "attn_qkv.weight", "attn_kv_b.weight")))
+    n_wv = _n_attention_wv(_model_tensors(m))
     return MixContext(
         arch=m.arch,
         n_layer=m.layers,

@@ -152,15 +152,16 @@ def _match(cat: Catalog | None, name: str, total_bytes: int) -> Any:
     return g
 
 
-def detect(cat: Catalog | None = None) -> Machine:
+def detect(cat: Catalog | None = None, *, gpus: bool = True) -> Machine:
+    """This machine; with gpus=False only CPU and RAM (when the GPUs are simulated anyway)."""
     cpu, ram, avail, notes = detect_cpu_ram()
-    devices, nv_notes = detect_nvidia(cat)
+    devices, nv_notes = detect_nvidia(cat) if gpus else ([], [])
     fixed: list[Device] = []
     for d in devices:
         if d.memory_bytes == 0 and ram:
             d = replace(d, memory_bytes=ram, free_bytes=avail, unified=True)
         fixed.append(d)
-    if not devices:
+    if not devices and gpus:
         notes.append("no GPU found: estimating for the CPU")
     return Machine(
         devices=tuple(fixed),
