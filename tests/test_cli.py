@@ -143,7 +143,7 @@ def test_models_and_gpus_json(run: Run) -> None:
     assert len(models) >= 30
     assert set(models[0]) >= {"id", "name", "params", "layers", "hidden", "heads", "kv_heads", "head_dim", "source"}
     gpus = run("gpus", "4090", "--json").json()
-    assert [g["id"] for g in gpus] == ["rtx-4090"]
+    assert [g["id"] for g in gpus] == ["rtx-4090", "rtx-4090-laptop"]
     assert set(gpus[0]) >= {"memory_bytes", "bandwidth_gbps", "fp16_tflops", "price_usd", "price_date", "source"}
 
 

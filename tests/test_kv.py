@@ -62,10 +62,17 @@ def test_gemma2_alternates(catalog: Catalog) -> None:
 
 
 def test_recurrent_state_does_not_grow_with_context() -> None:
-    base = ModelSpec("h", "h", "jamba", 1, 8, 4096, 14336, 32, 8, 128, 65536, 262144, "test")
+    base = ModelSpec("h", "h", "granitehybrid", 1, 8, 4096, 14336, 32, 8, 128, 65536, 262144, "test")
     m = replace(base, ssm_d_inner=8192, ssm_d_state=16, ssm_d_conv=4, attention_layers=(3, 7))
     assert m.layer_kind(0) == "recurrent"
     assert m.layer_kind(3) == "full"
     assert layer_kv_bytes(m, 0, 4096) == layer_kv_bytes(m, 0, 65536)
     assert layer_kv_bytes(m, 0, 4096) == ((4 - 1) * (8192 + 2 * 16) + 16 * 8192) * 4
     assert layer_kv_bytes(m, 3, 65536) == 16 * layer_kv_bytes(m, 3, 4096)
+    # Mamba-1 (Jamba): conv over d_inner only, state d_state x d_inner
+    jamba = replace(m, arch="jamba")
+    assert layer_kv_bytes(jamba, 0, 4096) == ((4 - 1) * 8192 + 16 * 8192) * 4
+    # Falcon-H1: a cache that grows with context plus a fixed state, in every layer
+    fh = replace(m, arch="falcon-h1", attention_layers=tuple(range(8)))
+    assert fh.layer_kind(0) == "full" and fh.parallel_ssm
+    assert layer_kv_bytes(fh, 0, 4096) == layer_kv_bytes(m, 3, 4096) + layer_kv_bytes(m, 0, 4096)

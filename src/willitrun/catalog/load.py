@@ -203,6 +203,8 @@ def _model(e: _Entry) -> ModelSpec:
         ssm_d_conv=e.int_("ssm_d_conv", default=0) or 0,
         ssm_n_group=e.int_("ssm_n_group", default=1, lo=1) or 1,
         attention_layers=attn_layers,
+        moe_layer_step=e.int_("moe_layer_step", default=1, lo=1, hi=64) or 1,
+        mmproj_params=e.int_("mmproj_params", lo=1),
         aliases=e.strs("aliases"),
         ollama=e.str_("ollama"),
         hf_repo=e.str_("hf_repo"),

@@ -42,15 +42,25 @@ def layer_kv_bytes(m: ModelSpec, layer: int, ctx: int, kv_type: str = "f16", par
     """Bytes of cache for one layer at context ctx, for `parallel` sequences."""
     kind = m.layer_kind(layer)
     if kind == "recurrent":
-        d_inner, d_state = m.ssm_d_inner, m.ssm_d_state
-        conv = (m.ssm_d_conv - 1) * (d_inner + 2 * m.ssm_n_group * d_state)
-        return (conv + d_state * d_inner) * 4 * parallel
+        return recurrent_state_bytes(m) * parallel
+    state = recurrent_state_bytes(m) * parallel if m.parallel_ssm else 0
     tokens = kv_tokens(m, layer, ctx)
     if kind == "mla":
         width = (m.kv_lora_rank or 0) + (m.qk_rope_head_dim or 0)
         return _row(kv_type, width) * tokens * parallel
     width = m.head_dim * m.kv_heads
-    return 2 * _row(kv_type, width) * tokens * parallel
+    return 2 * _row(kv_type, width) * tokens * parallel + state
+
+
+def recurrent_state_bytes(m: ModelSpec) -> int:
+    """One sequence's F32 state in a recurrent layer: the convolution's last d_conv-1 inputs and the SSM state."""
+    d_inner, d_state = m.ssm_d_inner, m.ssm_d_state
+    if m.arch == "lfm2":
+        return (m.ssm_d_conv - 1) * m.hidden * 4
+    if m.arch in ("jamba", "mamba"):
+        return ((m.ssm_d_conv - 1) * d_inner + d_state * d_inner) * 4
+    conv = (m.ssm_d_conv - 1) * (d_inner + 2 * m.ssm_n_group * d_state)
+    return (conv + d_state * d_inner) * 4
 
 
 def kv_cache_bytes(m: ModelSpec, ctx: int, kv_type: str = "f16", parallel: int = 1) -> int:
@@ -73,7 +83,7 @@ def kv_read_bytes(m: ModelSpec, layer: int, depth: int, kv_type: str = "f16") ->
     """Cache bytes one decode step reads from this layer with `depth` tokens already cached."""
     kind = m.layer_kind(layer)
     if kind == "recurrent":
-        return layer_kv_bytes(m, layer, 1, "f16", 1)
+        return recurrent_state_bytes(m)
     if kind == "swa" and m.sliding_window:
         depth = min(depth, m.sliding_window)
     if kind == "mla":

@@ -20,9 +20,54 @@ from willitrun.estimate.quants import (
 from willitrun.estimate.types import ModelSpec
 
 # Architectures that store q, k and v as one fused tensor, and gate+up as one.
-_FUSED_QKV = frozenset({"phi3", "phi2", "falcon", "bloom", "gpt2", "stablelm"})
+_FUSED_QKV = frozenset({"phi3", "phi2", "falcon", "bloom", "gpt2", "stablelm", "nomic-bert"})
 # Architectures with extra post-attention / post-FFN norms.
-_POST_NORMS = frozenset({"gemma2", "gemma3", "gemma3n", "olmo2"})
+_POST_NORMS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma-embedding", "olmo2"})
+# Architectures whose FFN is a plain up/down pair (no gate), with biases and LayerNorm biases.
+_PLAIN_FFN = frozenset({"bert", "starcoder2", "gpt2", "phi2"})
+_BERT = frozenset({"bert"})
+
+
+def recurrent_kind(m: ModelSpec) -> str:
+    """How an architecture's non-attention layers work: mamba2 (default), mamba1 (Jamba), shortconv (LFM2)."""
+    return {"jamba": "mamba1", "mamba": "mamba1", "lfm2": "shortconv"}.get(m.arch, "mamba2")
+
+
+def _recurrent(m: ModelSpec, i: int) -> list[TensorShape]:
+    h, d_inner, d_state = m.hidden, m.ssm_d_inner, m.ssm_d_state
+    p = f"blk.{i}."
+    kind = recurrent_kind(m)
+    if kind == "shortconv":
+        return [
+            TensorShape(p + "shortconv.in_proj.weight", (h, 3 * h), i),
+            TensorShape(p + "shortconv.conv.weight", (m.ssm_d_conv, h), i),
+            TensorShape(p + "shortconv.out_proj.weight", (h, h), i),
+        ]
+    if kind == "mamba1":
+        dt_rank = -(-h // 16)
+        return [
+            TensorShape(p + "ssm_in.weight", (h, 2 * d_inner), i),
+            TensorShape(p + "ssm_conv1d.weight", (m.ssm_d_conv, d_inner), i),
+            TensorShape(p + "ssm_conv1d.bias", (d_inner,), i),
+            TensorShape(p + "ssm_x.weight", (d_inner, dt_rank + 2 * d_state), i),
+            TensorShape(p + "ssm_dt.weight", (dt_rank, d_inner), i),
+            TensorShape(p + "ssm_dt.bias", (d_inner,), i),
+            TensorShape(p + "ssm_a", (d_state, d_inner), i),
+            TensorShape(p + "ssm_d", (d_inner,), i),
+            TensorShape(p + "ssm_out.weight", (d_inner, h), i),
+        ]
+    conv_dim = d_inner + 2 * m.ssm_n_group * d_state
+    n_heads = max(1, d_inner // 64)
+    return [
+        TensorShape(p + "ssm_in.weight", (h, 2 * d_inner + 2 * m.ssm_n_group * d_state + n_heads), i),
+        TensorShape(p + "ssm_conv1d.weight", (m.ssm_d_conv, conv_dim), i),
+        TensorShape(p + "ssm_conv1d.bias", (conv_dim,), i),
+        TensorShape(p + "ssm_dt.bias", (n_heads,), i),
+        TensorShape(p + "ssm_a", (n_heads,), i),
+        TensorShape(p + "ssm_d", (n_heads,), i),
+        TensorShape(p + "ssm_norm.weight", (d_inner,), i),
+        TensorShape(p + "ssm_out.weight", (d_inner, h), i),
+    ]
 
 
 def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
@@ -30,20 +75,9 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
     p = f"blk.{i}."
     out: list[TensorShape] = [TensorShape(p + "attn_norm.weight", (h,), i)]
     if m.layer_kind(i) == "recurrent":
-        d_inner = m.ssm_d_inner
-        conv_dim = d_inner + 2 * m.ssm_n_group * m.ssm_d_state
-        n_heads = max(1, d_inner // 64)
-        out += [
-            TensorShape(p + "ssm_in.weight", (h, 2 * d_inner + 2 * m.ssm_n_group * m.ssm_d_state + n_heads), i),
-            TensorShape(p + "ssm_conv1d.weight", (m.ssm_d_conv, conv_dim), i),
-            TensorShape(p + "ssm_conv1d.bias", (conv_dim,), i),
-            TensorShape(p + "ssm_dt.bias", (n_heads,), i),
-            TensorShape(p + "ssm_a", (n_heads,), i),
-            TensorShape(p + "ssm_d", (n_heads,), i),
-            TensorShape(p + "ssm_norm.weight", (d_inner,), i),
-            TensorShape(p + "ssm_out.weight", (d_inner, h), i),
-        ]
-        return out
+        return out + _recurrent(m, i)
+    if m.parallel_ssm:
+        out += _recurrent(m, i)  # Falcon-H1: attention and a Mamba-2 mixer side by side in every layer
     if m.is_mla:
         assert m.kv_lora_rank is not None
         rope = m.qk_rope_head_dim or 64
@@ -74,7 +108,7 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "attn_k.weight", (h, kv), i),
             TensorShape(p + "attn_v.weight", (h, kv), i),
         ]
-    if m.attn_bias:
+    if m.attn_bias or m.arch in _PLAIN_FFN:
         out += [
             TensorShape(p + "attn_q.bias", (q,), i),
             TensorShape(p + "attn_k.bias", (kv,), i),
@@ -86,6 +120,8 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "attn_k_norm.weight", (m.head_dim,), i),
         ]
     out.append(TensorShape(p + "attn_output.weight", (q, h), i))
+    if m.arch in _PLAIN_FFN:
+        out += [TensorShape(p + "attn_output.bias", (h,), i), TensorShape(p + "attn_norm.bias", (h,), i)]
     if m.arch == "gpt-oss":
         out += [
             TensorShape(p + "attn_output.bias", (h,), i),
@@ -130,6 +166,14 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
                 TensorShape(p + "ffn_up_shexp.weight", (h, sh), i),
                 TensorShape(p + "ffn_down_shexp.weight", (sh, h), i),
             ]
+    elif m.arch in _PLAIN_FFN:
+        out += [
+            TensorShape(p + "ffn_norm.bias", (h,), i),
+            TensorShape(p + "ffn_up.weight", (h, m.intermediate), i),
+            TensorShape(p + "ffn_up.bias", (m.intermediate,), i),
+            TensorShape(p + "ffn_down.weight", (m.intermediate, h), i),
+            TensorShape(p + "ffn_down.bias", (h,), i),
+        ]
     elif m.arch in _FUSED_QKV:
         out += [
             TensorShape(p + "ffn_up.weight", (h, 2 * m.intermediate), i),
@@ -150,6 +194,13 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
 def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
     h = m.hidden
     out = [TensorShape("token_embd.weight", (h, m.vocab))]
+    if m.arch in _BERT:
+        out += [
+            TensorShape("position_embd.weight", (h, m.context_max), None),
+            TensorShape("token_types.weight", (h, 2), None),
+            TensorShape("token_embd_norm.weight", (h,), None),
+            TensorShape("token_embd_norm.bias", (h,), None),
+        ]
     for i in range(m.layers):
         out += _attention(m, i)
         out += _ffn(m, i)

@@ -51,6 +51,8 @@ class ModelSpec:
     ssm_d_conv: int = 0
     ssm_n_group: int = 1
     attention_layers: tuple[int, ...] | None = None
+    mmproj_params: int | None = None  # vision encoder + projector (llama.cpp's separate mmproj file)
+    moe_layer_step: int = 1  # every n-th layer (counting from 1) is MoE: Jamba and Llama 4 Maverick alternate
     aliases: tuple[str, ...] = ()
     ollama: str | None = None
     hf_repo: str | None = None
@@ -65,6 +67,11 @@ class ModelSpec:
     @property
     def is_mla(self) -> bool:
         return self.kv_lora_rank is not None and self.kv_lora_rank > 0
+
+    @property
+    def parallel_ssm(self) -> bool:
+        """Every layer has attention and a recurrent mixer side by side (Falcon-H1)."""
+        return self.arch == "falcon-h1" and self.ssm_d_inner > 0
 
     @property
     def n_gqa(self) -> int:
@@ -83,7 +90,7 @@ class ModelSpec:
         return "full"
 
     def layer_is_moe(self, i: int) -> bool:
-        return self.is_moe and i >= self.dense_layers
+        return self.is_moe and i >= self.dense_layers and (i + 1) % max(1, self.moe_layer_step) == 0
 
 
 @dataclass(frozen=True)
