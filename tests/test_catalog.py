@@ -142,3 +142,12 @@ def test_unwritable_cache_is_not_an_error(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv("HOME", raising=False)
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     assert len(load_catalog().gpus) >= 40
+
+
+def test_measured_rows_name_catalog_entries(catalog: Catalog) -> None:
+    from willitrun.catalog.measured import check_ids, load_measured
+
+    rows = load_measured()
+    assert len(rows) >= 100
+    assert check_ids(rows, catalog) == []
+    assert all(r.source and r.tokens_per_s > 0 for r in rows)

@@ -33,7 +33,7 @@ def test_check_json_contract(run: Run) -> None:
         assert isinstance(o["weights_bytes"], int) and isinstance(o["total_bytes"], int)
         assert o["total_bytes"] == o["weights_bytes"] + o["kv_cache_bytes"] + o["compute_bytes"] + o["overhead_bytes"]
         assert o["verdict"] in ("gpu", "partial", "cpu", "no")
-        assert o["measured"] == []
+        assert isinstance(o["measured"], list)
     q4 = next(o for o in d["options"] if o["quant"] == "Q4_K_M")
     assert abs(q4["weights_bytes"] / 2**30 - 4.58) / 4.58 < 0.01
     assert q4["verdict"] == "gpu"
@@ -170,3 +170,24 @@ def test_runtimes_commands(run: Run) -> None:
     assert d["options"][0]["command"] == "mlx_lm.server --model mlx-community/Llama-3.1-8B-Instruct-4bit"
     r = run("check", "llama3.1-8b", "--runtime", "vllm", "-q", "Q4_K_M")
     assert r.code == 2 and "not a known quantization" in r.err
+
+
+def test_measured_results_beside_estimates(run: Run) -> None:
+    d = run("check", "llama3-8b", "--gpu", "RTX 4090", "-q", "Q4_K_M", "--json").json()
+    (o,) = d["options"]
+    tg = [m for m in o["measured"] if m["metric"] == "tg"]
+    assert tg and all(set(m) >= {"tokens_per_s", "metric", "hardware", "source"} for m in o["measured"])
+    assert any(m["test"] == "tg512" and abs(m["tokens_per_s"] - 130.58) < 0.01 for m in tg)
+    assert o["tokens_per_s"] != tg[0]["tokens_per_s"]  # the estimate stays an estimate
+    two = run("check", "llama3-70b", "--gpu", "2x RTX 3090", "-q", "Q4_K_M", "--ctx", "4096", "--json").json()
+    assert any(m["hardware"].startswith("2x ") for m in two["options"][0]["measured"])
+    # other hardware or a different count: nothing measured
+    assert (
+        run("check", "llama3-8b", "--gpu", "RTX 4080", "-q", "Q4_K_M", "--json").json()["options"][0]["measured"] == []
+    )
+    assert (
+        run("check", "llama3-8b", "--gpu", "3x RTX 4090", "-q", "Q4_K_M", "--json").json()["options"][0]["measured"]
+        == []
+    )
+    r = run("check", "llama3-8b", "--gpu", "RTX 4090", "-q", "Q4_K_M")
+    assert "Measured on this hardware" in r.out and "130.6 tok/s tg512" in r.out

@@ -171,16 +171,31 @@ def check(
 
     est = estimate(spec, machine, Request(quants=quants, ctx=ctx, kv_type=kv, parallel=parallel, runtime=rt))
     runs = any(o.verdict != "no" for o in est.options)
+    measured: dict[str, list[dict[str, Any]]] = {}
+    if rt in ("llama.cpp", "ollama"):
+        from willitrun.catalog.measured import load_measured, matching
+
+        for q, rows in matching(load_measured(), spec.id, machine).items():
+            measured[q] = [
+                {
+                    "tokens_per_s": r.tokens_per_s,
+                    "metric": r.metric,
+                    "hardware": f"{r.count}x {r.hardware}" if r.count > 1 else r.hardware,
+                    "source": r.source,
+                    "test": r.test,
+                }
+                for r in rows
+            ]
     if as_json:
         from willitrun.render import check_json
 
-        _print_json(check_json(est))
+        _print_json(check_json(est, measured))
         raise typer.Exit(0 if runs else 1)
-    _print_check(est)
+    _print_check(est, measured)
     raise typer.Exit(0 if runs else 1)
 
 
-def _print_check(est: Any) -> None:
+def _print_check(est: Any, measured: dict[str, list[dict[str, Any]]]) -> None:
     from willitrun.render import check_table, gib, machine_line, ollama_command, params_text, run_command
 
     out = _console()
@@ -215,6 +230,17 @@ def _print_check(est: Any) -> None:
         if shown is not None:
             for n in shown.notes:
                 out.print(f"  - {n}", markup=False)
+    shown = [q for q in (o.quant for o in est.options) if q in measured]
+    if shown:
+        out.print("Measured on this hardware (llama-bench, beside the estimate, not in it):", markup=False)
+        srcs: set[str] = set()
+        for q in shown:
+            rows = measured[q]
+            tg = ", ".join(f"{r['tokens_per_s']:.1f} tok/s {r['test']}" for r in rows if r["metric"] == "tg")
+            pp = ", ".join(f"{r['tokens_per_s']:,.0f} {r['test']}" for r in rows if r["metric"] == "pp")
+            srcs |= {r["source"].split(":")[0] for r in rows}
+            out.print(f"  {q}: {'; '.join(x for x in (tg, pp) if x)}", markup=False)
+        out.print(f"  source: {', '.join(sorted(srcs))}", markup=False)
     for n in (*est.notes, *est.machine.notes):
         _stderr(f"note: {n}")
 

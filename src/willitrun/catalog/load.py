@@ -327,45 +327,67 @@ def _tuples(v: Any) -> Any:
     return tuple(_tuples(x) for x in v) if isinstance(v, list) else v
 
 
-def _load_file(path: Path) -> tuple[list[ModelSpec], list[GpuSpec]]:
-    """One catalog file's validated entries. Parsing and validating YAML dominates start-up, so the validated
-    entries are kept as JSON in the cache, keyed on the file's content and this code's layout; a cache that
-    cannot be read or written is simply not used."""
+def cached_records(path: Path, kind: str, build: Callable[[Any], dict[str, list[Any]]]) -> dict[str, list[Any]]:
+    """`build(parsed YAML)` -> validated dataclass lists, through a JSON cache of their fields.
+
+    Parsing and validating YAML dominates start-up, so the validated entries are kept as JSON in the cache,
+    keyed on the file's content and this code's layout; a cache that cannot be read or written is not used.
+    `build` must return lists of dataclass instances; they come back from the cache as dicts of fields, which
+    the caller turns back into objects with `revive`.
+    """
     data = _read_bytes(path)
     from willitrun import __version__
 
-    key = hashlib.sha256(data + f"|{CACHE_LAYOUT}|{__version__}".encode()).hexdigest()[:32]
+    key = hashlib.sha256(data + f"|{kind}|{CACHE_LAYOUT}|{__version__}".encode()).hexdigest()[:32]
     cdir = cache_dir()
-    cached = cdir / f"catalog-{key}.json" if cdir else None
+    cached = cdir / f"{kind}-{key}.json" if cdir else None
     if cached is not None:
         try:
             doc = json.loads(cached.read_text(encoding="utf-8"))
-            models = [ModelSpec(**{k: _tuples(v) for k, v in kw.items()}) for kw in doc["models"]]
-            gpus = [GpuSpec(**{k: _tuples(v) for k, v in kw.items()}) for kw in doc["gpus"]]
-            return models, gpus
-        except (OSError, ValueError, TypeError, KeyError):
+            if isinstance(doc, dict):
+                return doc
+        except (OSError, ValueError):
             pass
-    p = str(path)
-    raw = _parse_yaml(path, data)
-    models = [_model(_Entry(p, "model", i, r)) for i, r in enumerate(_entries(p, raw, "models"))]
-    gpus = [_gpu(_Entry(p, "gpu", i, r)) for i, r in enumerate(_entries(p, raw, "gpus"))]
-    for kind, items in (("model", models), ("gpu", gpus)):
-        ids = [x.id for x in items]
-        dup = {i for i in ids if ids.count(i) > 1}
-        if dup:
-            raise CatalogError(f"{p}: {kind} id {sorted(dup)[0]!r} appears twice")
+    built = build(_parse_yaml(path, data))
     if cached is not None:
         import dataclasses
 
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
             tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-            out = {"models": [dataclasses.asdict(m) for m in models], "gpus": [dataclasses.asdict(g) for g in gpus]}
+            out = {k: [dataclasses.asdict(x) for x in v] for k, v in built.items()}
             tmp.write_text(json.dumps(out), encoding="utf-8")
             os.replace(tmp, cached)
         except (OSError, TypeError, ValueError):
             pass
-    return models, gpus
+    return built
+
+
+def revive(cls: type[T], items: list[Any]) -> list[T]:
+    """Objects from `cached_records`: already objects (fresh parse) or dicts of fields (from the cache)."""
+    return [x if isinstance(x, cls) else cls(**{k: _tuples(v) for k, v in x.items()}) for x in items]
+
+
+def _load_file(path: Path) -> tuple[list[ModelSpec], list[GpuSpec]]:
+    """One catalog file's validated entries."""
+    p = str(path)
+
+    def build(raw: Any) -> dict[str, list[Any]]:
+        models = [_model(_Entry(p, "model", i, r)) for i, r in enumerate(_entries(p, raw, "models"))]
+        gpus = [_gpu(_Entry(p, "gpu", i, r)) for i, r in enumerate(_entries(p, raw, "gpus"))]
+        for kind, items in (("model", models), ("gpu", gpus)):
+            ids = [x.id for x in items]
+            dup = {i for i in ids if ids.count(i) > 1}
+            if dup:
+                raise CatalogError(f"{p}: {kind} id {sorted(dup)[0]!r} appears twice")
+        return {"models": models, "gpus": gpus}
+
+    try:
+        doc = cached_records(path, "catalog", build)
+        return revive(ModelSpec, doc["models"]), revive(GpuSpec, doc["gpus"])
+    except (TypeError, KeyError):  # a cache of another layout: parse afresh
+        fresh = build(_parse_yaml(path, _read_bytes(path)))
+        return fresh["models"], fresh["gpus"]
 
 
 def _entries(path: str, doc: Any, key: str) -> list[Any]:
