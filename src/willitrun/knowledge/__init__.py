@@ -1,0 +1,1 @@
+"""Knowledge the commands share: the glossary (`explain`) and known problems (`troubleshoot`)."""
