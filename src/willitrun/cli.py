@@ -408,6 +408,182 @@ def gpus(
     _stderr(f"note: {len(items)} of {len(cat.gpus)} entries")
 
 
+@app.command()
+def explain(
+    term: Annotated[str | None, typer.Argument(help="A term, e.g. kv-cache, 'Imbalanced Data', qlora.")] = None,
+    list_all: Annotated[bool, typer.Option("--list", help="List every term, grouped by category.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Explain a local-AI term: definition, details, an example with numbers, and commands to try."""
+    from willitrun.knowledge.glossary import CATEGORIES, find_term, load_glossary
+
+    terms = load_glossary()
+    if list_all or term is None:
+        if term is None and not list_all:
+            raise BadValueError("name a term to explain", "e.g. 'willitrun explain kv-cache', or --list for all")
+        if as_json:
+            _print_json([{"id": t.id, "title": t.title, "category": t.category} for t in terms])
+            return
+        out = _console()
+        for cat in CATEGORIES:
+            items = [t for t in terms if t.category == cat]
+            if items:
+                out.print(f"{cat} ({len(items)})", style="bold", markup=False)
+                for t in items:
+                    out.print(f"  {t.id:28s} {t.title}", markup=False)
+        return
+    t = find_term(terms, term)
+    if as_json:
+        _print_json(
+            {
+                "id": t.id,
+                "title": t.title,
+                "category": t.category,
+                "definition": t.definition,
+                "details": t.details,
+                "example": t.example,
+                "workflow": t.workflow,
+                "related": list(t.related),
+                "aliases": list(t.aliases),
+            }
+        )
+        return
+    from willitrun.render import term_markdown
+
+    out = _console()
+    out.print(term_markdown(t))
+
+
+@app.command()
+def troubleshoot(
+    text: Annotated[
+        str | None, typer.Argument(help="The error message, a log file's path, or '-' to read a log from stdin.")
+    ] = None,
+    gpu: GpuOpt = None,
+    vram: VramOpt = None,
+    ram: RamOpt = None,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Match an error message or a whole log against known problems; fixes use this machine's facts."""
+    import io
+
+    from willitrun.knowledge.troubleshoot import LogFacts, Matcher, load_problems, read_lines
+
+    stream: Any
+    if text is None or text == "-":
+        if text is None and sys.stdin.isatty():
+            raise BadValueError(
+                "give the error text, a log file, or '-' to read stdin", "e.g. ... 2>&1 | willitrun troubleshoot -"
+            )
+        stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin
+    elif len(text) < 4096 and "\n" not in text and _is_file(text):
+        try:
+            stream = open(text, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise BadValueError(f"{text}: cannot be read ({exc.__class__.__name__})") from None
+    else:
+        stream = io.StringIO(text)
+    facts = LogFacts()
+    try:
+        matches = Matcher(load_problems()).scan(read_lines(stream), facts)
+    finally:
+        if stream not in (sys.stdin, getattr(sys.stdin, "buffer", None)):
+            stream.close()
+    extra = _log_advice(matches, facts, catalog, gpu, vram, ram)
+    if as_json:
+        _print_json(
+            {
+                "matches": [
+                    {
+                        "id": m.problem.id,
+                        "title": m.problem.title,
+                        "confidence": m.confidence,
+                        "cause": m.problem.cause,
+                        "fixes": extra.get(m.problem.id, []) + list(m.problem.fixes),
+                        "evidence": [e for _, e in m.evidence],
+                        "evidence_lines": [n for n, _ in m.evidence],
+                        "count": m.count,
+                        "related": list(m.problem.related),
+                    }
+                    for m in matches
+                ],
+                "log": {"model_file": facts.file, "model": facts.name, "context": facts.ctx, "quant": facts.quant},
+            }
+        )
+        raise typer.Exit(0 if matches else 1)
+    out = _console()
+    if not matches:
+        out.print("No known problem matched.", markup=False)
+        out.print(
+            "Paste the last 50 lines of the log (errors are often a few lines above the end), or run", markup=False
+        )
+        out.print("'willitrun check MODEL' to see whether the model fits this machine at all.", markup=False)
+        raise typer.Exit(1)
+    for k, m in enumerate(matches[:5]):
+        p = m.problem
+        if k:
+            out.print("", markup=False)
+        out.print(f"{k + 1}. {p.title}  [{p.id}, confidence {m.confidence:.0%}]", style="bold", markup=False)
+        for n, line in m.evidence:
+            out.print(f"   line {n}: {line[:160]}", markup=False)
+        out.print(f"   Cause: {p.cause}", markup=False)
+        for i, fix in enumerate(extra.get(p.id, []) + list(p.fixes), 1):
+            out.print(f"   {i}. {fix}", markup=False)
+        if p.related:
+            out.print("   See: " + ", ".join(f"willitrun explain {r}" for r in p.related[:3]), markup=False)
+    if len(matches) > 5:
+        out.print(f"... and {len(matches) - 5} weaker matches (--json lists all)", markup=False)
+
+
+def _is_file(text: str) -> bool:
+    import os.path
+
+    try:
+        return os.path.isfile(text)
+    except (OSError, ValueError):
+        return False
+
+
+_OOM_IDS = {
+    "cuda-out-of-memory",
+    "metal-out-of-memory",
+    "rocm-out-of-memory",
+    "vulkan-out-of-memory",
+    "llama-cpp-kv-cache-alloc-failed",
+    "model-too-big-for-ram",
+    "ollama-model-needs-more-ram",
+    "mlx-metal-oom",
+}
+
+
+def _log_advice(
+    matches: list[Any], facts: Any, catalog: list[str] | None, gpu: str | None, vram: float | None, ram: float | None
+) -> dict[str, list[str]]:
+    """For an out-of-memory on a model the log names: what fits this (or the --gpu) machine instead."""
+    oom = [m for m in matches if m.problem.id in _OOM_IDS]
+    if not oom:
+        return {}
+    cat = _load(catalog)
+    from willitrun.catalog.resolve import resolve_model
+
+    spec = None
+    for name in facts.model_names():
+        try:
+            spec = resolve_model(cat, name)
+            break
+        except WillItRunError:
+            continue
+    if spec is None:
+        return {}
+    from willitrun.knowledge.advice import oom_advice
+
+    machine = _machine(cat, gpu, vram, ram, None)
+    quant = facts.quant or facts.quant_from_file()
+    tips = oom_advice(spec, machine, quant, facts.ctx, facts.file)
+    return {m.problem.id: tips for m in oom} if tips else {}
+
+
 def _exit_code(exc: BaseException) -> int | None:
     """The exit code of typer's/click's Exit, whichever package provides it."""
     if type(exc).__name__ == "Exit":

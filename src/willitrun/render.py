@@ -306,3 +306,17 @@ def check_table(est: Estimate, *, color: bool) -> Any:
             short_ctx(o.max_context),
         )
     return t
+
+
+def term_markdown(t: Any) -> Any:
+    """A glossary entry for the terminal: headings, paragraphs, a code block to try."""
+    from rich.markdown import Markdown
+
+    related = ", ".join(f"`{r}`" for r in t.related)
+    text = (
+        f"# {t.title}\n\n*{t.category}*\n\n{t.definition}\n\n## In depth\n\n{t.details}\n\n"
+        f"## Example\n\n{t.example}\n\n## Try it\n\n```bash\n{t.workflow}\n```\n"
+    )
+    if related:
+        text += f"\nRelated: {related} (willitrun explain TERM)\n"
+    return Markdown(text, code_theme="ansi_dark")
