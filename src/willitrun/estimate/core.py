@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from willitrun.estimate import constants as K
 from willitrun.estimate.engines import mlx_option, vllm_option
@@ -12,7 +12,7 @@ from willitrun.estimate.placement import Plan, best_plan, plan
 from willitrun.estimate.quants import DEFAULT_MIXES, MIX_DEFAULT
 from willitrun.estimate.runtime import RuntimeProfile, default_context, profile
 from willitrun.estimate.speed import estimate_speed
-from willitrun.estimate.tensors import active_parameter_count, parameter_count, weights_breakdown
+from willitrun.estimate.tensors import WeightsBreakdown, active_parameter_count, parameter_count, weights_breakdown
 from willitrun.estimate.types import GIB, DevicePlacement, Machine, ModelSpec, Option
 
 
@@ -24,6 +24,9 @@ class Request:
     parallel: int = 1
     runtime: str = "llama.cpp"
     depth: int = 0
+    # Exact weights, e.g. read from a GGUF file: one option per breakdown, instead of the mix rules.
+    weights: tuple[WeightsBreakdown, ...] = ()
+    extra_bytes: int = 0  # memory beside the model on the GPU, e.g. a vision projector (mmproj)
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,20 @@ def _fmt_gib(n: float) -> str:
     return f"{n / GIB:.1f} GiB"
 
 
-def estimate_option(m: ModelSpec, machine: Machine, mix: str, req: Request, ctx: int, auto_ctx: bool) -> Option:
+def estimate_option(
+    m: ModelSpec,
+    machine: Machine,
+    mix: str,
+    req: Request,
+    ctx: int,
+    auto_ctx: bool,
+    given: WeightsBreakdown | None = None,
+) -> Option:
     prof = profile(req.runtime)
-    w = weights_breakdown(m, mix)
+    w = given if given is not None else weights_breakdown(m, mix)
+    if req.extra_bytes:
+        # a projector loads beside the output layer on the last GPU: count it with the output weights
+        w = replace(w, output_bytes=w.output_bytes + req.extra_bytes, total_bytes=w.total_bytes + req.extra_bytes)
     notes: list[str] = []
     mc = max_context(m, w, machine, req, prof)
     use_ctx = ctx
@@ -202,7 +216,9 @@ def formats_for(runtime: str) -> tuple[str, ...]:
 
 def estimate(m: ModelSpec, machine: Machine, req: Request) -> Estimate:
     mixes = req.quants or (mixes_for(m) if req.runtime in ("llama.cpp", "ollama") else formats_for(req.runtime))
-    for q in mixes:
+    if req.weights:
+        mixes = tuple(w.mix for w in req.weights)
+    for q in mixes if not req.weights else ():
         if q not in formats_for(req.runtime):
             raise ValueError(f"unknown quantization {q} for {req.runtime}")
     vram = sum(d.memory_bytes for d in machine.devices)
@@ -216,6 +232,8 @@ def estimate(m: ModelSpec, machine: Machine, req: Request) -> Estimate:
         opts = tuple(vllm_option(m, machine, q, ctx, auto, kv, req.parallel) for q in mixes)
     elif req.runtime == "mlx":
         opts = tuple(mlx_option(m, machine, q, ctx, auto, req.kv_type, req.parallel) for q in mixes)
+    elif req.weights:
+        opts = tuple(estimate_option(m, machine, w.mix, req, ctx, auto, w) for w in req.weights)
     else:
         opts = tuple(estimate_option(m, machine, q, req, ctx, auto) for q in mixes)
     return Estimate(
