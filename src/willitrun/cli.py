@@ -101,7 +101,8 @@ def root(
         cat = _load(None)
         machine = _machine(cat, None, None, None, None)
         sys.stdout.write(f"This machine: {machine_line(machine)}\n")
-        sys.stdout.write("Try: willitrun check llama3-8b    (or --help for every command)\n")
+        _print_recommend(cat, machine, None, 10.0, 8192, 3)
+        sys.stdout.write("More: willitrun check MODEL, willitrun recommend --use code, willitrun --help\n")
 
 
 def _parse_quants(quant: str | None, runtime: str) -> tuple[str, ...]:
@@ -616,6 +617,443 @@ def _log_advice(
     quant = facts.quant or facts.quant_from_file()
     tips = oom_advice(spec, machine, quant, facts.ctx, facts.file)
     return {m.problem.id: tips for m in oom} if tips else {}
+
+
+def _positive(opt: str, v: float | None, lo: float, hi: float) -> None:
+    if v is not None and not lo <= v <= hi:  # also NaN
+        raise BadValueError(f"{opt} {v:g} is out of range", f"allowed: {lo:g} to {hi:g}")
+
+
+def _print_recommend(cat: Any, machine: Any, use: str | None, min_tps: float, ctx: int, top: int) -> dict[str, Any]:
+    from willitrun.advise.recommend import recommend as run_recommend
+
+    picks = run_recommend(cat.models, machine, use=use, min_tps=min_tps, ctx=ctx, top=top)
+    out = _console()
+    for u, rows in picks.items():
+        out.print(f"Best for {u} (at {min_tps:g}+ tok/s, {ctx // 1024}k context):", style="bold", markup=False)
+        if not rows:
+            out.print("  nothing in the catalog runs that fast here; try --min-tps 5 or a --gpu", markup=False)
+        for i, p in enumerate(rows, 1):
+            o = p.option
+            out.print(
+                f"  {i}. {p.model.id:24s} {o.quant:7s} {o.tokens_per_s or 0:6.0f} tok/s  {o.verdict}",
+                markup=False,
+            )
+            out.print(f"     {p.why}", markup=False)
+    return {
+        u: [
+            {
+                "id": p.model.id,
+                "name": p.model.name,
+                "quant": p.option.quant,
+                "verdict": p.option.verdict,
+                "tokens_per_s": round(p.option.tokens_per_s or 0, 2),
+                "total_bytes": p.option.total_bytes,
+                "score": round(p.score, 3),
+                "why": p.why,
+            }
+            for p in rows
+        ]
+        for u, rows in picks.items()
+    }
+
+
+@app.command()
+def recommend(
+    use: Annotated[str | None, typer.Option("--use", help="chat, code, reasoning or vision (default: each).")] = None,
+    min_tps: Annotated[float, typer.Option("--min-tps", help="Slowest acceptable speed, tok/s.")] = 10.0,
+    ctx: Annotated[int, typer.Option("--ctx", help="Context to plan for.")] = 8192,
+    top: Annotated[int, typer.Option("--top", help="How many per use (1-50).")] = 5,
+    gpu: GpuOpt = None,
+    vram: VramOpt = None,
+    ram: RamOpt = None,
+    ram_bandwidth: RamBwOpt = None,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The best models this (or a simulated) machine runs well, per use, with quantization and speed."""
+    from willitrun.advise.recommend import USES
+
+    if use is not None and use not in USES:
+        raise BadValueError(f"--use {use!r} is not a use", "allowed: " + ", ".join(USES))
+    _positive("--min-tps", min_tps, 0, 100000)
+    _positive("--ctx", ctx, 256, 16_777_216)
+    _positive("--top", top, 1, 50)
+    cat = _load(catalog)
+    machine = _machine(cat, gpu, vram, ram, ram_bandwidth)
+    if as_json:
+        from willitrun.advise.recommend import recommend as run_recommend
+        from willitrun.render import machine_json
+
+        picks = run_recommend(cat.models, machine, use=use, min_tps=min_tps, ctx=ctx, top=top)
+        _print_json(
+            {
+                "hardware": machine_json(machine),
+                "min_tokens_per_s": min_tps,
+                "context": ctx,
+                "uses": {
+                    u: [
+                        {
+                            "id": p.model.id,
+                            "name": p.model.name,
+                            "quant": p.option.quant,
+                            "verdict": p.option.verdict,
+                            "tokens_per_s": round(p.option.tokens_per_s or 0, 2),
+                            "total_bytes": p.option.total_bytes,
+                            "why": p.why,
+                        }
+                        for p in rows
+                    ]
+                    for u, rows in picks.items()
+                },
+            }
+        )
+        return
+    from willitrun.render import machine_line
+
+    _console().print(f"On {machine_line(machine)}", markup=False)
+    _print_recommend(cat, machine, use, min_tps, ctx, top)
+
+
+@app.command("best-gpu")
+def best_gpu(
+    budget: Annotated[float, typer.Option("--budget", help="Most you want to spend, USD.")],
+    model: Annotated[str | None, typer.Option("--model", help="Only hardware that runs this model on GPU.")] = None,
+    quant: Annotated[str, typer.Option("--quant", "-q", help="Quantization for --model.")] = "Q4_K_M",
+    ctx: Annotated[int, typer.Option("--ctx", help="Context to plan for.")] = 8192,
+    min_tps: Annotated[
+        float | None, typer.Option("--min-tps", help="Slowest acceptable tok/s (default 20 without --model).")
+    ] = None,
+    used: Annotated[bool, typer.Option("--used", help="Use dated used-market prices where known.")] = False,
+    kind: Annotated[str, typer.Option("--kind", help="gpu, system or any.")] = "any",
+    max_count: Annotated[int, typer.Option("--max-count", help="Most identical GPUs in one box (1-8).")] = 4,
+    top: Annotated[int, typer.Option("--top", help="Rows to show (1-100).")] = 10,
+    prices: Annotated[
+        str | None, typer.Option("--prices", help="YAML with gpus: [{id, price_usd, price_kind, price_date}].")
+    ] = None,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hardware to buy within a budget, ranked by what it actually runs."""
+    from willitrun.advise.best_gpu import LADDER
+    from willitrun.advise.best_gpu import best_gpu as run_best
+
+    _positive("--budget", budget, 1, 10_000_000)
+    _positive("--ctx", ctx, 256, 16_777_216)
+    _positive("--min-tps", min_tps, 0, 100000)
+    _positive("--max-count", max_count, 1, 8)
+    _positive("--top", top, 1, 100)
+    if kind not in ("gpu", "system", "any"):
+        raise BadValueError(f"--kind {kind!r} is not a kind", "allowed: gpu, system, any")
+    cat = _load(catalog)
+    gpus = _with_prices(cat.gpus, prices)
+    spec = None
+    if model is not None:
+        from willitrun.catalog.resolve import resolve_model
+
+        spec = resolve_model(cat, model)
+    q = _parse_quants(quant, "llama.cpp")
+    if len(q) != 1:
+        raise BadValueError("--quant takes one quantization here", "e.g. --quant Q4_K_M")
+    ladder = [cat.model(i) for i in LADDER if i in {m.id for m in cat.models}]
+    rows = run_best(
+        gpus,
+        ladder,
+        budget=budget,
+        model=spec,
+        quant=q[0],
+        ctx=ctx,
+        min_tps=min_tps,
+        used=used,
+        kind=kind,
+        max_count=max_count,
+    )[:top]
+    payload = {
+        "budget_usd": budget,
+        **({"model": spec.id} if spec else {}),
+        "options": [
+            {
+                "gpu": r.config.gpu.name,
+                "gpu_id": r.config.gpu.id,
+                "count": r.config.count,
+                "memory_gib": r.config.memory_gib,
+                "price_usd": r.config.price_usd,
+                "price_kind": r.config.price_kind,
+                "price_date": r.config.price_date,
+                "vram_bytes": r.config.vram_bytes,
+                "power_w": r.config.power_w,
+                **(
+                    {"verdict": r.option.verdict, "tokens_per_s": round(r.option.tokens_per_s or 0, 2)}
+                    if r.option
+                    else {}
+                ),
+                **({"runs_up_to": r.model.id} if r.model and spec is None else {}),
+                "why": r.why,
+            }
+            for r in rows
+        ],
+    }
+    if as_json:
+        _print_json(payload)
+        raise typer.Exit(0 if rows else 1)
+    out = _console()
+    if not rows:
+        what = f"runs {spec.id} fully on GPU" if spec else "is priced"
+        out.print(f"Nothing within ${budget:,.0f} {what}. Try a larger --budget, --used, or a smaller model.")
+        raise typer.Exit(1)
+    title = f"Within ${budget:,.0f}" + (f", running {spec.name} ({q[0]}, {ctx // 1024}k context)" if spec else "")
+    out.print(title + ":", style="bold", markup=False)
+    for i, r in enumerate(rows, 1):
+        c = r.config
+        speed = f", {r.option.tokens_per_s or 0:.0f} tok/s" if spec and r.option else ""
+        power = f", {c.power_w:.0f} W" if c.power_w else ""
+        out.print(
+            f"{i:2d}. {c.label}: ${c.price_usd:,.0f} ({c.price_kind} {c.price_date}), "
+            f"{c.vram_bytes / 2**30:.0f} GB{speed}{power}",
+            markup=False,
+        )
+        out.print(f"    {r.why}", markup=False)
+    _stderr("note: prices move; --prices FILE overrides them, --used uses dated used-market prices where known")
+
+
+def _with_prices(gpus: Any, path: str | None) -> Any:
+    """The catalog's GPUs with prices from --prices FILE applied (id -> price_usd/price_kind/price_date)."""
+    if path is None:
+        return gpus
+    from dataclasses import replace
+    from pathlib import Path
+
+    from willitrun.catalog.load import _Entry, _parse_yaml, _read_bytes
+
+    raw = _parse_yaml(Path(path), _read_bytes(Path(path)))
+    rows = raw.get("gpus") if isinstance(raw, dict) else None
+    if not isinstance(rows, list):
+        raise BadValueError(
+            f"{path}: must be a mapping with a 'gpus:' list of {{id, price_usd, price_kind, price_date}}"
+        )
+    by_id = {g.id: g for g in gpus}
+    for i, r in enumerate(rows):
+        e = _Entry(path, "price", i, r)
+        gid = e.str_("id", required=True) or ""
+        if gid not in by_id:
+            raise BadValueError(
+                f"{path}: price {i + 1} names unknown GPU {gid!r}", "ids as 'willitrun gpus' lists them"
+            )
+        kind = e.str_("price_kind") or "street"
+        by_id[gid] = replace(
+            by_id[gid],
+            price_usd=e.num("price_usd", required=True, lo=1, hi=10_000_000),
+            price_kind=kind,
+            price_date=e.date("price_date") or "given",
+        )
+    return tuple(by_id.values())
+
+
+@app.command()
+def compare(
+    hardware: Annotated[list[str], typer.Argument(help="Two or more GPUs or systems, e.g. 'RTX 3090' 'RTX 4090'.")],
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hardware side by side: memory, bandwidth, compute, power, price, and what each runs how fast."""
+    from willitrun.advise.compare import REFERENCE, better
+    from willitrun.advise.compare import compare as run_compare
+    from willitrun.catalog.resolve import parse_hardware
+
+    if len(hardware) < 2:
+        raise BadValueError("compare needs at least two GPUs", "e.g. willitrun compare 'RTX 3090' 'RTX 4090'")
+    cat = _load(catalog)
+    items = []
+    for h in hardware:
+        parsed = parse_hardware(cat, h)
+        if len(parsed) != 1:
+            raise BadValueError(f"{h!r} must name one kind of GPU (with a count, e.g. '2x RTX 3090')")
+        it = parsed[0]
+        items.append((it.gpu, it.count, it.memory_gib))
+    models = [cat.model(i) for i in REFERENCE]
+    cols = run_compare(items, models)
+    if as_json:
+        from willitrun.render import gpu_json
+
+        _print_json(
+            {
+                "gpus": [
+                    {
+                        **gpu_json(c.gpu),
+                        "count": c.count,
+                        "memory_gib": c.memory_gib,
+                        "runs": [
+                            {
+                                "model": m.id,
+                                "quant": o.quant,
+                                "verdict": o.verdict,
+                                "tokens_per_s": round(o.tokens_per_s, 2) if o.tokens_per_s else None,
+                            }
+                            for m, o in c.runs
+                        ],
+                    }
+                    for c in cols
+                ]
+            }
+        )
+        return
+    from rich import box
+    from rich.table import Table
+
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    t.add_column("", no_wrap=True)
+    for c in cols:
+        t.add_column(c.label.replace("NVIDIA ", "").replace("GeForce ", "").replace("AMD ", ""), justify="right")
+
+    def row(label: str, values: list[float | None], fmt: str, higher: bool = True) -> None:
+        best = better(values, higher)
+        cells = []
+        for i, v in enumerate(values):
+            text = "-" if v is None else fmt.format(v)
+            cells.append(text + (" *" if i == best else "  "))
+        t.add_row(label, *cells)
+
+    row("Memory GB", [c.memory_gib * c.count for c in cols], "{:g}")
+    row("Bandwidth GB/s", [c.gpu.bandwidth_gbps for c in cols], "{:,.0f}")
+    row("FP16 TFLOPS", [c.gpu.fp16_tflops * c.count for c in cols], "{:,.0f}")
+    row("Power W", [c.gpu.tdp_w * c.count if c.gpu.tdp_w else None for c in cols], "{:,.0f}", higher=False)
+    row("Price USD", [c.gpu.price_usd * c.count if c.gpu.price_usd else None for c in cols], "{:,.0f}", higher=False)
+    for k, m in enumerate(models):
+        vals: list[float | None] = []
+        for c in cols:
+            o = c.runs[k][1]
+            vals.append(o.tokens_per_s if o.verdict == "gpu" and o.tokens_per_s else None)
+        label = f"{m.id} tok/s"
+        best = better(vals)
+        cells = []
+        for i, c in enumerate(cols):
+            o = c.runs[k][1]
+            if o.verdict == "gpu" and o.tokens_per_s:
+                cells.append(f"{o.tokens_per_s:,.0f}" + (" *" if i == best else "  "))
+            else:
+                cells.append({"partial": "partial", "cpu": "CPU", "no": "no"}.get(o.verdict, "-") + "  ")
+        t.add_row(label, *cells)
+    out = _console()
+    out.print(t)
+    out.print("Q4_K_M, 8k context; * = better; partial = part of the model in system RAM", markup=False)
+
+
+@app.command()
+def cost(
+    model: Annotated[str, typer.Option("--model", help="The model to run.")],
+    gpu: GpuOpt = None,
+    tokens_per_day: Annotated[
+        float, typer.Option("--tokens-per-day", help="Tokens generated per day (default 1,000,000).")
+    ] = 1_000_000,
+    kwh: Annotated[float | None, typer.Option("--kwh", help="Electricity price, USD per kWh.")] = None,
+    years: Annotated[float, typer.Option("--years", help="Years to spread the hardware price over.")] = 3.0,
+    quant: Annotated[str, typer.Option("--quant", "-q", help="Quantization run locally and in the cloud.")] = "Q4_K_M",
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Running a model locally versus renting a cloud GPU versus paying an API: per month and per million tokens."""
+    from willitrun.advise.best_gpu import Config
+    from willitrun.advise.cost import break_even_months
+    from willitrun.advise.cost import cost as run_cost
+    from willitrun.catalog.prices import load_prices
+    from willitrun.catalog.resolve import parse_hardware, resolve_model
+
+    _positive("--tokens-per-day", tokens_per_day, 1, 1e12)
+    _positive("--kwh", kwh, 0, 10)
+    _positive("--years", years, 0.1, 20)
+    cat = _load(catalog)
+    spec = resolve_model(cat, model)
+    q = _parse_quants(quant, "llama.cpp")
+    prices = load_prices()
+    local = None
+    notes: list[str] = []
+    if gpu is None:
+        machine = _machine(cat, None, None, None, None)
+        ids = {d.catalog_id for d in machine.devices}
+        if len(ids) == 1 and None not in ids:
+            g = cat.gpu(next(iter(ids)))
+            if g.price_usd:
+                local = Config(
+                    g,
+                    len(machine.devices),
+                    g.memory_gib,
+                    g.price_usd * len(machine.devices),
+                    g.price_kind or "",
+                    g.price_date or "",
+                )
+        if local is None:
+            notes.append("no priced GPU detected here: name one with --gpu to compare running locally")
+    else:
+        items = parse_hardware(cat, gpu)
+        if len(items) != 1:
+            raise BadValueError("--gpu must name one kind of GPU here", "e.g. --gpu '2x RTX 3090'")
+        it = items[0]
+        if not it.gpu.price_usd:
+            raise BadValueError(f"{it.gpu.name} has no price in the catalog", "pick another GPU")
+        local = Config(
+            it.gpu,
+            it.count,
+            it.memory_gib,
+            it.gpu.price_usd * it.count,
+            it.gpu.price_kind or "",
+            it.gpu.price_date or "",
+        )
+    power = kwh
+    if power is None:
+        us = next((e for e in prices.electricity if e.region == "US"), None)
+        power = us.usd_per_kwh if us else 0.17
+        notes.append(f"electricity at ${power:g}/kWh ({us.source if us else 'assumed'}); set --kwh")
+    lines, more = run_cost(
+        spec,
+        local,
+        {g.id: g for g in cat.gpus},
+        prices,
+        tokens_per_day=tokens_per_day,
+        kwh_usd=power,
+        years=years,
+        quant=q[0],
+    )
+    notes += more
+    be = None
+    if local is not None and lines and lines[0].what.startswith("local"):
+        running = lines[0].usd_per_month - local.price_usd / (years * 12)
+        others = [x.usd_per_month for x in lines[1:]]
+        if others:
+            be = break_even_months(local.price_usd, running, min(others))
+    if as_json:
+        _print_json(
+            {
+                "model": spec.id,
+                "tokens_per_day": tokens_per_day,
+                "options": [
+                    {
+                        "what": x.what,
+                        "usd_per_month": round(x.usd_per_month, 2),
+                        "usd_per_million_tokens": round(x.usd_per_m_tokens, 4),
+                        "detail": x.detail,
+                        "source": x.source,
+                    }
+                    for x in lines
+                ],
+                "break_even_months": round(be, 1) if be is not None else None,
+                "notes": notes,
+            }
+        )
+        return
+    out = _console()
+    out.print(f"{spec.name}, {tokens_per_day:,.0f} tokens a day:", style="bold", markup=False)
+    for x in lines:
+        out.print(f"  {x.what}: ${x.usd_per_month:,.2f}/month, ${x.usd_per_m_tokens:,.3f} per M tokens", markup=False)
+        out.print(f"     {x.detail}", markup=False)
+        out.print(f"     price: {x.source}", markup=False)
+    if be is not None:
+        out.print(
+            f"  Owning pays for itself after about {be:.0f} months against the cheapest alternative.", markup=False
+        )
+    elif local is not None and len(lines) > 1:
+        out.print("  At this volume, owning never beats the cheapest alternative.", markup=False)
+    for n in notes:
+        _stderr(f"note: {n}")
 
 
 def _exit_code(exc: BaseException) -> int | None:

@@ -27,6 +27,7 @@ class Request:
     # Exact weights, e.g. read from a GGUF file: one option per breakdown, instead of the mix rules.
     weights: tuple[WeightsBreakdown, ...] = ()
     extra_bytes: int = 0  # memory beside the model on the GPU, e.g. a vision projector (mmproj)
+    max_context: bool = True  # search the largest context that fits (ranking many models can skip it)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def estimate_option(
         # a projector loads beside the output layer on the last GPU: count it with the output weights
         w = replace(w, output_bytes=w.output_bytes + req.extra_bytes, total_bytes=w.total_bytes + req.extra_bytes)
     notes: list[str] = []
-    mc = max_context(m, w, machine, req, prof)
+    mc = max_context(m, w, machine, req, prof) if req.max_context or auto_ctx else None
     use_ctx = ctx
     if auto_ctx and mc is not None and mc < ctx:
         # llama.cpp's --fit (and Ollama) shrink an unset context to fit, but not below 4096.
@@ -150,7 +151,7 @@ def estimate_option(
         per_tok = kv_bytes_per_token(m, req.kv_type) * req.parallel
         if per_tok > 0 and mc is not None and mc < use_ctx:
             notes.append(f"KV cache at {use_ctx} context needs {_fmt_gib(kv_total)}; use --ctx {mc} to fit on the GPU")
-        elif mc is None and verdict != "no":
+        elif mc is None and verdict != "no" and req.max_context:
             notes.append("the weights alone exceed GPU memory; a smaller quantization or more VRAM is needed")
     if req.kv_type != "f16" and not prof.flash_attention:
         notes.append("a quantized KV cache needs flash attention (-fa on)")

@@ -304,6 +304,7 @@ def group_bytes(m: ModelSpec, mix: str, sized: Iterable[tuple[TensorShape, str, 
     return WeightsBreakdown(mix, total, embd, output, m.tied_embeddings, layers, types)
 
 
+@lru_cache(maxsize=512)
 def weights_breakdown(m: ModelSpec, mix: str) -> WeightsBreakdown:
     """Bytes of every tensor under a llama.cpp file type, grouped the way placement needs them."""
     tensors = model_tensors(m)

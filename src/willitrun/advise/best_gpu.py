@@ -1,0 +1,171 @@
+"""`willitrun best-gpu`: hardware within a budget, ranked by what it actually runs.
+
+Configurations are 1 to `max_count` identical discrete GPUs (a price per card times the count) and complete
+systems or Apple chips at each memory configuration with a price. Without a model they rank by the largest
+model of a reference ladder that runs fully on the GPU at a usable speed (Q4_K_M, 8k context), then memory and
+bandwidth per dollar; with a model, only configurations that run it fully on the GPU, best speed per dollar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from willitrun.advise.rank import quick_option
+from willitrun.catalog.types import GpuSpec
+from willitrun.estimate.types import GIB, Device, Machine, ModelSpec, Option
+from willitrun.hardware import device_from_spec, os_reserve_bytes
+
+# Popular models by size, smallest first: "runs up to X" is the largest of these that fits and is fast enough.
+LADDER = (
+    "llama3.2-3b",
+    "llama3.1-8b",
+    "qwen3-14b",
+    "mistral-small-24b",
+    "qwen3-32b",
+    "llama3.3-70b",
+    "qwen2.5-72b",
+    "mistral-large-2-123b",
+    "qwen3-235b-a22b",
+    "deepseek-v3",
+)
+HOST_RAM_GIB = 64.0  # RAM of the PC a discrete card goes into (only the CPU-side buffers live there)
+
+
+@dataclass(frozen=True)
+class Config:
+    gpu: GpuSpec
+    count: int
+    memory_gib: float
+    price_usd: float
+    price_kind: str
+    price_date: str
+
+    @property
+    def label(self) -> str:
+        mem = f" {self.memory_gib:g}GB" if self.gpu.memory_options_gib else ""
+        return f"{self.count}x {self.gpu.name}{mem}" if self.count > 1 else f"{self.gpu.name}{mem}"
+
+    @property
+    def vram_bytes(self) -> int:
+        return int(self.memory_gib * GIB * self.count)
+
+    @property
+    def power_w(self) -> float | None:
+        return self.gpu.tdp_w * self.count if self.gpu.tdp_w else None
+
+    def machine(self) -> Machine:
+        dev: Device = device_from_spec(self.gpu, self.memory_gib)
+        if self.gpu.unified_memory:
+            ram = int(self.memory_gib * GIB)
+            bw = self.gpu.bandwidth_gbps
+        else:
+            ram = int(HOST_RAM_GIB * GIB)
+            bw = 64.0
+        return Machine(tuple(dev for _ in range(self.count)), ram, ram - os_reserve_bytes(ram), bw)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    config: Config
+    option: Option | None  # the model (or the ladder's largest) on this configuration
+    model: ModelSpec | None
+    why: str
+
+
+def configurations(
+    gpus: tuple[GpuSpec, ...], *, budget: float, kind: str = "any", max_count: int = 4, used: bool = False
+) -> list[Config]:
+    out: list[Config] = []
+    for g in gpus:
+        is_system = g.kind in ("system", "apple") or g.unified_memory
+        if (kind == "gpu" and is_system) or (kind == "system" and not is_system) or g.laptop:
+            continue
+        priced: list[tuple[float, float, str, str]] = []  # (memory, usd, kind, date)
+        if used and g.used_price_usd and g.used_price_date:
+            priced.append((g.memory_gib, g.used_price_usd, "used", g.used_price_date))
+        elif g.price_usd and g.price_kind and g.price_date:
+            priced.append((g.memory_gib, g.price_usd, g.price_kind, g.price_date))
+        priced += [p for p in g.prices if p[0] != g.memory_gib]
+        for mem, usd, pk, date in priced:
+            counts = range(1, max_count + 1) if not is_system and g.kind == "gpu" else range(1, 2)
+            for n in counts:
+                if usd * n <= budget:
+                    out.append(Config(g, n, mem, usd * n, pk, date))
+    return out
+
+
+def _largest_on_gpu(cfg: Config, ladder: list[ModelSpec], min_tps: float, ctx: int) -> tuple[ModelSpec, Option] | None:
+    """Binary search over the ladder (bigger models need more memory and run slower)."""
+    machine = cfg.machine()
+    lo, hi, best = 0, len(ladder) - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        m = ladder[mid]
+        o = quick_option(m, machine, "Q4_K_M", min(ctx, m.context_max))
+        if o.verdict == "gpu" and (o.tokens_per_s or 0) >= min_tps:
+            best, lo = (m, o), mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def best_gpu(
+    gpus: tuple[GpuSpec, ...],
+    ladder: list[ModelSpec],
+    *,
+    budget: float,
+    model: ModelSpec | None = None,
+    quant: str = "Q4_K_M",
+    ctx: int = 8192,
+    min_tps: float | None = None,
+    used: bool = False,
+    kind: str = "any",
+    max_count: int = 4,
+) -> list[Ranked]:
+    configs = configurations(gpus, budget=budget, kind=kind, max_count=max_count, used=used)
+    ranked: list[Ranked] = []
+    if model is None:
+        floor = 20.0 if min_tps is None else min_tps
+        for cfg in configs:
+            got = _largest_on_gpu(cfg, ladder, floor, ctx)
+            if got is None:
+                why = f"runs none of the reference models fully on GPU at {floor:g}+ tok/s"
+                ranked.append(Ranked(cfg, None, None, why))
+                continue
+            m, o = got
+            per_k = cfg.vram_bytes / GIB / cfg.price_usd * 1000
+            why = f"runs {m.id} {quant} on GPU at {o.tokens_per_s or 0:.0f} tok/s; {per_k:.0f} GB per $1000"
+            ranked.append(Ranked(cfg, o, m, why))
+
+        def key(r: Ranked) -> tuple[float, float, float, float]:
+            size = r.model.params if r.model else 0
+            return (
+                size,
+                r.config.vram_bytes / r.config.price_usd,
+                r.config.gpu.bandwidth_gbps * r.config.count / r.config.price_usd,
+                -r.config.price_usd,
+            )
+
+        ranked.sort(key=key, reverse=True)
+        return _dedupe(ranked)
+    floor = 0.0 if min_tps is None else min_tps
+    for cfg in configs:
+        o = quick_option(model, cfg.machine(), quant, min(ctx, model.context_max))
+        if o.verdict != "gpu" or (o.tokens_per_s or 0) < floor:
+            continue
+        tps = o.tokens_per_s or 0
+        why = f"{tps:.0f} tok/s for ${cfg.price_usd:,.0f}: {tps / cfg.price_usd * 1000:.1f} tok/s per $1000"
+        ranked.append(Ranked(cfg, o, model, why))
+    ranked.sort(key=lambda r: (r.option.tokens_per_s or 0) / r.config.price_usd if r.option else 0, reverse=True)
+    return _dedupe(ranked)
+
+
+def _dedupe(rows: list[Ranked]) -> list[Ranked]:
+    """One row per GPU model (its best count/configuration), keeping the ranking order."""
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        if r.config.gpu.id not in seen:
+            seen.add(r.config.gpu.id)
+            out.append(r)
+    return out

@@ -1,0 +1,91 @@
+"""Buying advice and recommendations, end to end through the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import Result
+
+Run = Callable[..., Result]
+
+
+def test_best_gpu_within_budget(run: Run) -> None:
+    r = run("best-gpu", "--budget", "800", "--json")
+    assert r.code == 0
+    d = r.json()
+    opts = d["options"]
+    assert d["budget_usd"] == 800 and len(opts) >= 3
+    for o in opts:
+        assert o["price_usd"] <= 800 and o["price_date"] and o["price_kind"] in ("msrp", "street", "used")
+        assert set(o) >= {"gpu", "count", "price_usd", "price_kind", "price_date", "vram_bytes", "why"}
+    # ranked by the largest reference model that runs: never a smaller one above a larger one
+    sizes = [o.get("runs_up_to") for o in opts]
+    assert sizes[0] is not None
+    text = run("best-gpu", "--budget", "800")
+    assert text.code == 0 and "Within $800" in text.out
+
+
+def test_best_gpu_for_a_model(run: Run) -> None:
+    d = run("best-gpu", "--budget", "4000", "--model", "llama3-70b", "--json").json()
+    assert d["model"] == "llama3-70b" and d["options"]
+    for o in d["options"]:
+        assert o["verdict"] == "gpu" and o["tokens_per_s"] > 0 and o["price_usd"] <= 4000
+        assert o["vram_bytes"] >= 40 * 2**30  # 70B Q4_K_M is about 40 GiB of weights
+    per_dollar = [o["tokens_per_s"] / o["price_usd"] for o in d["options"]]
+    assert per_dollar == sorted(per_dollar, reverse=True)
+
+
+def test_best_gpu_nothing_fits(run: Run) -> None:
+    r = run("best-gpu", "--budget", "300", "--model", "llama3.1-405b")
+    assert r.code == 1 and "Nothing within" in r.out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("best-gpu", "--budget", "-5"), "--budget -5 is out of range"),
+        (("best-gpu", "--budget", "lots"), "--budget"),
+        (("best-gpu", "--budget", "800", "--kind", "boat"), "--kind 'boat'"),
+        (("best-gpu", "--budget", "800", "--model", "lama3-70b"), "did you mean"),
+        (("compare", "RTX 3090"), "at least two"),
+        (("compare", "RTX 3090", "RTX 9999"), "unknown GPU"),
+        (("recommend", "--use", "poetry"), "--use 'poetry'"),
+        (("recommend", "--min-tps", "-1"), "--min-tps -1"),
+    ],
+)
+def test_advice_errors(run: Run, args: tuple[str, ...], needle: str) -> None:
+    r = run(*args)
+    assert r.code == 2 and needle in r.err and len(r.err.strip().splitlines()) == 1
+
+
+def test_compare_reads_at_80_columns(run: Run) -> None:
+    r = run("compare", "RTX 3090", "RTX 4090")
+    assert r.code == 0
+    assert max(len(x) for x in r.out.splitlines()) <= 80
+    assert "llama3.1-8b tok/s" in r.out and "*" in r.out
+    d = run("compare", "RTX 3090", "2x RTX 3090", "--json").json()
+    a, b = d["gpus"]
+    assert b["count"] == 2
+    ran = {x["model"]: x for x in b["runs"]}
+    assert ran["llama3.3-70b"]["verdict"] == "gpu"
+    assert {x["model"]: x for x in a["runs"]}["llama3.3-70b"]["verdict"] != "gpu"
+
+
+def test_recommend(run: Run) -> None:
+    r = run("recommend", "--gpu", "RTX 4060 Ti 16GB")
+    assert r.code == 0 and "Best for chat" in r.out
+    assert max(len(x) for x in r.out.splitlines()) <= 80
+    d = run("recommend", "--gpu", "RTX 4060 Ti 16GB", "--use", "code", "--json").json()
+    picks = d["uses"]["code"]
+    assert picks and all(p["tokens_per_s"] >= 10 for p in picks)
+    assert all(p["total_bytes"] < 17 * 2**30 or p["verdict"] != "gpu" for p in picks)
+    big = run("recommend", "--gpu", "2x RTX 3090", "--use", "chat", "--json").json()["uses"]["chat"]
+    small = run("recommend", "--gpu", "RTX 3060 12GB", "--use", "chat", "--json").json()["uses"]["chat"]
+    assert big[0]["total_bytes"] > small[0]["total_bytes"]  # more VRAM recommends a bigger model
+
+
+def test_bare_command_recommends(run: Run) -> None:
+    r = run()
+    assert r.code == 0 and "This machine" in r.out and "Best for" in r.out
