@@ -89,3 +89,50 @@ def test_recommend(run: Run) -> None:
 def test_bare_command_recommends(run: Run) -> None:
     r = run()
     assert r.code == 0 and "This machine" in r.out and "Best for" in r.out
+
+
+def test_cost_local_cloud_api(run: Run) -> None:
+    d = run("cost", "--model", "llama3.1-8b", "--gpu", "RTX 4090", "--kwh", "0.30", "--json").json()
+    kinds = [o["what"].split(":")[0] for o in d["options"]]
+    assert kinds == ["local", "cloud", "API"]
+    local = d["options"][0]
+    # $1,599 over 3 years is $44.42 a month before electricity
+    assert local["usd_per_month"] > 1599 / 36
+    assert all(o["source"] for o in d["options"])
+    per_m = [o["usd_per_million_tokens"] for o in d["options"]]
+    assert all(x > 0 for x in per_m)
+    more = run(
+        "cost", "--model", "llama3.1-8b", "--gpu", "RTX 4090", "--kwh", "0.30", "--tokens-per-day", "2e6", "--json"
+    )
+    assert more.json()["options"][1]["usd_per_month"] > d["options"][1]["usd_per_month"]
+    big = run("cost", "--model", "llama3.3-70b", "--gpu", "2x RTX 3090", "--tokens-per-day", "5e6", "--json").json()
+    assert "x2 to keep up" in big["options"][0]["what"] or "x4 to keep up" in big["options"][0]["what"]
+    r = run("cost", "--model", "llama3.1-8b", "--gpu", "RTX 4090")
+    assert r.code == 0 and "per M tokens" in r.out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("cost", "--model", "llama3.1-8b", "--tokens-per-day", "0"), "--tokens-per-day 0"),
+        (("cost", "--model", "llama3.1-8b", "--kwh", "-1"), "--kwh -1"),
+        (("cost", "--model", "llama3.1-8b", "--years", "0"), "--years 0"),
+        (("cost", "--model", "nope-9b"), "unknown model"),
+    ],
+)
+def test_cost_errors(run: Run, args: tuple[str, ...], needle: str) -> None:
+    r = run(*args)
+    assert r.code == 2 and needle in r.err
+
+
+def test_prices_are_sourced_and_name_catalog_entries() -> None:
+    from willitrun.catalog.load import load_catalog
+    from willitrun.catalog.prices import load_prices
+
+    cat = load_catalog()
+    p = load_prices()
+    gpus = {g.id for g in cat.gpus}
+    models = {m.id for m in cat.models}
+    assert len(p.cloud) >= 20 and len(p.apis) >= 20 and p.electricity
+    assert all(c.gpu in gpus and c.source and c.date for c in p.cloud)
+    assert all(a.model in models and a.source and a.date for a in p.apis)

@@ -8,6 +8,7 @@ of a GPU the model fits, paid for the same working hours. API: the cheapest list
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from willitrun.advise.best_gpu import Config
@@ -54,20 +55,27 @@ def cost(
             notes.append(f"{model.name} {quant} does not run on {local.label}")
         else:
             hours = tokens_per_day / o.tokens_per_s / 3600
+            boxes = max(1, math.ceil(hours / 24))
             watts = (local.power_w or 300.0) + SYSTEM_OVERHEAD_W
             power = watts / 1000 * hours * kwh_usd * DAYS_PER_MONTH
-            hw = local.price_usd / (years * 12)
+            hw = local.price_usd * boxes / (years * 12)
             monthly = hw + power
+            owned = f"{boxes} x ${local.price_usd:,.0f}" if boxes > 1 else f"${local.price_usd:,.0f}"
             lines.append(
                 Line(
-                    f"local: {local.label}",
+                    f"local: {local.label}" + (f" (x{boxes} to keep up)" if boxes > 1 else ""),
                     monthly,
                     _per_m(monthly, tokens_per_day),
-                    f"${local.price_usd:,.0f} over {years:g} years (${hw:,.0f}/month) + {hours:.1f} h/day at "
+                    f"{owned} over {years:g} years (${hw:,.0f}/month) + {hours:.1f} h/day at "
                     f"{watts:.0f} W (${power:,.2f}/month); {o.tokens_per_s:.0f} tok/s, {o.verdict}",
                     f"{local.price_kind} price {local.price_date}",
                 )
             )
+            if boxes > 1:
+                notes.append(
+                    f"{tokens_per_day:,.0f} tokens a day at one stream's {o.tokens_per_s:.0f} tok/s take {hours:.0f} "
+                    "GPU-hours: batched serving (llama-server -np N, vLLM) multiplies throughput and cuts this"
+                )
     best_cloud: Line | None = None
     for c in prices.cloud:
         g = gpus.get(c.gpu)

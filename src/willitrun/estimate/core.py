@@ -139,10 +139,8 @@ def estimate_option(
     if w.output_is_tied and p.output_device is not None:
         overhead += w.token_embd_bytes  # the GPU copy of the tied embedding
     if verdict == "partial":
-        notes.append(
-            f"{p.ram.layers} of {m.layers} layers stay in system RAM and run on the CPU; "
-            "see 'willitrun explain offloading'"
-        )
+        what = f"{p.ram.layers} of {m.layers} layers stay" if p.ram.layers else "the output layer stays"
+        notes.append(f"{what} in system RAM and run on the CPU; see 'willitrun explain offloading'")
     if verdict == "no":
         need = sum(d.total_bytes for d in devs)
         have = sum(d.capacity_bytes for d in devs)

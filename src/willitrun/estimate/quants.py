@@ -260,6 +260,10 @@ def tensor_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters) -> str:
     default = MIX_DEFAULT[mix]
     if not is_quantizable(t):
         return "F32" if t.n_dims < 2 or "_norm" in t.name or "ffn_gate_inp" in t.name else "F16"
+    if ctx.arch == "gpt-oss" and "_exps.weight" in t.name:
+        # gpt-oss ships its experts in MXFP4 and every published GGUF keeps them so, whatever the file type
+        # (unsloth/gpt-oss-20b-GGUF: F16 13.8 GB, Q8_0 12.1 GB, Q4_K_M 11.6 GB, Q2_K 11.5 GB)
+        return "MXFP4"
     if default in FLOAT_TYPES:
         return default
     new = default
