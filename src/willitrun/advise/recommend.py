@@ -19,18 +19,33 @@ class Pick:
 
 
 def _best_option(m: ModelSpec, machine: Machine, ctx: int, min_tps: float) -> Option | None:
-    """The highest-quality quantization that runs at min_tps or faster: on the GPU if any does, else anywhere."""
-    opts = []
-    for q in RECOMMEND_QUANTS:
-        o = quick_option(m, machine, q, ctx)
-        if o.verdict != "no" and (o.tokens_per_s or 0) >= min_tps:
-            opts.append(o)
-            if o.verdict in ("gpu", "cpu"):
-                break  # the best quantization that runs without offloading; smaller ones only lose quality
-    if not opts:
+    """The highest-quality quantization that runs at min_tps or faster without offloading (on the GPU, or on
+    the CPU of a machine without one); failing that, the best partial offload that is fast enough."""
+
+    def ok(o: Option, full: bool) -> bool:
+        good = o.verdict != "no" and (o.tokens_per_s or 0) >= min_tps
+        return good and (o.verdict in ("gpu", "cpu") if full else True)
+
+    ladder = RECOMMEND_QUANTS  # best first; smaller quantizations need less memory and run faster
+    smallest = quick_option(m, machine, ladder[-1], ctx)
+    if smallest.verdict == "no":
         return None
-    full = [o for o in opts if o.verdict in ("gpu", "cpu")]
-    return full[0] if full else opts[0]
+    if not ok(smallest, full=True):
+        # nothing runs without offloading: the best partial option that is fast enough, if any
+        for q in ladder:
+            o = smallest if q == ladder[-1] else quick_option(m, machine, q, ctx)
+            if ok(o, full=False):
+                return o
+        return None
+    lo, hi, best = 0, len(ladder) - 2, smallest  # binary search: the first (best) quantization that runs fully
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        o = quick_option(m, machine, ladder[mid], ctx)
+        if ok(o, full=True):
+            best, hi = o, mid - 1
+        else:
+            lo = mid + 1
+    return best
 
 
 def recommend(

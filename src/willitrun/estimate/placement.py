@@ -9,6 +9,7 @@ and the output layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from willitrun.estimate.kv import layer_kv_bytes
 from willitrun.estimate.runtime import RuntimeProfile, compute_buffer_bytes, output_buffer_bytes
@@ -51,6 +52,11 @@ def _split(n_off: int, caps: list[int]) -> list[int]:
     return counts
 
 
+@lru_cache(maxsize=256)
+def _kv_per_layer(m: ModelSpec, ctx: int, kv_type: str, parallel: int) -> tuple[int, ...]:
+    return tuple(layer_kv_bytes(m, i, ctx, kv_type, parallel) for i in range(m.layers))
+
+
 def plan(
     m: ModelSpec,
     w: WeightsBreakdown,
@@ -68,7 +74,7 @@ def plan(
     n_off = min(ngl, n)
     first_off = n - n_off
     out_on_gpu = ngl == n + 1
-    kv = [layer_kv_bytes(m, i, ctx, kv_type, parallel) for i in range(n)]
+    kv = _kv_per_layer(m, ctx, kv_type, parallel)
     ctx_cells = ctx * parallel
     pipeline = len(gpus) > 1 and out_on_gpu
 

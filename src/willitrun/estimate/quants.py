@@ -8,7 +8,6 @@ our own restatement of those rules, applied to tensors we derive from the archit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -201,8 +200,18 @@ def _more_bits(i: int, n: int) -> bool:
 _SKIP = ("altup", "laurel", "per_layer_model_proj", "ssm_conv1d", "shortconv.conv", "attn_rel_b")
 
 
-@lru_cache(maxsize=8192)
 def is_quantizable(t: TensorShape) -> bool:
+    key = (t.name, t.n_dims)
+    got = _QUANTIZABLE.get(key)
+    if got is None:
+        got = _QUANTIZABLE[key] = _is_quantizable(t)
+    return got
+
+
+_QUANTIZABLE: dict[tuple[str, int], bool] = {}
+
+
+def _is_quantizable(t: TensorShape) -> bool:
     """Tensors llama-quantize converts; the rest keep the type the converter wrote."""
     name = t.name
     if not name.endswith("weight") or t.n_dims < 2:
