@@ -91,30 +91,102 @@ class Match:
         return round(min(1.0, 0.25 + 0.15 * self.problem.weight + 0.05 * math.log2(1 + self.count)), 2)
 
 
+def anchor_of(pattern: str) -> str | None:
+    """The longest literal run a pattern needs at its top level (lower case, 4+ characters), or None.
+
+    A line without it cannot match, so scanning looks for anchors with fast substring searches over big chunks
+    and runs the regular expressions only on the few lines that hold one."""
+    import importlib
+
+    try:
+        P: Any = importlib.import_module("re._parser")
+        C: Any = importlib.import_module("re._constants")
+    except ImportError:  # Python 3.10
+        P = importlib.import_module("sre_parse")
+        C = importlib.import_module("sre_constants")
+    try:
+        parsed = P.parse(pattern, re.IGNORECASE)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return None
+    best, run = "", []
+    for op, av in [*list(parsed), (None, None)]:
+        if op is C.LITERAL and isinstance(av, int):
+            run.append(chr(av))
+            continue
+        text = "".join(run)
+        if len(text) > len(best):
+            best = text
+        run = []
+    best = best.lower()
+    return best if len(best) >= 4 else None
+
+
+CHUNK_LINES = 20000
+
+
 class Matcher:
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         self.compiled = [(p, [re.compile(x, re.IGNORECASE) for x in p.patterns]) for p in problems]
-        self.any = re.compile("|".join(f"(?:{x})" for p in problems for x in p.patterns), re.IGNORECASE)
+        anchors = [anchor_of(x) for p in problems for x in p.patterns]
+        self.anchors = sorted({a for a in anchors if a})
+        # patterns with no usable anchor are tried on every line
+        self.always = [(p, rx) for p, pats in self.compiled for rx in pats if anchor_of(rx.pattern) is None]
+
+    def _candidates(self, lines: list[str], needles: tuple[str, ...]) -> set[int]:
+        text = "\n".join(lines).lower()
+        starts = [0]
+        for line in lines[:-1]:
+            starts.append(starts[-1] + len(line) + 1)
+        import bisect
+
+        hits: set[int] = set()
+        for a in (*self.anchors, *needles):
+            pos = text.find(a)
+            while pos >= 0:
+                i = bisect.bisect_right(starts, pos) - 1
+                hits.add(i)
+                nxt = starts[i + 1] if i + 1 < len(starts) else len(text)
+                pos = text.find(a, nxt)
+        return hits
 
     def scan(self, lines: Iterable[str], facts: LogFacts | None = None) -> list[Match]:
         found: dict[str, Match] = {}
-        for n, line in enumerate(lines, 1):
-            if len(line) > MAX_LINE:
-                line = line[:MAX_LINE]
-            if facts is not None:
-                facts.take(line)
-            if not self.any.search(line):
-                continue
-            for p, pats in self.compiled:
-                if any(x.search(line) for x in pats):
-                    m = found.setdefault(p.id, Match(p))
-                    m.count += 1
-                    m.last_line = n
-                    text = line.strip()
-                    if len(m.evidence) < MAX_EVIDENCE and all(text != e for _, e in m.evidence):
-                        m.evidence.append((n, text[:300]))
+        needles = FACT_NEEDLES if facts is not None else ()
+        n0 = 0
+        batch: list[str] = []
+
+        def flush() -> None:
+            cand = self._candidates(batch, needles)
+            for i, line in enumerate(batch):
+                n = n0 + i + 1
+                if i not in cand:
+                    if self.always and any(rx.search(line) for _, rx in self.always):
+                        self._check(line, n, found)
+                    continue
+                if facts is not None:
+                    facts.take(line)
+                self._check(line, n, found)
+
+        for line in lines:
+            batch.append(line[:MAX_LINE] if len(line) > MAX_LINE else line)
+            if len(batch) >= CHUNK_LINES:
+                flush()
+                n0 += len(batch)
+                batch = []
+        if batch:
+            flush()
         return sorted(found.values(), key=lambda m: (-m.score, -m.last_line))
+
+    def _check(self, line: str, n: int, found: dict[str, Match]) -> None:
+        for p, pats in self.compiled:
+            if any(x.search(line) for x in pats):
+                m = found.setdefault(p.id, Match(p))
+                m.count += 1
+                m.last_line = n
+                text = line.strip()
+                if len(m.evidence) < MAX_EVIDENCE and all(text != e for _, e in m.evidence):
+                    m.evidence.append((n, text[:300]))
 
 
 def read_lines(stream: Any, chunk: int = 65536) -> Iterable[str]:
@@ -135,10 +207,13 @@ _FACTS = (
     ("file", re.compile(r"([\w.+\-]+\.gguf)\b", re.IGNORECASE), ".gguf"),
     ("name", re.compile(r"general\.name\s+str\s*=\s*(.+)$"), "general.name"),
     ("ctx", re.compile(r"\bn_ctx(?:_per_seq)?\s*=\s*(\d+)"), "n_ctx"),
-    ("ctx", re.compile(r"(?:\s-c|--ctx-size|num_ctx[\s=:\"]+)\s*(\d{3,7})\b"), "c"),
+    ("ctx", re.compile(r"(?:\s-c|--ctx-size|num_ctx[\s=:\"]+)\s*(\d{3,7})\b"), "-c"),
+    ("ctx", re.compile(r"(?:\s-c|--ctx-size|num_ctx[\s=:\"]+)\s*(\d{3,7})\b"), "ctx-size"),
+    ("ctx", re.compile(r"(?:\s-c|--ctx-size|num_ctx[\s=:\"]+)\s*(\d{3,7})\b"), "num_ctx"),
     ("ftype", re.compile(r"file type\s*=\s*([A-Z0-9_]+(?: - \w+)?)"), "file type"),
     ("offloaded", re.compile(r"offloaded (\d+)/(\d+) layers to GPU"), "offloaded"),
 )
+FACT_NEEDLES = tuple(sorted({needle.lower() for _, _, needle in _FACTS}))
 _FTYPE_WORDS = {"Small": "S", "Medium": "M", "Large": "L"}
 
 
