@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -133,7 +134,9 @@ def _parse_quants(quant: str | None, runtime: str) -> tuple[str, ...]:
 
 @app.command()
 def check(
-    model: Annotated[str, typer.Argument(help="Catalog id, alias, Ollama tag or Hugging Face repo id.")],
+    model: Annotated[
+        str, typer.Argument(help="Catalog id or alias, ollama:NAME, a Hugging Face org/repo, or a .gguf file.")
+    ],
     quant: Annotated[
         str | None,
         typer.Option(
@@ -156,10 +159,16 @@ def check(
     total: Annotated[
         bool, typer.Option("--total", help="Plan with each GPU's total memory, as if nothing else ran.")
     ] = False,
+    mmproj: Annotated[
+        str | None, typer.Option("--mmproj", help="A vision projector GGUF loaded beside the model.")
+    ] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Per quantization: memory, verdict, GPU layers, speed, max context, and the command to run it."""
+    """Per quantization: memory, verdict, GPU layers, speed, max context, and the command to run it.
+
+    MODEL: a catalog id or alias, an Ollama name prefixed 'ollama:', a Hugging Face repo id (org/name), or the
+    path of a .gguf file (the first part of a split model)."""
     from willitrun.estimate.kv import KV_TYPES
 
     if ctx is not None and not 1 <= ctx <= 16_777_216:
@@ -174,13 +183,32 @@ def check(
         raise BadValueError(f"--runtime {runtime!r} is not supported", "allowed: llama.cpp, ollama, vllm, mlx")
     quants = _parse_quants(quant, rt)
     cat = _load(catalog)
-    from willitrun.catalog.resolve import resolve_model
-
-    spec = resolve_model(cat, model)
+    src = _model_source(cat, model, mmproj, rt)
+    spec = src.spec
     machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total)
     from willitrun.estimate.core import Request, estimate
 
-    est = estimate(spec, machine, Request(quants=quants, ctx=ctx, kv_type=kv, parallel=parallel, runtime=rt))
+    weights = src.weights
+    if weights and quants:
+        weights = tuple(w for w in weights if w.mix in quants)
+        if not weights:
+            raise BadValueError(
+                f"--quant {','.join(quants)} is not among this model's files", "files: " + ", ".join(src.quants)
+            )
+    req = Request(
+        quants=quants,
+        ctx=ctx,
+        kv_type=kv,
+        parallel=parallel,
+        runtime=rt,
+        weights=weights if rt in ("llama.cpp", "ollama") else (),
+        extra_bytes=src.extra_bytes,
+    )
+    est = estimate(spec, machine, req)
+    if src.notes:
+        from dataclasses import replace as _replace
+
+        est = _replace(est, notes=(*src.notes, *est.notes))
     runs = any(o.verdict != "no" for o in est.options)
     measured: dict[str, list[dict[str, Any]]] = {}
     if rt in ("llama.cpp", "ollama"):
@@ -204,6 +232,109 @@ def check(
         raise typer.Exit(0 if runs else 1)
     _print_check(est, measured)
     raise typer.Exit(0 if runs else 1)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """A model to estimate: its architecture, and the exact weights of its files when we have them."""
+
+    spec: Any
+    weights: tuple[Any, ...] = ()
+    extra_bytes: int = 0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def quants(self) -> tuple[str, ...]:
+        return tuple(w.mix for w in self.weights)
+
+
+def _model_source(cat: Any, model: str, mmproj: str | None, runtime: str) -> ModelSource:
+    """Catalog names first; then a .gguf path, ollama:NAME, or a Hugging Face repo id."""
+    import os.path
+
+    from willitrun.catalog.resolve import resolve_model
+    from willitrun.errors import UnknownNameError
+
+    extra = 0
+    notes: list[str] = []
+    if mmproj is not None:
+        from willitrun.sources.gguf_file import mmproj_bytes
+
+        extra = mmproj_bytes(mmproj)
+        notes.append(f"vision projector {os.path.basename(mmproj)}: {extra / 2**30:.2f} GiB on the GPU")
+    text = model.strip()
+    if text.lower().endswith(".gguf") or (text and _is_file(text)):
+        from willitrun.sources.gguf_file import find_mmproj, mmproj_bytes, read_gguf
+
+        g = read_gguf(text)
+        if mmproj is None:
+            beside = find_mmproj(text)
+            if beside:
+                extra = mmproj_bytes(beside)
+                notes.append(f"vision projector found beside the model: {os.path.basename(beside)}")
+        notes.append(f"read from the file: {g.spec.layers} layers, {g.quant}, {g.file_bytes / 2**30:.2f} GiB")
+        return ModelSource(g.spec, (g.weights,), extra, tuple(notes))
+    if text.lower().startswith("ollama:"):
+        return _ollama_source(text[7:].strip(), extra, notes)
+    try:
+        return ModelSource(resolve_model(cat, text), (), extra, tuple(notes))
+    except UnknownNameError:
+        if text.count("/") != 1 or text.startswith("/"):
+            raise
+    return _hub_source(cat, text, extra, notes)
+
+
+def _ollama_source(name: str, extra: int, notes: list[str]) -> ModelSource:
+    from willitrun.estimate.quants import normalize_mix
+    from willitrun.estimate.tensors import scaled_to, weights_breakdown
+    from willitrun.sources.ollama import show_model
+
+    om = show_model(name)
+    if om.spec is None:
+        raise WillItRunError(f"Ollama did not report the architecture of {name!r}", "update Ollama and retry")
+    quant = normalize_mix(om.quant or "") or "Q4_K_M"
+    w = (
+        scaled_to(weights_breakdown(om.spec, quant), om.size_bytes)
+        if om.size_bytes
+        else weights_breakdown(om.spec, quant)
+    )
+    notes.append(f"installed in Ollama: {om.name}, {om.quant or '?'}, {om.size_bytes / 2**30:.2f} GiB blob")
+    return ModelSource(om.spec, (w,), extra, tuple(notes))
+
+
+def _hub_source(cat: Any, repo: str, extra: int, notes: list[str]) -> ModelSource:
+    import re as _re
+
+    from willitrun.catalog.resolve import resolve_model
+    from willitrun.estimate.quants import MIX_DEFAULT
+    from willitrun.estimate.tensors import scaled_to, weights_breakdown
+    from willitrun.sources.huggingface import fetch_model
+
+    hm = fetch_model(repo)
+    if hm.from_cache:
+        notes.append(f"{repo}: from the local cache (the Hub was not reachable)")
+    spec = hm.spec
+    if spec is None:
+        base = _re.sub(r"(?i)[-_.]gguf$", "", repo.split("/", 1)[1])
+        try:
+            spec = resolve_model(cat, base)
+            notes.append(f"{repo} has no config.json: architecture from the catalog entry {spec.id}")
+        except WillItRunError:
+            raise WillItRunError(
+                f"{repo} has no config.json and matches no catalog model",
+                "point willitrun at the original repo, or download a file and give its path",
+            ) from None
+    weights: list[Any] = []
+    for fname, size in hm.gguf_files:
+        up = fname.upper()
+        quant = next(
+            (q for q in sorted(MIX_DEFAULT, key=len, reverse=True) if _re.search(rf"[.\-_]{q}[.\-_]", up)), None
+        )
+        if quant and "MMPROJ" not in up and all(w.mix != quant for w in weights):
+            weights.append(scaled_to(weights_breakdown(spec, quant), size))
+    if hm.gguf_files:
+        notes.append(f"{repo}: {len(weights)} GGUF files, sized as listed on the Hub")
+    return ModelSource(spec, tuple(weights), extra, tuple(notes))
 
 
 def _print_check(est: Any, measured: dict[str, list[dict[str, Any]]]) -> None:
@@ -1052,6 +1183,142 @@ def cost(
         )
     elif local is not None and len(lines) > 1:
         out.print("  At this volume, owning never beats the cheapest alternative.", markup=False)
+    for n in notes:
+        _stderr(f"note: {n}")
+
+
+GGUF_PLACES = (
+    "~/.lmstudio/models",
+    "~/.cache/lm-studio/models",
+    "~/.cache/llama.cpp",
+    "~/Library/Caches/llama.cpp",
+    "~/AppData/Local/llama.cpp",
+)
+
+
+def _gguf_files(dirs: list[str], limit: int = 500) -> list[str]:
+    """GGUF model files in the usual places (LM Studio, llama.cpp's and Hugging Face's caches) and --dir folders;
+    not projectors, and only the first part of a split model."""
+    import os
+
+    places = [os.path.expanduser(p) for p in GGUF_PLACES]
+    hf = os.environ.get("HF_HUB_CACHE") or os.path.join(
+        os.environ.get("HF_HOME") or os.path.expanduser("~/.cache/huggingface"), "hub"
+    )
+    llama_cache = os.environ.get("LLAMA_CACHE")
+    places += [hf] + ([llama_cache] if llama_cache else []) + dirs
+    found: list[str] = []
+    for top in places:
+        if not os.path.isdir(top):
+            continue
+        for root, subdirs, files in os.walk(top, followlinks=False):
+            if root[len(top) :].count(os.sep) > 6:
+                subdirs[:] = []
+            for f in sorted(files):
+                low = f.lower()
+                if not low.endswith(".gguf") or "mmproj" in low:
+                    continue
+                if "-of-" in low and "-00001-of-" not in low:
+                    continue
+                path = os.path.join(root, f)
+                if os.path.realpath(path) not in {os.path.realpath(x) for x in found}:
+                    found.append(path)
+                if len(found) >= limit:
+                    return found
+    return found
+
+
+@app.command()
+def installed(
+    dirs: Annotated[list[str] | None, typer.Option("--dir", help="Another folder to search for .gguf files.")] = None,
+    gpu: GpuOpt = None,
+    vram: VramOpt = None,
+    ram: RamOpt = None,
+    ctx: Annotated[int, typer.Option("--ctx", help="Context to plan for.")] = 8192,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Models already on this machine (Ollama's, and GGUF files in the usual folders), with verdict and speed."""
+    import os
+
+    from willitrun.estimate.core import Request, estimate
+    from willitrun.estimate.quants import normalize_mix
+    from willitrun.estimate.tensors import scaled_to, weights_breakdown
+
+    _positive("--ctx", ctx, 256, 16_777_216)
+    for d in dirs or []:
+        if not os.path.isdir(d):
+            raise BadValueError(f"--dir {d}: not a folder")
+    cat = _load(catalog)
+    machine = _machine(cat, gpu, vram, ram, None)
+    rows: list[dict[str, Any]] = []
+    notes: list[str] = []
+    from willitrun.sources import ollama
+
+    listed = ollama.list_models()
+    if listed is None:
+        notes.append(f"Ollama is not running at {ollama.ollama_host()}: its models are not listed")
+    for om in listed or []:
+        try:
+            full = ollama.show_model(om.name)
+        except WillItRunError as e:
+            notes.append(f"{om.name}: {e.message}")
+            continue
+        row: dict[str, Any] = {"source": "ollama", "name": om.name, "quant": om.quant, "size_bytes": om.size_bytes}
+        if full.spec is not None:
+            q = normalize_mix(full.quant or "") or "Q4_K_M"
+            w = scaled_to(weights_breakdown(full.spec, q), om.size_bytes)
+            o = estimate(full.spec, machine, Request(weights=(w,), ctx=min(ctx, full.spec.context_max))).options[0]
+            row |= {"verdict": o.verdict, "tokens_per_s": round(o.tokens_per_s, 2) if o.tokens_per_s else None}
+        else:
+            row |= {"verdict": None, "tokens_per_s": None}
+        rows.append(row)
+    from willitrun.sources.gguf_file import read_gguf
+
+    for path in _gguf_files(list(dirs or [])):
+        try:
+            g = read_gguf(path)
+        except WillItRunError as e:
+            notes.append(f"skipped {e.message}")
+            continue
+        o = estimate(g.spec, machine, Request(weights=(g.weights,), ctx=min(ctx, g.spec.context_max))).options[0]
+        rows.append(
+            {
+                "source": "file",
+                "name": os.path.basename(path),
+                "path": path,
+                "quant": g.quant,
+                "size_bytes": g.file_bytes,
+                "verdict": o.verdict,
+                "tokens_per_s": round(o.tokens_per_s, 2) if o.tokens_per_s else None,
+            }
+        )
+    if as_json:
+        _print_json({"models": rows, "notes": notes})
+        return
+    out = _console()
+    if not rows:
+        out.print("No installed models found (Ollama's, or .gguf files in the usual folders; add --dir).")
+    else:
+        from rich import box
+        from rich.table import Table
+
+        t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        t.add_column("From", no_wrap=True)
+        t.add_column("Model", no_wrap=True, overflow="ellipsis", max_width=34)
+        for col in ("Quant", "GiB", "Runs", "tok/s"):
+            t.add_column(col, no_wrap=True, justify="right" if col in ("GiB", "tok/s") else "left")
+        for r in rows:
+            tps = r.get("tokens_per_s")
+            t.add_row(
+                r["source"],
+                r["name"],
+                r.get("quant") or "-",
+                f"{r['size_bytes'] / 2**30:.1f}",
+                r.get("verdict") or "?",
+                f"{tps:.0f}" if tps else "-",
+            )
+        out.print(t)
     for n in notes:
         _stderr(f"note: {n}")
 

@@ -55,6 +55,8 @@ def params_text(n: int | None) -> str:
 
 
 def gguf_name(m: ModelSpec, quant: str) -> str:
+    if m.source.startswith("GGUF file "):
+        return m.source[len("GGUF file ") :]  # the file itself
     base = (m.hf_repo or m.id).split("/")[-1]
     return f"{base}-{quant}.gguf"
 

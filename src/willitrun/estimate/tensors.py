@@ -304,6 +304,27 @@ def group_bytes(m: ModelSpec, mix: str, sized: Iterable[tuple[TensorShape, str, 
     return WeightsBreakdown(mix, total, embd, output, m.tied_embeddings, layers, types)
 
 
+def scaled_to(w: WeightsBreakdown, total_bytes: int) -> WeightsBreakdown:
+    """The same breakdown stretched to a known file size (an installed Ollama blob, a listed GGUF file): the
+    size is a fact, the split over layers follows the mix rules."""
+    if w.total_bytes <= 0 or total_bytes <= 0:
+        return w
+    f = total_bytes / w.total_bytes
+    layers = tuple(
+        LayerBytes(lb.layer, int(lb.bytes_total * f), int(lb.bytes_dense * f), int(lb.bytes_experts * f))
+        for lb in w.layers
+    )
+    return WeightsBreakdown(
+        w.mix,
+        total_bytes,
+        int(w.token_embd_bytes * f),
+        int(w.output_bytes * f),
+        w.output_is_tied,
+        layers,
+        {k: int(v * f) for k, v in w.types.items()},
+    )
+
+
 @lru_cache(maxsize=512)
 def weights_breakdown(m: ModelSpec, mix: str) -> WeightsBreakdown:
     """Bytes of every tensor under a llama.cpp file type, grouped the way placement needs them."""

@@ -1,0 +1,554 @@
+"""Read a local GGUF file (or a llama.cpp split set): the architecture from its metadata, exact bytes per tensor.
+
+The metadata → ModelSpec mapping (`spec_from_gguf_metadata`) needs no package and is shared with Ollama, whose
+/api/show answers with the same GGUF keys. Reading files needs the optional `gguf` package (imported lazily).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from willitrun.errors import WillItRunError
+from willitrun.estimate.quants import FLOAT_TYPES, TensorShape, normalize_mix
+from willitrun.estimate.tensors import WeightsBreakdown, active_parameter_count, group_bytes, parameter_count
+from willitrun.estimate.types import ModelSpec
+
+# llama.cpp's LLAMA_FTYPE enum (general.file_type) -> our mix names.
+FILE_TYPES: dict[int, str] = {
+    0: "F32",
+    1: "F16",
+    2: "Q4_0",
+    3: "Q4_1",
+    7: "Q8_0",
+    8: "Q5_0",
+    9: "Q5_1",
+    10: "Q2_K",
+    11: "Q3_K_S",
+    12: "Q3_K_M",
+    13: "Q3_K_L",
+    14: "Q4_K_S",
+    15: "Q4_K_M",
+    16: "Q5_K_S",
+    17: "Q5_K_M",
+    18: "Q6_K",
+    19: "IQ2_XXS",
+    20: "IQ2_XS",
+    21: "Q2_K_S",
+    22: "IQ3_XS",
+    23: "IQ3_XXS",
+    24: "IQ1_S",
+    25: "IQ4_NL",
+    26: "IQ3_S",
+    27: "IQ3_M",
+    28: "IQ2_S",
+    29: "IQ2_M",
+    30: "IQ4_XS",
+    31: "IQ1_M",
+    32: "BF16",
+    36: "TQ1_0",
+    37: "TQ2_0",
+    38: "MXFP4",
+}
+
+# Every n-th layer uses full attention when the architecture has a sliding window (llama.cpp's defaults).
+SWA_PATTERNS: dict[str, int] = {"gemma2": 2, "gemma3": 6, "gpt-oss": 2, "cohere2": 4, "llama4": 4}
+# Architectures that tie the output layer to the token embeddings (used when the tensor list is unknown).
+_TIED_ARCHS = frozenset({"gemma", "gemma2", "gemma3", "gemma3n", "gemma-embedding", "lfm2"})
+_QK_NORM_ARCHS = frozenset({"qwen3", "qwen3moe", "qwen3vl", "qwen3vlmoe", "gemma3", "gemma3n", "olmo2", "olmoe"})
+_BIAS_ARCHS = frozenset({"qwen2", "qwen2moe", "qwen2vl"})
+_SUPPORTED_VERSIONS = (2, 3)
+_SPLIT_NAME = re.compile(r"^(?P<prefix>.+)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
+_BLOCK = re.compile(r"^blk\.(\d+)\.")
+
+
+@dataclass(frozen=True)
+class GgufModel:
+    """A GGUF model read from disk: its architecture, the exact bytes of its tensors, and its files."""
+
+    spec: ModelSpec
+    weights: WeightsBreakdown
+    quant: str
+    files: tuple[str, ...]
+    file_bytes: int
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# metadata -> ModelSpec (no gguf package needed)
+
+
+def _scalar_int(v: Any) -> int | None:
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return int(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return None
+
+
+def _int_list(meta: Mapping[str, Any], key: str) -> list[int] | None:
+    v = meta.get(key)
+    if isinstance(v, (list, tuple)):
+        out = [x for x in (_scalar_int(i) for i in v) if x is not None]
+        return out or None
+    return None
+
+
+def _max_int(meta: Mapping[str, Any], key: str) -> int | None:
+    """A count that may be given per layer (an array): the largest value."""
+    v = meta.get(key)
+    if isinstance(v, (list, tuple)):
+        values = _int_list(meta, key)
+        return max(values) if values else None
+    return _scalar_int(v)
+
+
+def _required(meta: Mapping[str, Any], key: str, source: str) -> int:
+    v = _max_int(meta, key)
+    if v is None:
+        raise WillItRunError(f"{source}: metadata key {key!r} is missing")
+    return v
+
+
+def _swa_pattern(arch: str, raw: Any) -> int | None:
+    if isinstance(raw, (list, tuple)) and raw:
+        # per layer: true = the layer uses the window; the period is the first full-attention layer
+        for i, swa in enumerate(raw):
+            if not swa:
+                return i + 1
+        return None
+    n = _scalar_int(raw)
+    if n is not None and n > 0:
+        return n
+    return SWA_PATTERNS.get(arch)
+
+
+def _pick_tied(spec: ModelSpec, stated_params: int | None) -> bool:
+    """Without a tensor list: the variant whose derived parameter count is closer to the stated one."""
+    if spec.arch in _TIED_ARCHS:
+        return True
+    if stated_params is None or stated_params <= 0:
+        return False
+    untied = parameter_count(replace(spec, tied_embeddings=False))
+    tied = parameter_count(replace(spec, tied_embeddings=True))
+    return abs(tied - stated_params) < abs(untied - stated_params)
+
+
+def spec_from_gguf_metadata(
+    meta: Mapping[str, Any],
+    *,
+    id: str,
+    name: str,
+    source: str,
+    tensor_elements: int | None,
+    vocab: int | None = None,
+    tensor_names: Collection[str] | None = None,
+) -> ModelSpec:
+    """GGUF metadata (`general.architecture`, `{arch}.block_count`, ...) to a ModelSpec.
+
+    `tensor_elements` (the sum over the file's tensors) becomes `params`; without it, `general.parameter_count`,
+    else the count derived from the shapes. `vocab` overrides the tokenizer's size (e.g. the token_embd rows);
+    `tensor_names`, when known, decide tied embeddings, q/k norms and attention biases exactly.
+    Raises WillItRunError naming a missing required key.
+    """
+    arch_v = meta.get("general.architecture")
+    if not isinstance(arch_v, str) or not arch_v:
+        raise WillItRunError(f"{source}: metadata key 'general.architecture' is missing")
+    arch = arch_v
+
+    def key(k: str) -> str:
+        return f"{arch}.{k}"
+
+    layers = _required(meta, key("block_count"), source)
+    hidden = _required(meta, key("embedding_length"), source)
+    context = _required(meta, key("context_length"), source)
+
+    ssm_inner = _max_int(meta, key("ssm.inner_size")) or 0
+    ssm_state = _max_int(meta, key("ssm.state_size")) or 0
+    ssm_conv = _max_int(meta, key("ssm.conv_kernel")) or _max_int(meta, key("shortconv.l_cache")) or 0
+    ssm_groups = _max_int(meta, key("ssm.group_count")) or 1
+    recurrent_arch = ssm_inner > 0 or arch == "lfm2"
+    if arch == "lfm2" and ssm_inner == 0:
+        ssm_inner = hidden  # the short convolution runs over the full width
+
+    heads_v = _max_int(meta, key("attention.head_count"))
+    if heads_v is None:
+        if not recurrent_arch:
+            raise WillItRunError(f"{source}: metadata key {key('attention.head_count')!r} is missing")
+        heads_v = 0
+    heads = heads_v
+    kv_list = _int_list(meta, key("attention.head_count_kv"))
+    kv_heads = _max_int(meta, key("attention.head_count_kv"))
+    if kv_heads is None:
+        kv_heads = heads
+    attention_layers: tuple[int, ...] | None = None
+    if kv_list is not None and len(kv_list) == layers and any(v == 0 for v in kv_list):
+        attention_layers = tuple(i for i, v in enumerate(kv_list) if v > 0)  # 0 KV heads: a recurrent layer
+    elif recurrent_arch and heads == 0:
+        attention_layers = ()  # a pure state-space model (Mamba)
+
+    key_length = _max_int(meta, key("attention.key_length"))
+    value_length = _max_int(meta, key("attention.value_length"))
+    head_dim = key_length or (hidden // heads if heads else 0)
+
+    kv_lora = _max_int(meta, key("attention.kv_lora_rank")) or None
+    q_lora = _max_int(meta, key("attention.q_lora_rank")) or None
+    rope_dim: int | None = None
+    nope_dim: int | None = None
+    v_dim: int | None = None
+    if kv_lora:
+        # MLA: key/value_length_mla are the per-head sizes (newer files store the absorbed 576/512 as key/value)
+        rope_dim = _max_int(meta, key("rope.dimension_count")) or 64
+        k_mla = _max_int(meta, key("attention.key_length_mla")) or key_length or (rope_dim + 128)
+        v_dim = _max_int(meta, key("attention.value_length_mla")) or value_length or (k_mla - rope_dim)
+        nope_dim = k_mla - rope_dim
+        head_dim = k_mla
+        kv_heads = heads
+
+    experts = _max_int(meta, key("expert_count")) or 0
+    ffn = _max_int(meta, key("feed_forward_length"))
+    expert_ffn = _max_int(meta, key("expert_feed_forward_length")) or 0
+    if experts > 1 and not expert_ffn:
+        expert_ffn = ffn or 0  # Mixtral-style files: the expert width is the FFN width
+    intermediate = ffn if ffn is not None else expert_ffn
+
+    sliding = _max_int(meta, key("attention.sliding_window")) or None
+    pattern = _swa_pattern(arch, meta.get(key("attention.sliding_window_pattern"))) if sliding else None
+
+    if vocab is None:
+        tokens = meta.get("tokenizer.ggml.tokens")
+        if isinstance(tokens, (list, tuple)) and tokens:
+            vocab = len(tokens)
+        else:
+            vocab = _max_int(meta, key("vocab_size"))
+    if vocab is None:
+        raise WillItRunError(f"{source}: metadata key 'tokenizer.ggml.tokens' is missing (no vocabulary size)")
+
+    if tensor_names is not None:
+        names = set(tensor_names)
+        qk_norm = any(n.endswith("attn_q_norm.weight") for n in names)
+        attn_bias = any(n.endswith("attn_q.bias") for n in names)
+    else:
+        qk_norm = arch in _QK_NORM_ARCHS
+        attn_bias = arch in _BIAS_ARCHS
+
+    general_name = meta.get("general.name")
+    spec = ModelSpec(
+        id=id,
+        name=name or (general_name if isinstance(general_name, str) else "") or id,
+        arch=arch,
+        params=0,
+        layers=layers,
+        hidden=hidden,
+        intermediate=intermediate,
+        heads=heads,
+        kv_heads=kv_heads,
+        head_dim=head_dim,
+        vocab=vocab,
+        context_max=context,
+        source=source,
+        family=arch,
+        tied_embeddings=False,
+        experts=experts,
+        experts_active=_max_int(meta, key("expert_used_count")) or 0,
+        expert_intermediate=expert_ffn if experts > 1 else 0,
+        shared_experts=_max_int(meta, key("expert_shared_count")) or 0,
+        dense_layers=_max_int(meta, key("leading_dense_block_count")) or 0,
+        sliding_window=sliding,
+        swa_pattern=pattern,
+        q_lora_rank=q_lora if kv_lora else None,
+        kv_lora_rank=kv_lora,
+        qk_rope_head_dim=rope_dim,
+        qk_nope_head_dim=nope_dim,
+        v_head_dim=v_dim,
+        attn_bias=attn_bias,
+        qk_norm=qk_norm,
+        ssm_d_inner=ssm_inner,
+        ssm_d_state=ssm_state,
+        ssm_d_conv=ssm_conv,
+        ssm_n_group=ssm_groups,
+        attention_layers=attention_layers,
+        moe_layer_step=_max_int(meta, key("interleave_moe_layer_step")) or 1,
+    )
+    stated = _scalar_int(meta.get("general.parameter_count"))
+    if tensor_names is not None:
+        tied = "output.weight" not in tensor_names
+    else:
+        tied = _pick_tied(spec, tensor_elements or stated)
+    spec = replace(spec, tied_embeddings=tied)
+    params = tensor_elements or stated or parameter_count(spec)
+    # active parameters as model cards count them: the routed experts used per token, plus the embeddings
+    active = active_parameter_count(spec) + spec.hidden * spec.vocab if spec.is_moe else None
+    return replace(spec, params=params, active_params=active)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# reading files (gguf package)
+
+
+def _reader_class() -> Any:
+    try:
+        module = importlib.import_module("gguf")
+    except ImportError as e:
+        raise WillItRunError("reading GGUF files needs the 'gguf' package", "pip install 'willitrun[gguf]'") from e
+    return module.GGUFReader
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text[:200]
+
+
+def _check_file(path: Path) -> int:
+    """The file's size, after checking it exists, is a file, and starts like a GGUF file of a version we read."""
+    try:
+        if not path.exists():
+            raise WillItRunError(f"{path}: no such file")
+        if path.is_dir():
+            raise WillItRunError(f"{path}: is a folder, not a GGUF file")
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(24)
+    except OSError as e:
+        raise WillItRunError(f"{path}: cannot read the file ({e.strerror or _one_line(e)})") from e
+    if len(head) < 4 or head[:4] != b"GGUF":
+        raise WillItRunError(f"{path}: not a GGUF file (no GGUF magic)")
+    if len(head) < 8:
+        raise WillItRunError(f"{path}: truncated GGUF file (the header is cut short)")
+    version = int.from_bytes(head[4:8], "little")
+    if version & 0xFFFF == 0:  # written on a big-endian machine
+        version = int.from_bytes(head[4:8], "big")
+    if version not in _SUPPORTED_VERSIONS:
+        raise WillItRunError(f"{path}: unsupported GGUF version {version} (versions 2 and 3 can be read)")
+    if len(head) < 24:
+        raise WillItRunError(f"{path}: truncated GGUF file (the header is cut short)")
+    big = int.from_bytes(head[4:8], "little") != version
+    n_tensors = int.from_bytes(head[8:16], "big" if big else "little")
+    n_kv = int.from_bytes(head[16:24], "big" if big else "little")
+    # a tensor entry takes at least 24 bytes and a key/value pair 13: larger counts are noise, not a header
+    if n_tensors > size // 24 or n_kv > size // 13:
+        raise WillItRunError(f"{path}: corrupt GGUF file (impossible tensor or key counts in the header)")
+    return size
+
+
+def _open(path: Path) -> tuple[Any, int]:
+    """A GGUFReader over a checked file, and the file's size; reader failures become one-line errors."""
+    reader_class = _reader_class()
+    size = _check_file(path)
+    try:
+        reader = reader_class(str(path), "r")
+        tensors = list(reader.tensors)
+    except WillItRunError:
+        raise
+    except Exception as e:  # the reader raises ValueError, KeyError, IndexError, OSError... on bad bytes
+        raise WillItRunError(f"{path}: corrupt or truncated GGUF file ({_one_line(e)})") from e
+    for t in tensors:
+        if int(t.data_offset) + int(t.n_bytes) > size:
+            raise WillItRunError(f"{path}: truncated GGUF file (tensor {t.name} ends beyond the end of the file)")
+    return reader, size
+
+
+def _field_value(field: Any) -> Any:
+    """A metadata field as a Python value: int/float/bool/str, or a list of them for arrays."""
+    types = list(field.types)
+    if not types:
+        return None
+    main = int(types[0])
+    string, array = 8, 9  # GGUFValueType.STRING, GGUFValueType.ARRAY
+    if main == string:
+        return bytes(field.parts[field.data[0]]).decode("utf-8", errors="replace")
+    if main == array:
+        sub = int(types[-1]) if len(types) > 1 else None
+        if sub == string:
+            return [bytes(field.parts[i]).decode("utf-8", errors="replace") for i in field.data]
+        return [field.parts[i].tolist()[0] for i in field.data]
+    return field.parts[field.data[0]].tolist()[0]
+
+
+def _metadata(reader: Any, path: Path) -> tuple[dict[str, Any], int | None]:
+    """Every key except the big tokenizer arrays (their length is the vocabulary: returned separately)."""
+    meta: dict[str, Any] = {}
+    n_tokens: int | None = None
+    try:
+        for k, field in reader.fields.items():
+            if k.startswith("GGUF."):
+                continue
+            if k.startswith("tokenizer.") and len(field.types) > 1:
+                if k == "tokenizer.ggml.tokens":
+                    n_tokens = len(field.data)
+                continue
+            meta[k] = _field_value(field)
+    except Exception as e:
+        raise WillItRunError(f"{path}: corrupt GGUF metadata ({_one_line(e)})") from e
+    return meta, n_tokens
+
+
+def _split_parts(path: Path) -> list[Path]:
+    """All parts of a llama.cpp split set (name-00001-of-00003.gguf ...), or just the file."""
+    m = _SPLIT_NAME.match(path.name)
+    if m is None:
+        return [path]
+    count = int(m["count"])
+    if count < 1:
+        return [path]
+    parts = [path.with_name(f"{m['prefix']}-{i:05d}-of-{count:05d}.gguf") for i in range(1, count + 1)]
+    for i, p in enumerate(parts, start=1):
+        if not p.is_file():
+            raise WillItRunError(f"{path}: split part {i} of {count} is missing: {p.name} must sit beside it")
+    return parts
+
+
+def _quant_name(meta: Mapping[str, Any], type_bytes: dict[str, int]) -> str:
+    ftype = _scalar_int(meta.get("general.file_type"))
+    if ftype is not None and ftype in FILE_TYPES:
+        return FILE_TYPES[ftype]
+    quantized = {t: b for t, b in type_bytes.items() if t not in FLOAT_TYPES}
+    pool = quantized or type_bytes
+    if not pool:
+        return "F16"
+    dominant = max(pool, key=lambda t: pool[t])
+    return normalize_mix(dominant) or dominant
+
+
+def _stem(path: Path) -> str:
+    m = _SPLIT_NAME.match(path.name)
+    return m["prefix"] if m else path.stem
+
+
+def read_gguf(path: str) -> GgufModel:
+    """A GGUF model file (every part of a split set): its spec, exact weights, mix name and files.
+
+    Raises WillItRunError, one line naming the file, for anything unreadable.
+    """
+    first = Path(path)
+    _check_file(first)
+    parts = _split_parts(first)
+    readers: list[tuple[Path, Any, int]] = []
+    for p in parts:
+        reader, size = _open(p)
+        readers.append((p, reader, size))
+    head_path, head_reader, _ = readers[0]
+    meta, n_tokens = _metadata(head_reader, head_path)
+    split_count = _scalar_int(meta.get("split.count")) or 1
+    if split_count != len(parts):
+        if len(parts) == 1:
+            raise WillItRunError(
+                f"{first}: part of a {split_count}-file split set, but not named like llama.cpp's split files "
+                "(name-00001-of-0000N.gguf)"
+            )
+        raise WillItRunError(f"{first}: the file names say {len(parts)} parts but split.count is {split_count}")
+
+    sized: list[tuple[str, tuple[int, ...], str, int]] = []
+    seen: set[str] = set()
+    try:
+        for p, reader, _ in readers:
+            for t in reader.tensors:
+                name = str(t.name)
+                if name in seen:
+                    raise WillItRunError(f"{p}: tensor {name} appears twice in the split set")
+                seen.add(name)
+                ne = tuple(int(d) for d in t.shape)
+                sized.append((name, ne, str(t.tensor_type.name), int(t.n_bytes)))
+    except WillItRunError:
+        raise
+    except Exception as e:
+        raise WillItRunError(f"{first}: corrupt GGUF tensor list ({_one_line(e)})") from e
+    expected = _scalar_int(meta.get("split.tensors.count"))
+    if expected is not None and split_count > 1 and expected != len(sized):
+        raise WillItRunError(f"{first}: the split set holds {len(sized)} tensors but split.tensors.count is {expected}")
+
+    names = [s[0] for s in sized]
+    elements = 0
+    vocab_rows: int | None = None
+    for name, ne, _, _ in sized:
+        n = 1
+        for d in ne:
+            n *= d
+        elements += n
+        if name == "token_embd.weight" and len(ne) >= 2:
+            vocab_rows = ne[1]
+    stem = _stem(first)
+    general_name = meta.get("general.name")
+    spec = spec_from_gguf_metadata(
+        meta,
+        id=stem,
+        name=general_name if isinstance(general_name, str) and general_name else stem,
+        source=f"GGUF file {first}",
+        tensor_elements=elements or None,
+        vocab=vocab_rows or n_tokens,  # the embedding rows, as the catalog counts vocab (may exceed the tokens)
+        tensor_names=names,
+    )
+    if spec.is_moe:
+        active = 0
+        for name, ne, _, _ in sized:
+            n = 1
+            for d in ne:
+                n *= d
+            active += n * spec.experts_active // spec.experts if "_exps" in name else n
+        spec = replace(spec, active_params=active)
+
+    type_bytes: dict[str, int] = {}
+    for _, _, ty, b in sized:
+        type_bytes[ty] = type_bytes.get(ty, 0) + b
+    quant = _quant_name(meta, type_bytes)
+    shaped: list[tuple[TensorShape, str, int]] = []
+    for name, ne, ty, b in sized:
+        m = _BLOCK.match(name)
+        layer = int(m.group(1)) if m else None
+        if layer is not None and layer >= spec.layers:
+            layer = None  # e.g. next-token-prediction blocks beyond block_count: counted with the output
+        shaped.append((TensorShape(name, ne, layer), ty, b))
+    weights = group_bytes(spec, quant, shaped)
+    total_size = sum(size for _, _, size in readers)
+    return GgufModel(
+        spec=spec,
+        weights=weights,
+        quant=quant,
+        files=tuple(str(p) for p, _, _ in readers),
+        file_bytes=total_size,
+    )
+
+
+def find_mmproj(path: str) -> str | None:
+    """A vision projector file beside the model (a *.gguf whose name contains 'mmproj'), or None."""
+    model = Path(path)
+    if "mmproj" in model.name.lower():
+        return None
+    folder = model.parent
+    try:
+        candidates = sorted(
+            f
+            for f in folder.iterdir()
+            if f.suffix.lower() == ".gguf" and "mmproj" in f.name.lower() and f.is_file() and f != model
+        )
+    except OSError:
+        return None
+    return str(candidates[0]) if candidates else None
+
+
+def mmproj_bytes(path: str) -> int:
+    """Total tensor bytes of a projector file (what it adds to GPU memory)."""
+    p = Path(path)
+    reader, _ = _open(p)
+    try:
+        return sum(int(t.n_bytes) for t in reader.tensors)
+    except Exception as e:
+        raise WillItRunError(f"{p}: corrupt GGUF tensor list ({_one_line(e)})") from e
+
+
+__all__ = [
+    "FILE_TYPES",
+    "SWA_PATTERNS",
+    "GgufModel",
+    "find_mmproj",
+    "mmproj_bytes",
+    "read_gguf",
+    "spec_from_gguf_metadata",
+]

@@ -1,0 +1,533 @@
+"""A model repo on the Hugging Face Hub: its config.json as a ModelSpec, safetensors parameter counts, GGUF files.
+
+Uses huggingface_hub as it is (HfApi.model_info, its HTTP session and error classes), imported lazily. HF_ENDPOINT,
+HF_TOKEN and HF_HUB_OFFLINE are read at call time. What a call learns is kept in willitrun's cache
+(cache_dir()/hf/<owner>__<name>.json: config, file list, parameter counts; never a token), and used when offline or
+when the Hub cannot be reached.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from willitrun.errors import BadValueError, WillItRunError
+from willitrun.estimate.tensors import active_parameter_count, parameter_count
+from willitrun.estimate.types import ModelSpec
+from willitrun.paths import cache_dir
+
+DEFAULT_TIMEOUT_S = 10.0
+HUB_URL = "https://huggingface.co"
+_DEFAULT_ENDPOINT = HUB_URL
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9_.][\w.-]{0,95})?$")
+_SPLIT_GGUF = re.compile(r"^(?P<prefix>.+)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
+_CACHE_VERSION = 1
+
+# transformers model_type -> llama.cpp architecture name
+MODEL_TYPES: dict[str, str] = {
+    "llama": "llama",
+    "mistral": "llama",
+    "mistral3": "llama",
+    "mixtral": "llama",
+    "qwen2": "qwen2",
+    "qwen2_moe": "qwen2moe",
+    "qwen2_vl": "qwen2vl",
+    "qwen2_5_vl": "qwen2vl",
+    "qwen3": "qwen3",
+    "qwen3_moe": "qwen3moe",
+    "qwen3_vl": "qwen3vl",
+    "qwen3_vl_moe": "qwen3vlmoe",
+    "gemma": "gemma",
+    "gemma2": "gemma2",
+    "gemma3": "gemma3",
+    "gemma3_text": "gemma3",
+    "phi3": "phi3",
+    "phimoe": "phimoe",
+    "deepseek_v2": "deepseek2",
+    "deepseek_v3": "deepseek2",
+    "kimi_k2": "deepseek2",
+    "gpt_oss": "gpt-oss",
+    "cohere": "command-r",
+    "cohere2": "cohere2",
+    "olmo2": "olmo2",
+    "olmoe": "olmoe",
+    "granite": "granite",
+    "granitemoe": "granitemoe",
+    "granitemoehybrid": "granitehybrid",
+    "starcoder2": "starcoder2",
+    "falcon_h1": "falcon-h1",
+    "jamba": "jamba",
+    "lfm2": "lfm2",
+    "llama4": "llama4",
+    "llama4_text": "llama4",
+    "glm4": "glm4",
+    "glm4_moe": "glm4moe",
+    "smollm3": "smollm3",
+    "internlm2": "internlm2",
+}
+# Every n-th layer uses full attention (when the config gives no pattern of its own).
+_SWA_PATTERNS: dict[str, int] = {"gemma2": 2, "gemma3": 6, "gpt-oss": 2, "cohere2": 4, "llama4": 4}
+_TIED_BY_DEFAULT = frozenset({"gemma", "gemma2", "gemma3", "lfm2"})
+_QK_NORM = frozenset({"qwen3", "qwen3moe", "qwen3vl", "qwen3vlmoe", "gemma3", "olmo2", "olmoe"})
+_BIAS = frozenset({"qwen2", "qwen2moe", "qwen2vl"})
+_ATTENTION_LAYER_TYPES = frozenset({"attention", "full_attention", "sliding_attention", "chunked_attention"})
+
+
+@dataclass(frozen=True)
+class HubModel:
+    """What the Hub (or willitrun's cache of it) says about a model repo."""
+
+    repo: str
+    spec: ModelSpec | None
+    params_by_dtype: dict[str, int]
+    gguf_files: tuple[tuple[str, int], ...]
+    revision: str | None
+    from_cache: bool
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# config.json -> ModelSpec (pure)
+
+
+def _int(v: Any) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return None
+
+
+def _first_int(cfg: Mapping[str, Any], *keys: str) -> int | None:
+    for k in keys:
+        v = _int(cfg.get(k))
+        if v is not None:
+            return v
+    return None
+
+
+def _need(cfg: Mapping[str, Any], repo: str, *keys: str) -> int:
+    v = _first_int(cfg, *keys)
+    if v is None:
+        raise WillItRunError(f"config.json of {repo} has no {keys[0]!r}: not a language model willitrun can size")
+    return v
+
+
+def _merged_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """Multimodal configs nest the language model under text_config: its keys win. Returns (config, model_type)."""
+    outer_type = str(config.get("model_type") or "")
+    cfg = dict(config)
+    text = config.get("text_config")
+    inner_type = ""
+    if isinstance(text, Mapping):
+        inner_type = str(text.get("model_type") or "")
+        cfg.update(text)
+    model_type = outer_type if outer_type in MODEL_TYPES or not inner_type else inner_type
+    return cfg, model_type
+
+
+def _attention_layers(cfg: Mapping[str, Any], layers: int) -> tuple[int, ...] | None:
+    """Hybrid models: the indices of layers with attention (None when every layer has attention)."""
+    kinds = cfg.get("layer_types") or cfg.get("layers_block_type")
+    if isinstance(kinds, list) and len(kinds) == layers and all(isinstance(k, str) for k in kinds):
+        attn = tuple(i for i, k in enumerate(kinds) if k in _ATTENTION_LAYER_TYPES)
+        return None if len(attn) == layers else attn
+    period = _int(cfg.get("attn_layer_period"))
+    offset = _int(cfg.get("attn_layer_offset"))
+    if period and offset is not None:
+        return tuple(i for i in range(layers) if i % period == offset)
+    return None
+
+
+def _swa(cfg: Mapping[str, Any], arch: str, layers: int) -> tuple[int | None, int | None]:
+    window = _int(cfg.get("sliding_window"))
+    if not window or cfg.get("use_sliding_window") is False:
+        return None, None
+    pattern = _int(cfg.get("sliding_window_pattern"))
+    kinds = cfg.get("layer_types")
+    if pattern is None and isinstance(kinds, list) and kinds:
+        if all(k == "full_attention" for k in kinds):
+            return None, None
+        full = [i for i, k in enumerate(kinds) if k == "full_attention"]
+        pattern = full[0] + 1 if full else None
+        if pattern is None:
+            return window, None
+    if pattern is None:
+        pattern = _SWA_PATTERNS.get(arch)
+    return window, pattern
+
+
+def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
+    """A transformers config.json as a ModelSpec (id = the repo id, params derived from the shapes).
+
+    Raises WillItRunError naming the first required key that is missing.
+    """
+    if not isinstance(config, Mapping):
+        raise WillItRunError(f"config.json of {repo} is not a JSON object")
+    cfg, model_type = _merged_config(config)
+    arch = MODEL_TYPES.get(model_type, model_type or "llama")
+    layers = _need(cfg, repo, "num_hidden_layers", "n_layer", "num_layers", "n_layers")
+    hidden = _need(cfg, repo, "hidden_size", "n_embd", "d_model", "dim")
+    heads = _need(cfg, repo, "num_attention_heads", "n_head", "n_heads")
+    vocab = _need(cfg, repo, "vocab_size", "padded_vocab_size")
+    context = _need(cfg, repo, "max_position_embeddings", "n_positions", "seq_length", "max_sequence_length", "n_ctx")
+    kv_heads = _first_int(cfg, "num_key_value_heads", "num_kv_heads", "multi_query_group_num", "n_kv_heads") or heads
+    head_dim = _int(cfg.get("head_dim")) or (hidden // heads if heads else 0)
+
+    kv_lora = _int(cfg.get("kv_lora_rank")) or None
+    q_lora = rope = nope = v_dim = None
+    if kv_lora:
+        q_lora = _int(cfg.get("q_lora_rank")) or None
+        rope = _int(cfg.get("qk_rope_head_dim")) or 64
+        nope = _int(cfg.get("qk_nope_head_dim")) or 128
+        v_dim = _int(cfg.get("v_head_dim")) or nope
+        head_dim = nope + rope
+        kv_heads = heads  # MLA: the catalog's convention (the cache holds one latent row per token)
+
+    experts = _first_int(cfg, "num_local_experts", "num_experts", "n_routed_experts") or 0
+    experts_active = _first_int(cfg, "num_experts_per_tok", "experts_per_token", "num_experts_per_token") or 0
+    moe_width = _int(cfg.get("moe_intermediate_size"))
+    intermediate = _first_int(cfg, "intermediate_size", "ffn_dim", "n_inner") or moe_width or 4 * hidden
+    expert_width = (moe_width or intermediate) if experts > 1 else 0
+    shared = _int(cfg.get("n_shared_experts")) or 0
+    shared_width = _int(cfg.get("shared_expert_intermediate_size"))
+    if not shared and shared_width and expert_width:
+        shared = max(1, shared_width // expert_width)  # Qwen2-MoE: one wide shared expert
+    step = _first_int(cfg, "interleave_moe_layer_step", "decoder_sparse_step") or 1
+
+    window, pattern = _swa(cfg, arch, layers)
+
+    tied_v = cfg.get("tie_word_embeddings")
+    tied = bool(tied_v) if isinstance(tied_v, bool) else arch in _TIED_BY_DEFAULT
+    attn_bias = arch in _BIAS or cfg.get("attention_bias") is True or cfg.get("qkv_bias") is True
+
+    d_state = _first_int(cfg, "mamba_d_state", "ssm_state_size", "state_size") or 0
+    d_conv = _first_int(cfg, "mamba_d_conv", "conv_kernel", "conv_L_cache") or 0
+    n_group = _first_int(cfg, "mamba_n_groups", "n_groups") or 1
+    d_inner = _int(cfg.get("mamba_d_ssm")) or 0
+    expand = cfg.get("mamba_expand") or cfg.get("expand")
+    if not d_inner and isinstance(expand, (int, float)) and not isinstance(expand, bool) and (d_state or d_conv):
+        d_inner = int(expand * hidden)
+    if arch == "lfm2" and not d_inner:
+        d_inner = hidden
+    attention_layers = _attention_layers(cfg, layers) if (d_state or d_conv or arch == "lfm2") else None
+    if arch == "falcon-h1":
+        attention_layers = None  # attention and the Mamba mixer side by side in every layer
+
+    spec = ModelSpec(
+        id=repo,
+        name=repo.rsplit("/", 1)[-1],
+        arch=arch,
+        params=0,
+        layers=layers,
+        hidden=hidden,
+        intermediate=intermediate,
+        heads=heads,
+        kv_heads=kv_heads,
+        head_dim=head_dim,
+        vocab=vocab,
+        context_max=context,
+        source=f"{HUB_URL}/{repo}",
+        family=model_type,
+        tied_embeddings=tied,
+        experts=experts,
+        experts_active=experts_active,
+        expert_intermediate=expert_width,
+        shared_experts=shared,
+        dense_layers=_int(cfg.get("first_k_dense_replace")) or 0,
+        sliding_window=window,
+        swa_pattern=pattern,
+        q_lora_rank=q_lora,
+        kv_lora_rank=kv_lora,
+        qk_rope_head_dim=rope,
+        qk_nope_head_dim=nope,
+        v_head_dim=v_dim,
+        attn_bias=attn_bias,
+        qk_norm=arch in _QK_NORM,
+        ssm_d_inner=d_inner,
+        ssm_d_state=d_state,
+        ssm_d_conv=d_conv,
+        ssm_n_group=n_group,
+        attention_layers=attention_layers,
+        moe_layer_step=step,
+        hf_repo=repo,
+    )
+    # active parameters as model cards count them: the routed experts used per token, plus the embeddings
+    active = active_parameter_count(spec) + hidden * vocab if spec.is_moe else None
+    return replace(spec, params=parameter_count(spec), active_params=active)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the Hub, and willitrun's cache of it
+
+
+class _Unreachable(Exception):
+    """The Hub could not answer (network, timeout, offline, server error): the cache may stand in."""
+
+
+def _truthy(v: str | None) -> bool:
+    return (v or "").strip().upper() in ("1", "ON", "YES", "TRUE")
+
+
+def _endpoint() -> str:
+    env = os.environ.get("HF_ENDPOINT", "").strip()
+    if env:
+        return env.rstrip("/")
+    try:
+        from huggingface_hub import constants
+
+        return str(constants.ENDPOINT).rstrip("/")
+    except ImportError:
+        return _DEFAULT_ENDPOINT
+
+
+def _cache_file(repo: str) -> Path | None:
+    base = cache_dir()
+    if base is None:
+        return None
+    return base / "hf" / (repo.replace("/", "__") + ".json")
+
+
+def _read_cache(repo: str) -> dict[str, Any] | None:
+    path = _cache_file(repo)
+    if path is None:
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("repo") != repo or not isinstance(record.get("files"), list):
+        return None
+    return record
+
+
+def _write_cache(repo: str, record: dict[str, Any]) -> None:
+    path = _cache_file(repo)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs the offline fallback
+
+
+def _scrub(text: str, token: str | None) -> str:
+    for secret in (token, os.environ.get("HF_TOKEN"), os.environ.get("HUGGING_FACE_HUB_TOKEN")):
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _is_network_error(e: BaseException) -> bool:
+    names = {c.__name__ for c in type(e).__mro__}
+    return isinstance(e, (ConnectionError, TimeoutError)) or bool(
+        names & {"TransportError", "NetworkError", "TimeoutException", "ConnectError", "ProxyError"}
+    )
+
+
+def _is_timeout(e: BaseException) -> bool:
+    return isinstance(e, TimeoutError) or any("Timeout" in c.__name__ for c in type(e).__mro__)
+
+
+def _translate(e: Exception, repo: str, endpoint: str, timeout: float) -> Exception:
+    """A huggingface_hub / network exception as a WillItRunError, or _Unreachable when the cache may answer."""
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    if isinstance(e, GatedRepoError):
+        return WillItRunError(
+            f"Hugging Face repo {repo} is gated: accept its licence on {endpoint}/{repo} with your account",
+            "then run `hf auth login` or set HF_TOKEN to a token of that account",
+        )
+    if isinstance(e, RepositoryNotFoundError):
+        return WillItRunError(
+            f"unknown Hugging Face repo {repo!r}",
+            "check the owner/name; a private repo needs `hf auth login` or HF_TOKEN",
+        )
+    if isinstance(e, RevisionNotFoundError):
+        return WillItRunError(f"Hugging Face repo {repo} has no 'main' revision")
+    if isinstance(e, OfflineModeIsEnabled):
+        return _Unreachable("offline mode is on (HF_HUB_OFFLINE)")
+    if isinstance(e, HfHubHTTPError):
+        status = e.response.status_code if e.response is not None else 0
+        if status >= 500 or status == 429:
+            return _Unreachable(f"the Hub answered HTTP {status}")
+        return WillItRunError(f"the Hub refused the request for {repo}: HTTP {status}")
+    if _is_network_error(e):
+        if _is_timeout(e):
+            return _Unreachable(f"no answer from {endpoint} within {timeout:g} s")
+        return _Unreachable(f"cannot connect to {endpoint}")
+    if isinstance(e, (ValueError, TypeError, KeyError, AttributeError)):
+        return WillItRunError(f"the Hub sent a malformed answer for {repo} (not the JSON it should be)")
+    return WillItRunError(f"looking up {repo} on the Hub failed ({type(e).__name__})")
+
+
+def _file_size(sibling: Any) -> int:
+    size = getattr(sibling, "size", None)
+    if isinstance(size, int):
+        return size
+    lfs = getattr(sibling, "lfs", None)
+    lfs_size = getattr(lfs, "size", None)
+    return lfs_size if isinstance(lfs_size, int) else 0
+
+
+def _gguf_files(files: list[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """*.gguf files with sizes; the parts of a split set summed under the first part's name."""
+    out: dict[str, int] = {}
+    for name, size in sorted(files):
+        if not name.lower().endswith(".gguf"):
+            continue
+        m = _SPLIT_GGUF.match(name)
+        key = f"{m['prefix']}-00001-of-{m['count']}.gguf" if m else name
+        out[key] = out.get(key, 0) + size
+    return tuple(out.items())
+
+
+def _fetch_record(repo: str, token: str | None, timeout: float) -> dict[str, Any]:
+    from huggingface_hub import HfApi, get_session, hf_hub_url, hf_raise_for_status
+
+    hf_utils: Any = importlib.import_module("huggingface_hub.utils")  # build_hf_headers: public, lazily exported
+
+    endpoint = _endpoint()
+    api = HfApi(endpoint=endpoint, token=token)
+    try:
+        info = api.model_info(repo, revision="main", files_metadata=True, timeout=timeout)
+        revision = info.sha if isinstance(info.sha, str) else None
+        files = [(s.rfilename, _file_size(s)) for s in (info.siblings or [])]
+        names = {n for n, _ in files}
+        config: dict[str, Any] | None = None
+        if "config.json" in names:
+            url = hf_hub_url(repo, "config.json", revision=revision or "main", endpoint=endpoint)
+            response = get_session().get(url, headers=hf_utils.build_hf_headers(token=token), timeout=timeout)
+            hf_raise_for_status(response)
+            try:
+                loaded = json.loads(response.content)
+            except ValueError as e:
+                raise WillItRunError(f"config.json of {repo} is not valid JSON") from e
+            if not isinstance(loaded, dict):
+                raise WillItRunError(f"config.json of {repo} is not a JSON object")
+            config = loaded
+        params: dict[str, int] = {}
+        st = info.safetensors
+        if st is not None and isinstance(st.parameters, dict):
+            params = {str(k): int(v) for k, v in st.parameters.items()}
+    except WillItRunError:
+        raise
+    except Exception as e:
+        raise _translate(e, repo, endpoint, timeout) from e
+    if not params and any(n.endswith(".safetensors") for n in names):
+        params = _safetensors_counts(api, repo, revision, timeout)
+    return {
+        "version": _CACHE_VERSION,
+        "repo": repo,
+        "revision": revision,
+        "config": config,
+        "files": [[n, s] for n, s in files],
+        "params_by_dtype": params,
+        "fetched_at": int(time.time()),
+    }
+
+
+def _safetensors_counts(api: Any, repo: str, revision: str | None, timeout: float) -> dict[str, int]:
+    """Parameters per dtype read from the safetensors headers (when model_info carries no summary)."""
+    try:
+        meta = api.get_safetensors_metadata(repo, revision=revision, timeout=timeout)
+        counts: dict[str, int] = {}
+        for file_meta in meta.files_metadata.values():
+            for dtype, n in file_meta.parameter_count.items():
+                counts[str(dtype)] = counts.get(str(dtype), 0) + int(n)
+        return counts
+    except Exception:
+        return {}  # the counts are optional: the spec's own count stands in
+
+
+def _from_record(repo: str, record: Mapping[str, Any], from_cache: bool) -> HubModel:
+    files: list[tuple[str, int]] = []
+    for item in record.get("files") or []:
+        if isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str):
+            files.append((item[0], int(item[1]) if isinstance(item[1], int) else 0))
+    raw_params = record.get("params_by_dtype")
+    params = (
+        {str(k): int(v) for k, v in raw_params.items() if isinstance(v, int)} if isinstance(raw_params, dict) else {}
+    )
+    config = record.get("config")
+    spec: ModelSpec | None = None
+    if isinstance(config, dict):
+        try:
+            spec = config_to_spec(repo, config)
+        except WillItRunError:
+            spec = None  # not a model whose shapes we know (a diffusion or audio repo): no spec
+        if spec is not None and params:
+            spec = replace(spec, params=sum(params.values()))
+    revision = record.get("revision")
+    return HubModel(
+        repo=repo,
+        spec=spec,
+        params_by_dtype=params,
+        gguf_files=_gguf_files(files),
+        revision=revision if isinstance(revision, str) else None,
+        from_cache=from_cache,
+    )
+
+
+def fetch_model(
+    repo: str, *, token: str | None = None, offline: bool | None = None, timeout: float = DEFAULT_TIMEOUT_S
+) -> HubModel:
+    """What the Hub says about `repo` (config.json spec, safetensors counts, GGUF files), cached for offline use.
+
+    `offline=None` follows HF_HUB_OFFLINE. A Hub that cannot be reached falls back to the cache. Raises
+    WillItRunError for gated, unknown or malformed repos, and for an unreachable Hub with nothing cached.
+    """
+    repo = repo.strip().strip("/")
+    if repo.startswith(("https://", "http://")):
+        repo = re.sub(r"^https?://[^/]+/", "", repo).strip("/")
+    if not _REPO_ID.match(repo) or ".." in repo:
+        raise BadValueError(f"not a Hugging Face repo id: {repo!r}", "expected owner/name, e.g. Qwen/Qwen3-8B")
+    if offline is None:
+        offline = _truthy(os.environ.get("HF_HUB_OFFLINE")) or _truthy(os.environ.get("TRANSFORMERS_OFFLINE"))
+    if offline:
+        cached = _read_cache(repo)
+        if cached is None:
+            raise WillItRunError(
+                f"Hugging Face repo {repo} is not in the local cache and the Hub cannot be reached",
+                "offline mode is on; run once with a network connection",
+            )
+        return _from_record(repo, cached, from_cache=True)
+    if importlib.util.find_spec("huggingface_hub") is None:
+        raise WillItRunError(
+            "looking up Hugging Face repos needs the 'huggingface_hub' package", "pip install 'willitrun[hf]'"
+        )
+    try:
+        record = _fetch_record(repo, token, timeout)
+    except _Unreachable as e:
+        cached = _read_cache(repo)
+        if cached is None:
+            reason = _scrub(str(e), token)
+            raise WillItRunError(
+                f"Hugging Face repo {repo} is not in the local cache and the Hub cannot be reached ({reason})"
+            ) from None
+        return _from_record(repo, cached, from_cache=True)
+    except WillItRunError as e:
+        raise WillItRunError(_scrub(e.message, token), _scrub(e.hint, token) if e.hint else None) from None
+    _write_cache(repo, record)
+    return _from_record(repo, record, from_cache=False)
+
+
+__all__ = ["DEFAULT_TIMEOUT_S", "MODEL_TYPES", "HubModel", "config_to_spec", "fetch_model"]

@@ -1,0 +1,568 @@
+"""Hugging Face repos through a stand-in Hub on 127.0.0.1 that answers like the real API, and config.json mapping."""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from willitrun.catalog.load import Catalog
+from willitrun.errors import BadValueError, WillItRunError
+from willitrun.estimate.tensors import parameter_count
+from willitrun.sources.huggingface import HubModel, config_to_spec, fetch_model
+
+from .servers import Reply, Seen, StubServer, free_port
+
+pytest.importorskip("huggingface_hub")
+
+TOKEN = "hf_TESTsecretTOKEN0123456789abcdef"
+
+LLAMA_1B_CONFIG: dict[str, Any] = {
+    "architectures": ["LlamaForCausalLM"],
+    "attention_bias": False,
+    "bos_token_id": 128000,
+    "eos_token_id": [128001, 128008, 128009],
+    "head_dim": 64,
+    "hidden_act": "silu",
+    "hidden_size": 2048,
+    "initializer_range": 0.02,
+    "intermediate_size": 8192,
+    "max_position_embeddings": 131072,
+    "mlp_bias": False,
+    "model_type": "llama",
+    "num_attention_heads": 32,
+    "num_hidden_layers": 16,
+    "num_key_value_heads": 8,
+    "rms_norm_eps": 1e-05,
+    "rope_scaling": {"factor": 32.0, "rope_type": "llama3"},
+    "rope_theta": 500000.0,
+    "tie_word_embeddings": True,
+    "torch_dtype": "bfloat16",
+    "transformers_version": "4.45.0.dev0",
+    "vocab_size": 128256,
+}
+
+
+def _sha(repo: str) -> str:
+    return (format(abs(hash(repo)), "x") * 8)[:40]
+
+
+def _sibling(name: str, size: int, lfs: bool = False) -> dict[str, Any]:
+    s: dict[str, Any] = {"rfilename": name, "blobId": "0" * 40, "size": size}
+    if lfs:
+        s["lfs"] = {"sha256": "a" * 64, "size": size, "pointerSize": 134}
+    return s
+
+
+def _info(repo: str, siblings: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """The shape of GET /api/models/{repo}/revision/main?blobs=true."""
+    return {
+        "_id": "66e" + "0" * 21,
+        "id": repo,
+        "modelId": repo,
+        "author": repo.split("/")[0],
+        "sha": _sha(repo),
+        "lastModified": "2024-10-24T18:30:00.000Z",
+        "private": False,
+        "disabled": False,
+        "gated": False,
+        "downloads": 1234,
+        "likes": 56,
+        "library_name": "transformers",
+        "tags": ["transformers", "safetensors", "text-generation"],
+        "pipeline_tag": "text-generation",
+        "createdAt": "2024-09-18T15:12:00.000Z",
+        "siblings": siblings,
+        "spaces": [],
+        "usedStorage": sum(s["size"] for s in siblings),
+        **extra,
+    }
+
+
+def _safetensors_file(tensors: dict[str, tuple[str, list[int]]]) -> bytes:
+    width = {"BF16": 2, "F16": 2, "F32": 4}
+    header: dict[str, Any] = {"__metadata__": {"format": "pt"}}
+    offset = 0
+    for name, (dtype, shape) in tensors.items():
+        n = width[dtype]
+        for d in shape:
+            n *= d
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + n]}
+        offset += n
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    return struct.pack("<Q", len(raw)) + raw + bytes(offset)
+
+
+ST_FILE = _safetensors_file(
+    {
+        "model.embed_tokens.weight": ("BF16", [1000, 64]),
+        "model.norm.weight": ("F32", [64]),
+        "lm_head.weight": ("BF16", [1000, 64]),
+    }
+)
+SMALL_CONFIG = {
+    "model_type": "qwen2",
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "vocab_size": 1000,
+    "max_position_embeddings": 32768,
+    "sliding_window": 32768,
+    "use_sliding_window": False,
+    "tie_word_embeddings": False,
+}
+
+REPOS: dict[str, dict[str, Any]] = {
+    "meta-llama/Llama-3.2-1B-Instruct": {
+        "info": _info(
+            "meta-llama/Llama-3.2-1B-Instruct",
+            [
+                _sibling(".gitattributes", 1519),
+                _sibling("README.md", 41742),
+                _sibling("config.json", len(json.dumps(LLAMA_1B_CONFIG))),
+                _sibling("generation_config.json", 189),
+                _sibling("model.safetensors", 2471645608, lfs=True),
+                _sibling("tokenizer.json", 9085657, lfs=True),
+            ],
+            safetensors={"parameters": {"BF16": 1235814400}, "total": 1235814400},
+            config={"architectures": ["LlamaForCausalLM"], "model_type": "llama"},
+        ),
+        "files": {"config.json": json.dumps(LLAMA_1B_CONFIG).encode()},
+    },
+    "bartowski/Qwen3-8B-GGUF": {
+        "info": _info(
+            "bartowski/Qwen3-8B-GGUF",
+            [
+                _sibling(".gitattributes", 3000),
+                _sibling("README.md", 9000),
+                _sibling("Qwen3-8B-Q4_K_M.gguf", 5027783488, lfs=True),
+                _sibling("Qwen3-8B-Q8_0.gguf", 8709518656, lfs=True),
+                _sibling("Qwen3-8B-BF16/Qwen3-8B-BF16-00001-of-00002.gguf", 9990000000, lfs=True),
+                _sibling("Qwen3-8B-BF16/Qwen3-8B-BF16-00002-of-00002.gguf", 6400000000, lfs=True),
+            ],
+            gguf={"total": 8190735360, "architecture": "qwen3", "context_length": 40960},
+        ),
+        "files": {},
+    },
+    "acme/st-only": {
+        "info": _info(
+            "acme/st-only",
+            [_sibling("config.json", 300), _sibling("model.safetensors", len(ST_FILE), lfs=True)],
+        ),
+        "files": {"config.json": json.dumps(SMALL_CONFIG).encode(), "model.safetensors": ST_FILE},
+    },
+    "google/gated-model": {
+        "info": _info("google/gated-model", [_sibling("config.json", 900)], gated="manual"),
+        "gated": True,
+        "files": {"config.json": b"{}"},
+    },
+    "acme/garbled": {"raw_info": b'{"id": "acme/garbled", "siblings": [ {"rfil'},
+    "acme/bad-config": {
+        "info": _info("acme/bad-config", [_sibling("config.json", 20)]),
+        "files": {"config.json": b'{"model_type": "llama", '},
+    },
+    "acme/broken": {"status": 500},
+    "acme/slow": {"delay": 3.0, "info": _info("acme/slow", [])},
+}
+
+
+def _error(status: int, code: str | None, message: str) -> Reply:
+    headers = {"X-Request-Id": "Root=1-abc", "X-Error-Message": message}
+    if code:
+        headers["X-Error-Code"] = code
+    return Reply(status, headers, json.dumps({"error": message}).encode())
+
+
+def hub_route(seen: Seen) -> Reply:
+    path = seen.path
+    if path.startswith("/api/models/"):
+        rest = path[len("/api/models/") :]
+        repo = rest.split("/revision/")[0]
+        entry = REPOS.get(repo)
+        if entry is None:
+            return _error(404, "RepoNotFound", "Repository not found")
+        if "status" in entry:
+            return _error(entry["status"], None, "Internal Error - We're working hard to fix this as soon as possible!")
+        if "raw_info" in entry:
+            return Reply(200, body=entry["raw_info"])
+        return Reply(200, body=json.dumps(entry["info"]).encode(), delay_s=entry.get("delay", 0.0))
+    if "/resolve/" in path:
+        repo, _, tail = path.lstrip("/").partition("/resolve/")
+        revision, _, filename = tail.partition("/")
+        entry = REPOS.get(repo)
+        if entry is None:
+            return _error(404, "RepoNotFound", "Repository not found")
+        if entry.get("gated"):
+            return _error(
+                403,
+                "GatedRepo",
+                f"Access to model {repo} is restricted and you are not in the authorized list. "
+                f"Visit https://huggingface.co/{repo} to ask for access.",
+            )
+        data = entry.get("files", {}).get(filename)
+        if data is None:
+            return _error(404, "EntryNotFound", f'{filename} does not exist on "{revision}"')
+        headers = {
+            "X-Repo-Commit": _sha(repo),
+            "ETag": f'"{abs(hash(data)):x}"',
+            "Accept-Ranges": "bytes",
+            "Content-Type": "text/plain; charset=utf-8",
+        }
+        rng = seen.headers.get("range")
+        if rng and rng.startswith("bytes="):
+            start_s, _, end_s = rng[len("bytes=") :].partition("-")
+            start, end = int(start_s), min(int(end_s), len(data) - 1)
+            headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+            return Reply(206, headers, data[start : end + 1])
+        return Reply(200, headers, data)
+    return _error(404, None, "Not Found")
+
+
+@pytest.fixture
+def hf_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private HF_HOME and willitrun cache; no token, no offline flag, no proxy."""
+    from huggingface_hub import constants
+
+    home = tmp_path / "hf_home"
+    monkeypatch.setenv("HF_HOME", str(home))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(home / "token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(home / "stored_tokens"))
+    cache = tmp_path / "willitrun-cache"
+    monkeypatch.setenv("WILLITRUN_CACHE_DIR", str(cache))
+    for var in (
+        "HF_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+        "HF_HUB_OFFLINE",
+        "TRANSFORMERS_OFFLINE",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    return cache
+
+
+@pytest.fixture
+def hub(hf_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[StubServer]:
+    with StubServer(hub_route) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        yield server
+
+
+def _cache_text(cache: Path) -> str:
+    return "".join(p.read_text() for p in cache.rglob("*") if p.is_file())
+
+
+# --- a normal repo -------------------------------------------------------------------------------------------
+
+
+def test_normal_repo(hub: StubServer, hf_env: Path, catalog: Catalog) -> None:
+    m = fetch_model("meta-llama/Llama-3.2-1B-Instruct")
+    assert isinstance(m, HubModel) and not m.from_cache
+    assert m.repo == "meta-llama/Llama-3.2-1B-Instruct"
+    assert m.revision == _sha(m.repo)
+    assert m.params_by_dtype == {"BF16": 1235814400}
+    assert m.gguf_files == ()
+    s = m.spec
+    assert s is not None
+    assert (s.arch, s.layers, s.hidden, s.intermediate, s.heads, s.kv_heads, s.head_dim) == (
+        "llama", 16, 2048, 8192, 32, 8, 64,
+    )  # fmt: skip
+    assert (s.vocab, s.context_max, s.tied_embeddings, s.params) == (128256, 131072, True, 1235814400)
+    assert s.id == m.repo and s.source == f"https://huggingface.co/{m.repo}"
+    # the shapes alone give the same count as the safetensors files (and as our catalog)
+    assert parameter_count(s) == 1235814400 == catalog.model("llama3.2-1b").params
+    # routes as huggingface_hub calls them
+    paths = [(x.method, x.path) for x in hub.seen]
+    assert ("GET", f"/api/models/{m.repo}/revision/main") in paths
+    assert ("GET", f"/{m.repo}/resolve/{m.revision}/config.json") in paths
+    assert len(hub.seen) <= 4
+    cached = json.loads((hf_env / "hf" / "meta-llama__Llama-3.2-1B-Instruct.json").read_text())
+    assert cached["config"]["num_hidden_layers"] == 16
+    assert ["model.safetensors", 2471645608] in cached["files"]
+
+
+def test_gguf_repo_lists_files(hub: StubServer) -> None:
+    m = fetch_model("bartowski/Qwen3-8B-GGUF")
+    assert m.spec is None  # no config.json
+    assert m.params_by_dtype == {}
+    assert dict(m.gguf_files) == {
+        "Qwen3-8B-Q4_K_M.gguf": 5027783488,
+        "Qwen3-8B-Q8_0.gguf": 8709518656,
+        "Qwen3-8B-BF16/Qwen3-8B-BF16-00001-of-00002.gguf": 9990000000 + 6400000000,
+    }
+
+
+def test_safetensors_headers_when_info_has_no_summary(hub: StubServer) -> None:
+    m = fetch_model("acme/st-only")
+    assert m.params_by_dtype == {"BF16": 2 * 64000, "F32": 64}
+    assert m.spec is not None and m.spec.params == 128064
+    assert m.spec.sliding_window is None  # use_sliding_window false
+    assert m.spec.attn_bias  # qwen2
+    ranged = [x for x in hub.seen if x.method == "GET" and x.path.endswith("model.safetensors")]
+    assert ranged and ranged[0].headers["range"].startswith("bytes=0-")
+
+
+# --- errors --------------------------------------------------------------------------------------------------
+
+
+def test_gated_repo(hub: StubServer, monkeypatch: pytest.MonkeyPatch, hf_env: Path) -> None:
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    with pytest.raises(WillItRunError) as e:
+        fetch_model("google/gated-model")
+    text = e.value.one_line()
+    assert "gated" in text and "hf auth login" in text and "HF_TOKEN" in text and "licence" in text
+    assert TOKEN not in text
+    # the token was sent (HF_TOKEN honoured) but never written anywhere
+    assert any(x.headers.get("authorization") == f"Bearer {TOKEN}" for x in hub.seen)
+    assert TOKEN not in _cache_text(hf_env)
+
+
+def test_token_never_in_cache_or_messages(hub: StubServer, hf_env: Path) -> None:
+    m = fetch_model("meta-llama/Llama-3.2-1B-Instruct", token=TOKEN)
+    assert m.spec is not None
+    assert all(x.headers.get("authorization") == f"Bearer {TOKEN}" for x in hub.seen)
+    assert TOKEN not in _cache_text(hf_env)
+    assert TOKEN not in repr(m)
+    hub.stop()
+    with pytest.raises(WillItRunError) as e:
+        fetch_model("acme/never-fetched", token=TOKEN)
+    assert TOKEN not in e.value.one_line()
+
+
+def test_unknown_repo(hub: StubServer) -> None:
+    with pytest.raises(WillItRunError, match="unknown Hugging Face repo 'nobody/nothing'") as e:
+        fetch_model("nobody/nothing")
+    assert "\n" not in e.value.one_line()
+
+
+def test_http_500(hub: StubServer) -> None:
+    with pytest.raises(WillItRunError, match="HTTP 500") as e:
+        fetch_model("acme/broken")
+    assert "acme/broken" in e.value.one_line()
+
+
+def test_malformed_json(hub: StubServer) -> None:
+    with pytest.raises(WillItRunError, match="malformed") as e:
+        fetch_model("acme/garbled")
+    assert "acme/garbled" in e.value.one_line()
+
+
+def test_malformed_config(hub: StubServer) -> None:
+    with pytest.raises(WillItRunError, match=r"config\.json of acme/bad-config is not valid JSON"):
+        fetch_model("acme/bad-config")
+
+
+def test_timeout(hub: StubServer) -> None:
+    with pytest.raises(WillItRunError, match=r"within 0\.5 s"):
+        fetch_model("acme/slow", timeout=0.5)
+
+
+def test_bad_repo_id(hf_env: Path) -> None:
+    for bad in ("", "a/b/c", "../etc", "bad name/x"):
+        with pytest.raises(BadValueError):
+            fetch_model(bad)
+
+
+# --- the cache -----------------------------------------------------------------------------------------------
+
+
+def test_offline_uses_cache(hf_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with StubServer(hub_route) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        online = fetch_model("meta-llama/Llama-3.2-1B-Instruct")
+    # the server is gone: a connection error falls back to the cache
+    again = fetch_model("meta-llama/Llama-3.2-1B-Instruct")
+    assert again.from_cache and not online.from_cache
+    assert again.spec == online.spec
+    assert (again.params_by_dtype, again.gguf_files, again.revision) == (
+        online.params_by_dtype,
+        online.gguf_files,
+        online.revision,
+    )
+    assert fetch_model("meta-llama/Llama-3.2-1B-Instruct", offline=True).from_cache
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert fetch_model("meta-llama/Llama-3.2-1B-Instruct").from_cache
+
+
+def test_offline_without_cache(hf_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(WillItRunError, match="not in the local cache and the Hub cannot be reached") as e:
+        fetch_model("acme/never-fetched")
+    assert "acme/never-fetched" in e.value.one_line()
+    with pytest.raises(WillItRunError, match="not in the local cache"):
+        fetch_model("acme/never-fetched", offline=True)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(WillItRunError, match="not in the local cache"):
+        fetch_model("acme/never-fetched")
+
+
+# --- config.json -> ModelSpec (pure) -------------------------------------------------------------------------
+
+
+def _close(a: int, b: int, rel: float = 0.002) -> bool:
+    return abs(a - b) <= rel * b
+
+
+def test_config_qwen2_bias() -> None:
+    cfg = {
+        "model_type": "qwen2",
+        "hidden_size": 3584,
+        "intermediate_size": 18944,
+        "num_hidden_layers": 28,
+        "num_attention_heads": 28,
+        "num_key_value_heads": 4,
+        "vocab_size": 152064,
+        "max_position_embeddings": 32768,
+        "sliding_window": 131072,
+        "use_sliding_window": False,
+        "tie_word_embeddings": False,
+    }
+    s = config_to_spec("Qwen/Qwen2.5-7B-Instruct", cfg)
+    assert s.attn_bias and s.head_dim == 128 and s.sliding_window is None
+    assert s.params == 7615616512
+
+
+def test_config_qwen3_moe(catalog: Catalog) -> None:
+    cfg = {
+        "model_type": "qwen3_moe",
+        "hidden_size": 2048,
+        "intermediate_size": 6144,
+        "moe_intermediate_size": 768,
+        "num_hidden_layers": 48,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 4,
+        "head_dim": 128,
+        "num_experts": 128,
+        "num_experts_per_tok": 8,
+        "decoder_sparse_step": 1,
+        "vocab_size": 151936,
+        "max_position_embeddings": 40960,
+        "tie_word_embeddings": False,
+        "use_sliding_window": False,
+        "sliding_window": None,
+    }
+    s = config_to_spec("Qwen/Qwen3-30B-A3B", cfg)
+    ref = catalog.model("qwen3-30b-a3b")
+    assert (s.arch, s.experts, s.experts_active, s.expert_intermediate, s.qk_norm) == ("qwen3moe", 128, 8, 768, True)
+    assert _close(s.params, ref.params)
+    assert s.active_params is not None and ref.active_params is not None and _close(s.active_params, ref.active_params)
+
+
+def test_config_gemma3_nested_text_config() -> None:
+    cfg = {
+        "architectures": ["Gemma3ForConditionalGeneration"],
+        "model_type": "gemma3",
+        "text_config": {
+            "model_type": "gemma3_text",
+            "hidden_size": 5376,
+            "intermediate_size": 21504,
+            "num_hidden_layers": 62,
+            "num_attention_heads": 32,
+            "num_key_value_heads": 16,
+            "head_dim": 128,
+            "sliding_window": 1024,
+            "max_position_embeddings": 131072,
+            "vocab_size": 262208,
+        },
+        "vision_config": {"model_type": "siglip_vision_model", "hidden_size": 1152, "num_hidden_layers": 27},
+    }
+    s = config_to_spec("google/gemma-3-27b-it", cfg)
+    assert (s.arch, s.layers, s.hidden, s.kv_heads, s.head_dim) == ("gemma3", 62, 5376, 16, 128)
+    assert (s.sliding_window, s.swa_pattern, s.tied_embeddings, s.qk_norm) == (1024, 6, True, True)
+    layer_types = ["sliding_attention"] * 5 + ["full_attention"]
+    cfg["text_config"]["layer_types"] = layer_types * 10 + layer_types[:2]
+    cfg["text_config"]["sliding_window"] = 512
+    s = config_to_spec("google/gemma-3-27b-it", cfg)
+    assert (s.sliding_window, s.swa_pattern) == (512, 6)
+
+
+def test_config_deepseek_mla(catalog: Catalog) -> None:
+    cfg = {
+        "model_type": "deepseek_v3",
+        "hidden_size": 7168,
+        "intermediate_size": 18432,
+        "moe_intermediate_size": 2048,
+        "num_hidden_layers": 61,
+        "num_attention_heads": 128,
+        "num_key_value_heads": 128,
+        "n_routed_experts": 256,
+        "n_shared_experts": 1,
+        "num_experts_per_tok": 8,
+        "first_k_dense_replace": 3,
+        "kv_lora_rank": 512,
+        "q_lora_rank": 1536,
+        "qk_rope_head_dim": 64,
+        "qk_nope_head_dim": 128,
+        "v_head_dim": 128,
+        "vocab_size": 129280,
+        "max_position_embeddings": 163840,
+        "tie_word_embeddings": False,
+    }
+    s = config_to_spec("deepseek-ai/DeepSeek-V3", cfg)
+    ref = catalog.model("deepseek-v3")
+    for f in ("arch", "layers", "heads", "kv_heads", "head_dim", "experts", "shared_experts", "dense_layers"):
+        assert getattr(s, f) == getattr(ref, f), f
+    assert (s.kv_lora_rank, s.q_lora_rank, s.qk_rope_head_dim, s.v_head_dim) == (512, 1536, 64, 128)
+    assert _close(s.params, ref.params, 0.01)
+
+
+def test_config_gpt_oss_and_mixtral(catalog: Catalog) -> None:
+    oss = {
+        "model_type": "gpt_oss",
+        "hidden_size": 2880,
+        "intermediate_size": 2880,
+        "num_hidden_layers": 24,
+        "num_attention_heads": 64,
+        "num_key_value_heads": 8,
+        "head_dim": 64,
+        "num_local_experts": 32,
+        "num_experts_per_tok": 4,
+        "experts_per_token": 4,
+        "sliding_window": 128,
+        "layer_types": ["sliding_attention", "full_attention"] * 12,
+        "attention_bias": True,
+        "vocab_size": 201088,
+        "max_position_embeddings": 131072,
+        "tie_word_embeddings": False,
+    }
+    s = config_to_spec("openai/gpt-oss-20b", oss)
+    ref = catalog.model("gpt-oss-20b")
+    assert (s.arch, s.sliding_window, s.swa_pattern, s.attn_bias) == ("gpt-oss", 128, 2, True)
+    assert (s.experts, s.experts_active, s.expert_intermediate) == (32, 4, 2880)
+    assert _close(s.params, ref.params, 0.01)
+    mixtral = {
+        "model_type": "mixtral",
+        "hidden_size": 4096,
+        "intermediate_size": 14336,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "num_local_experts": 8,
+        "num_experts_per_tok": 2,
+        "sliding_window": None,
+        "vocab_size": 32000,
+        "max_position_embeddings": 32768,
+        "tie_word_embeddings": False,
+    }
+    s = config_to_spec("mistralai/Mixtral-8x7B-Instruct-v0.1", mixtral)
+    assert (s.arch, s.expert_intermediate, s.sliding_window) == ("llama", 14336, None)
+    assert s.params == catalog.model("mixtral-8x7b").params
+
+
+def test_config_missing_key() -> None:
+    cfg = dict(LLAMA_1B_CONFIG)
+    del cfg["num_hidden_layers"]
+    with pytest.raises(WillItRunError, match="num_hidden_layers"):
+        config_to_spec("x/y", cfg)
