@@ -4,8 +4,6 @@ Data goes to stdout, notes and warnings to stderr; `--json` prints one JSON docu
 Exit codes: 0 answered, 1 answered but nothing runs, 2 bad input (one line on stderr, never a traceback).
 """
 
-from __future__ import annotations
-
 import json
 import os
 import sys

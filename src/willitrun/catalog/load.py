@@ -7,7 +7,6 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,21 +34,62 @@ def data_dir() -> Path:
     return here.parent.parent / "data"
 
 
-@dataclass(frozen=True)
+def _rec_get(rec: Any, key: str) -> Any:
+    return rec.get(key) if isinstance(rec, dict) else getattr(rec, key, None)
+
+
+def record_names(rec: Any, keys: tuple[str, ...]) -> list[str]:
+    """The names an entry answers to (id, display name, aliases, ...), from an object or a dict of its fields."""
+    out: list[str] = []
+    for k in keys:
+        v = _rec_get(rec, k)
+        if isinstance(v, (list, tuple)):
+            out += [str(x) for x in v]
+        elif v:
+            out.append(str(v))
+    return out
+
+
 class Catalog:
-    models: tuple[ModelSpec, ...]
-    gpus: tuple[GpuSpec, ...]
-    files: tuple[str, ...] = ()
-    _model_index: dict[str, ModelSpec] = field(default_factory=dict, compare=False, repr=False)
-    _gpu_index: dict[str, GpuSpec] = field(default_factory=dict, compare=False, repr=False)
-    # name look-up tables, built on first use by catalog.resolve
-    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Validated catalog entries, turned into objects only when asked for: a `check` builds one model and the
+    GPUs it names, not all of them."""
+
+    def __init__(
+        self, models: dict[str, Any], gpus: dict[str, Any], files: tuple[str, ...] = (), key: str = ""
+    ) -> None:
+        self._m = models  # id -> ModelSpec, or a dict of its fields (from the cache)
+        self._g = gpus
+        self.files = files
+        self.key = key  # a hash of the files' content: keys caches derived from the whole catalog
+        self.memo: dict[str, Any] = {}  # name look-up tables, built on first use by catalog.resolve
 
     def model(self, model_id: str) -> ModelSpec:
-        return self._model_index[model_id]
+        rec = self._m[model_id]
+        if isinstance(rec, dict):
+            rec = self._m[model_id] = ModelSpec(**{k: _tuples(v) for k, v in rec.items()})
+        assert isinstance(rec, ModelSpec)
+        return rec
 
     def gpu(self, gpu_id: str) -> GpuSpec:
-        return self._gpu_index[gpu_id]
+        rec = self._g[gpu_id]
+        if isinstance(rec, dict):
+            rec = self._g[gpu_id] = GpuSpec(**{k: _tuples(v) for k, v in rec.items()})
+        assert isinstance(rec, GpuSpec)
+        return rec
+
+    @property
+    def models(self) -> tuple[ModelSpec, ...]:
+        return tuple(self.model(i) for i in self._m)
+
+    @property
+    def gpus(self) -> tuple[GpuSpec, ...]:
+        return tuple(self.gpu(i) for i in self._g)
+
+    def model_names(self) -> list[tuple[str, list[str]]]:
+        return [(i, record_names(r, ("id", "name", "aliases", "ollama", "hf_repo"))) for i, r in self._m.items()]
+
+    def gpu_names(self) -> list[tuple[str, list[str]]]:
+        return [(i, record_names(r, ("id", "name", "aliases"))) for i, r in self._g.items()]
 
 
 class _Entry:
@@ -368,8 +408,8 @@ def revive(cls: type[T], items: list[Any]) -> list[T]:
     return [x if isinstance(x, cls) else cls(**{k: _tuples(v) for k, v in x.items()}) for x in items]
 
 
-def _load_file(path: Path) -> tuple[list[ModelSpec], list[GpuSpec]]:
-    """One catalog file's validated entries."""
+def _load_file(path: Path) -> tuple[list[Any], list[Any]]:
+    """One catalog file's validated entries: objects, or dicts of their fields when they come from the cache."""
     p = str(path)
 
     def build(raw: Any) -> dict[str, list[Any]]:
@@ -382,12 +422,12 @@ def _load_file(path: Path) -> tuple[list[ModelSpec], list[GpuSpec]]:
                 raise CatalogError(f"{p}: {kind} id {sorted(dup)[0]!r} appears twice")
         return {"models": models, "gpus": gpus}
 
-    try:
-        doc = cached_records(path, "catalog", build)
-        return revive(ModelSpec, doc["models"]), revive(GpuSpec, doc["gpus"])
-    except (TypeError, KeyError):  # a cache of another layout: parse afresh
+    doc = cached_records(path, "catalog", build)
+    models, gpus = doc.get("models"), doc.get("gpus")
+    if not isinstance(models, list) or not isinstance(gpus, list):  # a cache of another layout: parse afresh
         fresh = build(_parse_yaml(path, _read_bytes(path)))
         return fresh["models"], fresh["gpus"]
+    return models, gpus
 
 
 def _entries(path: str, doc: Any, key: str) -> list[Any]:
@@ -404,22 +444,15 @@ def _entries(path: str, doc: Any, key: str) -> list[Any]:
     return v
 
 
-def _merge(base: list[T], extra: Iterable[T], key: Callable[[T], str]) -> list[T]:
-    out = {key(x): x for x in base}
-    for x in extra:
-        out[key(x)] = x
-    return list(out.values())
-
-
-def _check_unique(path: str, kind: str, items: list[Any]) -> None:
+def _check_unique(path: str, kind: str, items: dict[str, Any]) -> None:
     seen: dict[str, str] = {}
-    for it in items:
-        for name in (it.id, *it.aliases):
+    for rid, rec in items.items():
+        for name in record_names(rec, ("id", "aliases")):
             k = name.casefold()
             other = seen.get(k)
-            if other is not None and other != it.id:
-                raise CatalogError(f"{path}: {kind} {it.id}: name {name!r} is already used by {other}")
-            seen[k] = it.id
+            if other is not None and other != rid:
+                raise CatalogError(f"{path}: {kind} {rid}: name {name!r} is already used by {other}")
+            seen[k] = rid
 
 
 def overlay_paths(extra: Iterable[str] = ()) -> list[Path]:
@@ -432,19 +465,17 @@ def overlay_paths(extra: Iterable[str] = ()) -> list[Path]:
 def load_catalog(extra: Iterable[str] = ()) -> Catalog:
     base = data_dir()
     files = [base / "models.yaml", base / "gpus.yaml", *overlay_paths(extra)]
-    models: list[ModelSpec] = []
-    gpus: list[GpuSpec] = []
+    models: dict[str, Any] = {}
+    gpus: dict[str, Any] = {}
+    digest = hashlib.sha256(CACHE_LAYOUT.encode())
     for f in files:
         p = str(f)
         new_models, new_gpus = _load_file(f)
-        models = _merge(models, new_models, lambda x: x.id)
-        gpus = _merge(gpus, new_gpus, lambda x: x.id)
+        digest.update(_read_bytes(f))
+        for rec in new_models:  # an overlay entry with an existing id replaces it
+            models[str(_rec_get(rec, "id"))] = rec
+        for rec in new_gpus:
+            gpus[str(_rec_get(rec, "id"))] = rec
         _check_unique(p, "model", models)
         _check_unique(p, "gpu", gpus)
-    return Catalog(
-        models=tuple(models),
-        gpus=tuple(gpus),
-        files=tuple(str(f) for f in files),
-        _model_index={m.id: m for m in models},
-        _gpu_index={g.id: g for g in gpus},
-    )
+    return Catalog(models, gpus, tuple(str(f) for f in files), digest.hexdigest()[:32])

@@ -9,12 +9,16 @@ mixes (`RTX 4090,RTX 3090`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from willitrun.catalog.load import Catalog
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import BadValueError, UnknownNameError
 from willitrun.estimate.types import ModelSpec
+
+T = TypeVar("T")
 
 
 def model_key(name: str) -> str:
@@ -24,22 +28,91 @@ def model_key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", s)
 
 
-def _model_index(cat: Catalog) -> dict[str, ModelSpec]:
-    memo: dict[str, ModelSpec] | None = cat.memo.get("models")
+class _View(Mapping[str, T]):
+    """A name -> id table that hands out catalog objects, building each only when it is looked up."""
+
+    def __init__(self, ids: dict[str, str], get: Callable[[str], T]) -> None:
+        self.ids = ids
+        self.get_obj = get
+
+    def __getitem__(self, key: str) -> T:
+        return self.get_obj(self.ids[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def _build_model_ids(cat: Catalog) -> dict[str, str]:
+    idx: dict[str, str] = {}
+    names = cat.model_names()
+    for mid, ns in names:
+        for n in ns:
+            if n:
+                idx.setdefault(model_key(n), mid)
+    for mid, ns in names:
+        # "org/Name" also answers to "Name"
+        for n in ns:
+            if "/" in n:
+                idx.setdefault(model_key(n.split("/", 1)[1]), mid)
+    return idx
+
+
+def _build_gpu_ids(cat: Catalog) -> dict[str, str]:
+    idx: dict[str, str] = {}
+    for gid, ns in cat.gpu_names():
+        for n in ns:
+            key, mem = _norm_hw(n)
+            if key:
+                if mem is not None:
+                    idx.setdefault(key + f"@{mem:g}", gid)
+                idx.setdefault(key, gid)
+    return idx
+
+
+def _ids(cat: Catalog) -> dict[str, dict[str, str]]:
+    """Both name tables, from the cache when this exact catalog was indexed before."""
+    memo: dict[str, dict[str, str]] | None = cat.memo.get("ids")
     if memo is not None:
         return memo
-    idx: dict[str, ModelSpec] = {}
-    cat.memo["models"] = idx
-    for m in cat.models:
-        for n in (m.id, m.name, *m.aliases, m.ollama or "", m.hf_repo or ""):
-            if n:
-                idx.setdefault(model_key(n), m)
-    for m in cat.models:
-        # "org/Name" also answers to "Name"; ":latest" tags to the bare tag.
-        for n in (*m.aliases, m.hf_repo or ""):
-            if "/" in n:
-                idx.setdefault(model_key(n.split("/", 1)[1]), m)
-    return idx
+    import json
+
+    from willitrun.paths import cache_dir
+
+    cdir = cache_dir()
+    path = cdir / f"index-{cat.key}.json" if cdir and cat.key else None
+    tables: dict[str, dict[str, str]] | None = None
+    if path is not None:
+        try:
+            got = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(got, dict) and isinstance(got.get("models"), dict) and isinstance(got.get("gpus"), dict):
+                tables = got
+        except (OSError, ValueError):
+            pass
+    if tables is None:
+        tables = {"models": _build_model_ids(cat), "gpus": _build_gpu_ids(cat)}
+        if path is not None:
+            import os
+
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(tables), encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                pass
+    cat.memo["ids"] = tables
+    return tables
+
+
+def _model_index(cat: Catalog) -> Mapping[str, ModelSpec]:
+    return _View(_ids(cat)["models"], cat.model)
+
+
+def _gpu_index(cat: Catalog) -> Mapping[str, GpuSpec]:
+    return _View(_ids(cat)["gpus"], cat.gpu)
 
 
 def resolve_model(cat: Catalog, name: str) -> ModelSpec:
@@ -91,22 +164,6 @@ class HardwareItem:
     gpu: GpuSpec
     count: int
     memory_gib: float
-
-
-def _gpu_index(cat: Catalog) -> dict[str, GpuSpec]:
-    memo: dict[str, GpuSpec] | None = cat.memo.get("gpus")
-    if memo is not None:
-        return memo
-    idx: dict[str, GpuSpec] = {}
-    cat.memo["gpus"] = idx
-    for g in cat.gpus:
-        for n in (g.id, g.name, *g.aliases):
-            key, mem = _norm_hw(n)
-            if key:
-                if mem is not None:
-                    idx.setdefault(key + f"@{mem:g}", g)
-                idx.setdefault(key, g)
-    return idx
 
 
 def _mem_ok(g: GpuSpec, mem: float) -> bool:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from willitrun.estimate import constants as K
-from willitrun.estimate.engines import mlx_option, vllm_option
-from willitrun.estimate.formats import MLX_FORMATS, VLLM_FORMATS
 from willitrun.estimate.kv import kv_bytes_per_token, kv_cache_bytes
 from willitrun.estimate.placement import Plan, best_plan, plan
 from willitrun.estimate.quants import DEFAULT_MIXES, MIX_DEFAULT
@@ -206,10 +204,10 @@ def recommend(options: tuple[Option, ...]) -> str | None:
 
 def formats_for(runtime: str) -> tuple[str, ...]:
     """Every quantization name a runtime understands."""
-    if runtime == "vllm":
-        return VLLM_FORMATS
-    if runtime == "mlx":
-        return MLX_FORMATS
+    if runtime in ("vllm", "mlx"):
+        from willitrun.estimate.formats import MLX_FORMATS, VLLM_FORMATS
+
+        return VLLM_FORMATS if runtime == "vllm" else MLX_FORMATS
     return tuple(MIX_DEFAULT)
 
 
@@ -226,6 +224,8 @@ def estimate(m: ModelSpec, machine: Machine, req: Request) -> Estimate:
     notes: list[str] = []
     if req.ctx is not None and req.ctx > m.context_max:
         notes.append(f"--ctx {req.ctx} is beyond the model's trained context of {m.context_max}")
+    if req.runtime in ("vllm", "mlx"):
+        from willitrun.estimate.engines import mlx_option, vllm_option
     if req.runtime == "vllm":
         kv = req.kv_type
         opts = tuple(vllm_option(m, machine, q, ctx, auto, kv, req.parallel) for q in mixes)
