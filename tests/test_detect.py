@@ -288,6 +288,9 @@ def test_wsl_and_container_notes(monkeypatch: pytest.MonkeyPatch, catalog: Catal
     assert any("WSL" in n and "Windows" in n for n in m.notes)
     write(tmp_path, {"/.dockerenv": ""})
     m = ORIGINAL_DETECT(catalog, probe=probe(tmp_path))
+    assert not any("--gpus all" in n for n in m.notes)  # no sign of a GPU on the host: no noise
+    write(tmp_path, {"/proc/driver/nvidia/version": "NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.95.05"})
+    m = ORIGINAL_DETECT(catalog, probe=probe(tmp_path))
     assert any("--gpus all" in n for n in m.notes)
 
 
@@ -352,3 +355,13 @@ def test_measure_command(run: Callable[..., Result], monkeypatch: pytest.MonkeyP
     r = run("detect", "--measure")
     assert r.code == 0 and "33.3 GB/s" in r.out
     assert json.loads((tmp_path / "cache" / "ram_bandwidth.json").read_text())["ram_bandwidth_gbps"] == 33.3
+
+
+class NVMLError_LibraryNotFound(NVMLError):
+    pass
+
+
+def test_no_driver_is_not_noise(monkeypatch: pytest.MonkeyPatch, catalog: Catalog, tmp_path: Path) -> None:
+    use(monkeypatch, fake_nvml([], init_error=NVMLError_LibraryNotFound))
+    m = ORIGINAL_DETECT(catalog, probe=probe(tmp_path))
+    assert m.notes == ("no GPU found: estimating for the CPU",)

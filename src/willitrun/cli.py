@@ -40,6 +40,9 @@ VramOpt = Annotated[float | None, typer.Option("--vram", help="GPU memory per de
 RamOpt = Annotated[float | None, typer.Option("--ram", help="System RAM in GB.")]
 RamBwOpt = Annotated[float | None, typer.Option("--ram-bandwidth", help="System RAM bandwidth in GB/s.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document (see docs/cli.md).")]
+TotalOpt = Annotated[
+    bool, typer.Option("--total", help="Plan with each GPU's total memory, as if nothing else ran (default: free).")
+]
 
 
 def _stderr(msg: str) -> None:
@@ -154,9 +157,7 @@ def check(
     vram: VramOpt = None,
     ram: RamOpt = None,
     ram_bandwidth: RamBwOpt = None,
-    total: Annotated[
-        bool, typer.Option("--total", help="Plan with each GPU's total memory, as if nothing else ran.")
-    ] = False,
+    total: TotalOpt = False,
     mmproj: Annotated[
         str | None, typer.Option("--mmproj", help="A vision projector GGUF loaded beside the model.")
     ] = None,
@@ -797,6 +798,7 @@ def recommend(
     vram: VramOpt = None,
     ram: RamOpt = None,
     ram_bandwidth: RamBwOpt = None,
+    total: TotalOpt = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -809,7 +811,7 @@ def recommend(
     _positive("--ctx", ctx, 256, 16_777_216)
     _positive("--top", top, 1, 50)
     cat = _load(catalog)
-    machine = _machine(cat, gpu, vram, ram, ram_bandwidth)
+    machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total)
     if as_json:
         from willitrun.advise.recommend import recommend as run_recommend
         from willitrun.render import machine_json
@@ -1233,6 +1235,7 @@ def installed(
     vram: VramOpt = None,
     ram: RamOpt = None,
     ctx: Annotated[int, typer.Option("--ctx", help="Context to plan for.")] = 8192,
+    total: TotalOpt = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -1248,7 +1251,7 @@ def installed(
         if not os.path.isdir(d):
             raise BadValueError(f"--dir {d}: not a folder")
     cat = _load(catalog)
-    machine = _machine(cat, gpu, vram, ram, None)
+    machine = _machine(cat, gpu, vram, ram, None, total=total)
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     from willitrun.sources import ollama

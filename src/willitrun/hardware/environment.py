@@ -22,7 +22,10 @@ def environment_notes(probe: Probe, found_gpu: bool) -> list[str]:
                 "`wsl --shutdown`; `nvidia-smi` inside WSL should then list the card"
             )
     cgroup = probe.read("/proc/1/cgroup") or ""
-    if probe.exists("/.dockerenv") or probe.exists("/run/.containerenv") or "docker" in cgroup or "kubepods" in cgroup:
+    in_container = probe.exists("/.dockerenv") or probe.exists("/run/.containerenv") or "docker" in cgroup
+    # only when the host shows signs of a GPU: its driver, or GPU device nodes passed in without a runtime
+    host_gpu = any(probe.exists(p) for p in ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/kfd", "/dev/dri"))
+    if (in_container or "kubepods" in cgroup) and host_gpu:
         notes.append(
             "inside a container with no GPU visible: start it with `--gpus all` (NVIDIA Container Toolkit) or "
             "`--device /dev/kfd --device /dev/dri` (ROCm)"

@@ -113,6 +113,8 @@ def via_nvml() -> tuple[list[RawGpu], list[str]] | None:
         pynvml.nvmlInit()
     except Exception as exc:
         name = type(exc).__name__
+        if "LibraryNotFound" in name:
+            return None  # no NVIDIA driver installed: the normal case on most machines, not worth a note
         hint = " (driver/library version mismatch: reboot after a driver update)" if "Mismatch" in name else ""
         return [], [f"NVML could not start: {name}{hint}"]
     try:
