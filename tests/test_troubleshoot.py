@@ -126,3 +126,13 @@ def test_text_stdin_and_no_match(run: Callable[..., Result], monkeypatch: pytest
     r = run("troubleshoot", "everything went fine")
     assert r.code == 1 and "No known problem matched" in r.out
     assert run("troubleshoot", "everything went fine", "--json").json()["matches"] == []
+
+
+def test_a_100_mb_log(run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+    line = b"llama_model_loader: - tensor  123:     blk.12.ffn_down.weight q4_K     [ 14336,  4096,     1,     1 ]\n"
+    body = line * (100_000_000 // len(line)) + b"CUDA error: out of memory\n" + b"\x00\xff" * 1000 + b"\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(body)))
+    r = run("troubleshoot", "-", "--json")
+    assert r.code == 0
+    (m,) = r.json()["matches"]
+    assert m["id"] == "cuda-out-of-memory" and m["evidence_lines"] == [len(body.splitlines()) - 1]
