@@ -197,3 +197,14 @@ def test_vllm_and_mlx_refuse_the_wrong_hardware(catalog: Catalog) -> None:
     assert four.verdict == "gpu"
     # mlx affine 4-bit, group 64: 4.5 bits per weight, embeddings included
     assert 4.4 < four.bits_per_weight < 4.7
+
+
+def test_slow_machine_is_not_pushed_to_the_smallest_file(catalog: Catalog) -> None:
+    slow = Machine((), 32 * GIB, 30 * GIB, 20.0, Cpu("x", 2, 2, ("avx2",)))
+    est = estimate(catalog.model("llama3-8b"), slow, Request(ctx=4096))
+    by = {o.quant: o for o in est.options}
+    assert all((o.tokens_per_s or 0) < 10 for o in est.options)
+    rec = by[est.recommended or ""]
+    fastest = max(o.tokens_per_s or 0 for o in est.options)
+    assert (rec.tokens_per_s or 0) >= 0.75 * fastest
+    assert rec.bits_per_weight > by["Q2_K"].bits_per_weight

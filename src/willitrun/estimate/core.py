@@ -198,7 +198,10 @@ def recommend(options: tuple[Option, ...]) -> str | None:
             return best.quant
     runnable = [o for o in options if o.verdict != "no" and o.tokens_per_s]
     if runnable:
-        return max(runnable, key=lambda o: o.tokens_per_s or 0.0).quant
+        # nothing is fast enough: the best quality within 25% of the fastest, not the smallest file at any cost
+        fastest = max(o.tokens_per_s or 0.0 for o in runnable)
+        near = [o for o in runnable if (o.tokens_per_s or 0.0) >= 0.75 * fastest]
+        return max(near, key=lambda o: (round(quality(o), 1), o.tokens_per_s or 0.0)).quant
     return None
 
 
