@@ -365,3 +365,17 @@ def test_no_driver_is_not_noise(monkeypatch: pytest.MonkeyPatch, catalog: Catalo
     use(monkeypatch, fake_nvml([], init_error=NVMLError_LibraryNotFound))
     m = ORIGINAL_DETECT(catalog, probe=probe(tmp_path))
     assert m.notes == ("no GPU found: estimating for the CPU",)
+
+
+def test_linux_cores_and_ram_without_psutil(tmp_path: Path) -> None:
+    from willitrun.hardware.cpu import detect_cpu, detect_ram
+
+    write(tmp_path, {"/proc/cpuinfo": (FIXTURES / "cpuinfo-zen4.txt").read_text(encoding="utf-8")})
+    write(tmp_path, {"/proc/meminfo": "MemTotal:       65536000 kB\nMemFree:  1000 kB\nMemAvailable:   60000000 kB\n"})
+    cpu, _ = detect_cpu(probe(tmp_path))
+    assert (cpu.cores, cpu.threads) == (1, 1)  # the fixture lists one processor entry
+    assert detect_ram(probe(tmp_path))[:2] == (65536000 * 1024, 60000000 * 1024)
+    many = "".join(f"processor : {i}\nphysical id : 0\ncore id : {i // 2}\n\n" for i in range(16))
+    write(tmp_path, {"/proc/cpuinfo": many})
+    cpu, _ = detect_cpu(probe(tmp_path))
+    assert (cpu.cores, cpu.threads) == (8, 16)

@@ -188,6 +188,11 @@ def check(
     from willitrun.estimate.core import Request, estimate
 
     weights = src.weights
+    if not weights and rt in ("llama.cpp", "ollama"):
+        from willitrun.catalog.weights_cache import cached_weights
+        from willitrun.estimate.core import mixes_for
+
+        weights = cached_weights(spec, quants or mixes_for(spec))
     if weights and quants:
         weights = tuple(w for w in weights if w.mix in quants)
         if not weights:
@@ -213,7 +218,7 @@ def check(
     if rt in ("llama.cpp", "ollama"):
         from willitrun.catalog.measured import load_measured, matching
 
-        for q, rows in matching(load_measured(), spec.id, machine).items():
+        for q, rows in matching(load_measured(model_id=spec.id), spec.id, machine).items():
             measured[q] = [
                 {
                     "tokens_per_s": r.tokens_per_s,

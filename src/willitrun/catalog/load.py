@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -13,6 +12,7 @@ from typing import Any, TypeVar
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import CatalogError
 from willitrun.estimate.types import ModelSpec
+from willitrun.fingerprint import fingerprint
 from willitrun.paths import cache_dir
 
 T = TypeVar("T")
@@ -367,18 +367,30 @@ def _tuples(v: Any) -> Any:
     return tuple(_tuples(x) for x in v) if isinstance(v, list) else v
 
 
-def cached_records(path: Path, kind: str, build: Callable[[Any], dict[str, list[Any]]]) -> dict[str, list[Any]]:
+def cached_records(
+    path: Path, kind: str, build: Callable[[Any], dict[str, list[Any]]], keys: list[str] | None = None
+) -> dict[str, list[Any]]:
     """`build(parsed YAML)` -> validated dataclass lists, through a JSON cache of their fields.
 
     Parsing and validating YAML dominates start-up, so the validated entries are kept as JSON in the cache,
-    keyed on the file's content and this code's layout; a cache that cannot be read or written is not used.
+    keyed on the file and this code's layout; a cache that cannot be read or written is not used.
     `build` must return lists of dataclass instances; they come back from the cache as dicts of fields, which
     the caller turns back into objects with `revive`.
     """
-    data = _read_bytes(path)
     from willitrun import __version__
 
-    key = hashlib.sha256(data + f"|{kind}|{CACHE_LAYOUT}|{__version__}".encode()).hexdigest()[:32]
+    try:
+        st = path.stat()
+    except OSError:
+        st = None
+    if st is None or not path.is_file():
+        _read_bytes(path)  # raises the one-line error that names the problem
+        raise CatalogError(f"{path}: cannot be read")
+    # keyed on the file's path, size and modification time: no need to read it when the cache answers
+    stamp = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    key = fingerprint(f"{stamp}|{kind}|{CACHE_LAYOUT}|{__version__}".encode())
+    if keys is not None:
+        keys.append(key)  # the caller's fingerprint of everything it loaded
     cdir = cache_dir()
     cached = cdir / f"{kind}-{key}.json" if cdir else None
     if cached is not None:
@@ -388,6 +400,7 @@ def cached_records(path: Path, kind: str, build: Callable[[Any], dict[str, list[
                 return doc
         except (OSError, ValueError):
             pass
+    data = _read_bytes(path)
     built = build(_parse_yaml(path, data))
     if cached is not None:
         import dataclasses
@@ -396,7 +409,7 @@ def cached_records(path: Path, kind: str, build: Callable[[Any], dict[str, list[
             cached.parent.mkdir(parents=True, exist_ok=True)
             tmp = cached.with_suffix(f".{os.getpid()}.tmp")
             out = {k: [dataclasses.asdict(x) for x in v] for k, v in built.items()}
-            tmp.write_text(json.dumps(out), encoding="utf-8")
+            tmp.write_text(json.dumps(out, separators=(",", ":")), encoding="utf-8")
             os.replace(tmp, cached)
         except (OSError, TypeError, ValueError):
             pass
@@ -408,7 +421,7 @@ def revive(cls: type[T], items: list[Any]) -> list[T]:
     return [x if isinstance(x, cls) else cls(**{k: _tuples(v) for k, v in x.items()}) for x in items]
 
 
-def _load_file(path: Path) -> tuple[list[Any], list[Any]]:
+def _load_file(path: Path, keys: list[str] | None = None) -> tuple[list[Any], list[Any]]:
     """One catalog file's validated entries: objects, or dicts of their fields when they come from the cache."""
     p = str(path)
 
@@ -422,7 +435,7 @@ def _load_file(path: Path) -> tuple[list[Any], list[Any]]:
                 raise CatalogError(f"{p}: {kind} id {sorted(dup)[0]!r} appears twice")
         return {"models": models, "gpus": gpus}
 
-    doc = cached_records(path, "catalog", build)
+    doc = cached_records(path, "catalog", build, keys)
     models, gpus = doc.get("models"), doc.get("gpus")
     if not isinstance(models, list) or not isinstance(gpus, list):  # a cache of another layout: parse afresh
         fresh = build(_parse_yaml(path, _read_bytes(path)))
@@ -467,15 +480,15 @@ def load_catalog(extra: Iterable[str] = ()) -> Catalog:
     files = [base / "models.yaml", base / "gpus.yaml", *overlay_paths(extra)]
     models: dict[str, Any] = {}
     gpus: dict[str, Any] = {}
-    digest = hashlib.sha256(CACHE_LAYOUT.encode())
+    keys: list[str] = []
     for f in files:
         p = str(f)
-        new_models, new_gpus = _load_file(f)
-        digest.update(_read_bytes(f))
+        new_models, new_gpus = _load_file(f, keys)
         for rec in new_models:  # an overlay entry with an existing id replaces it
             models[str(_rec_get(rec, "id"))] = rec
         for rec in new_gpus:
             gpus[str(_rec_get(rec, "id"))] = rec
         _check_unique(p, "model", models)
         _check_unique(p, "gpu", gpus)
-    return Catalog(models, gpus, tuple(str(f) for f in files), digest.hexdigest()[:32])
+    digest = fingerprint("|".join(keys).encode())
+    return Catalog(models, gpus, tuple(str(f) for f in files), digest)

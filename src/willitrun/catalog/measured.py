@@ -49,10 +49,13 @@ def _build(path: str, raw: Any) -> dict[str, list[Any]]:
     return {"measured": out}
 
 
-def load_measured(path: Path | None = None) -> list[Measured]:
+def load_measured(path: Path | None = None, model_id: str | None = None) -> list[Measured]:
+    """Every measured row, or only one model's (filtered before the rows become objects: start-up matters)."""
     p = path or data_dir() / "benchmarks.yaml"
-    doc = cached_records(p, "measured", lambda raw: _build(str(p), raw))
-    return revive(Measured, doc["measured"])
+    rows = cached_records(p, "measured", lambda raw: _build(str(p), raw))["measured"]
+    if model_id is not None:
+        rows = [r for r in rows if (r.get("model") if isinstance(r, dict) else r.model) == model_id]
+    return revive(Measured, rows)
 
 
 def matching(rows: list[Measured], model_id: str, machine: Machine) -> dict[str, list[Measured]]:

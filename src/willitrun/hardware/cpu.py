@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 
 from willitrun.estimate.types import Cpu
 from willitrun.hardware.probe import Probe
@@ -25,6 +24,26 @@ SIMD_FLAGS = (
     "sve",
     "sve2",
 )
+
+
+def _linux_counts(text: str) -> tuple[int, int] | None:
+    """(physical cores, threads) from /proc/cpuinfo, without importing psutil."""
+    threads = 0
+    cores: set[tuple[str, str]] = set()
+    phys = core = ""
+    for line in text.splitlines():
+        k, _, v = line.partition(":")
+        k = k.strip().lower()
+        if k == "processor":
+            threads += 1
+        elif k == "physical id":
+            phys = v.strip()
+        elif k == "core id":
+            core = v.strip()
+            cores.add((phys, core))
+    if threads == 0:
+        return None
+    return (len(cores) or threads), threads
 
 
 def _linux_cpu(probe: Probe) -> tuple[str | None, tuple[str, ...]]:
@@ -49,6 +68,8 @@ def _linux_cpu(probe: Probe) -> tuple[str | None, tuple[str, ...]]:
 def _mac_cpu(probe: Probe) -> tuple[str | None, tuple[str, ...]]:
     name = (probe.run(["sysctl", "-n", "machdep.cpu.brand_string"], 3.0) or "").strip() or None
     flags: tuple[str, ...] = ()
+    import platform
+
     if platform.machine() == "arm64" or (name or "").startswith("Apple"):
         flags = ("neon",)
     else:
@@ -65,19 +86,44 @@ def detect_cpu(probe: Probe) -> tuple[Cpu, list[str]]:
         name, flags = _linux_cpu(probe)
     else:
         name, flags = None, ()
-    name = name or platform.processor() or platform.machine() or "unknown CPU"
-    try:
-        import psutil
+    if not name:
+        import platform
 
-        cores = psutil.cpu_count(logical=False) or os.cpu_count() or 1
-        threads = psutil.cpu_count(logical=True) or cores
-    except Exception:
-        cores = threads = os.cpu_count() or 1
+        name = platform.processor() or platform.machine() or "unknown CPU"
+    counts = _linux_counts(probe.read("/proc/cpuinfo") or "") if probe.platform.startswith("linux") else None
+    if counts is not None:
+        cores, threads = counts
+    else:
+        try:
+            import psutil
+
+            cores = psutil.cpu_count(logical=False) or os.cpu_count() or 1
+            threads = psutil.cpu_count(logical=True) or cores
+        except Exception:
+            cores = threads = os.cpu_count() or 1
     return Cpu(name=name, cores=int(cores), threads=int(threads), flags=flags), notes
 
 
-def detect_ram() -> tuple[int, int, list[str]]:
-    """(total, available) bytes; zeros and a note when psutil cannot tell."""
+def _meminfo(text: str) -> tuple[int, int] | None:
+    vals = {}
+    for line in text.splitlines():
+        k, _, v = line.partition(":")
+        parts = v.split()
+        if k in ("MemTotal", "MemAvailable") and parts and parts[0].isdigit():
+            vals[k] = int(parts[0]) * 1024  # kB
+    if "MemTotal" in vals and "MemAvailable" in vals:
+        return vals["MemTotal"], vals["MemAvailable"]
+    return None
+
+
+def detect_ram(probe: Probe | None = None) -> tuple[int, int, list[str]]:
+    """(total, available) bytes: /proc/meminfo on Linux (no psutil import needed), psutil elsewhere; zeros and a
+    note when neither can tell."""
+    p = probe or Probe()
+    if p.platform.startswith("linux"):
+        got = _meminfo(p.read("/proc/meminfo") or "")
+        if got is not None:
+            return got[0], got[1], []
     try:
         import psutil
 

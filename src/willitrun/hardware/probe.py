@@ -7,7 +7,6 @@ command outputs; nothing they do can raise past detection.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,8 @@ Runner = Callable[[list[str], float], "str | None"]
 
 def run_command(cmd: list[str], timeout: float) -> str | None:
     """A command's stdout, or None when it is missing, fails, or outlives its time-out. Never a shell."""
+    import subprocess
+
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, errors="replace")
     except (OSError, subprocess.SubprocessError, ValueError):
