@@ -566,3 +566,37 @@ def test_config_missing_key() -> None:
     del cfg["num_hidden_layers"]
     with pytest.raises(WillItRunError, match="num_hidden_layers"):
         config_to_spec("x/y", cfg)
+
+
+def test_config_gemma3n_matches_catalog(catalog: Catalog) -> None:
+    # google/gemma-3n-E4B-it config.json, text_config trimmed to the shape-bearing keys
+    layer_types = (["sliding_attention"] * 4 + ["full_attention"]) * 7
+    cfg = {
+        "model_type": "gemma3n",
+        "text_config": {
+            "model_type": "gemma3n_text",
+            "hidden_size": 2048,
+            "intermediate_size": [16384] * 35,
+            "num_hidden_layers": 35,
+            "num_attention_heads": 8,
+            "num_key_value_heads": 2,
+            "head_dim": 256,
+            "vocab_size": 262400,
+            "vocab_size_per_layer_input": 262144,
+            "hidden_size_per_layer_input": 256,
+            "num_kv_shared_layers": 15,
+            "altup_num_inputs": 4,
+            "laurel_rank": 64,
+            "sliding_window": 512,
+            "layer_types": layer_types,
+            "max_position_embeddings": 32768,
+        },
+        "vision_config": {"model_type": "gemma3n_vision"},
+    }
+    s = config_to_spec("google/gemma-3n-E4B-it", cfg)
+    ref = catalog.model("gemma3n-e4b")
+    for f in ("arch", "layers", "hidden", "intermediate", "kv_heads", "head_dim", "sliding_window", "swa_pattern"):
+        assert getattr(s, f) == getattr(ref, f), f
+    for f in ("per_layer_input", "altup_inputs", "laurel_rank", "kv_shared_layers", "tied_embeddings", "qk_norm"):
+        assert getattr(s, f) == getattr(ref, f), f
+    assert s.params == ref.params

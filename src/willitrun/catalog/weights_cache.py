@@ -16,7 +16,7 @@ from willitrun.estimate.types import ModelSpec
 from willitrun.fingerprint import fingerprint
 from willitrun.paths import cache_dir
 
-LAYOUT = "1"
+LAYOUT = "2"
 
 
 def _key(spec: ModelSpec, mixes: tuple[str, ...]) -> str:
@@ -29,7 +29,14 @@ def _key(spec: ModelSpec, mixes: tuple[str, ...]) -> str:
 def _revive(d: dict[str, Any]) -> WeightsBreakdown:
     layers = tuple(LayerBytes(*x) for x in d["layers"])
     return WeightsBreakdown(
-        d["mix"], d["total_bytes"], d["token_embd_bytes"], d["output_bytes"], d["output_is_tied"], layers, d["types"]
+        d["mix"],
+        d["total_bytes"],
+        d["token_embd_bytes"],
+        d["output_bytes"],
+        d["output_is_tied"],
+        layers,
+        d["types"],
+        d.get("input_extra_bytes", 0),
     )
 
 
@@ -55,6 +62,7 @@ def cached_weights(spec: ModelSpec, mixes: tuple[str, ...]) -> tuple[WeightsBrea
                     "output_is_tied": w.output_is_tied,
                     "layers": [[lb.layer, lb.bytes_total, lb.bytes_dense, lb.bytes_experts] for lb in w.layers],
                     "types": w.types,
+                    "input_extra_bytes": w.input_extra_bytes,
                 }
                 for w in out
             ]

@@ -5,6 +5,7 @@
 - MLA (DeepSeek V2/V3/R1, Kimi K2): one latent row of `kv_lora_rank + qk_rope_head_dim` per token; llama.cpp
   stores no V since PR #19067 (2026-01).
 - Recurrent (Mamba-style): a fixed F32 state per sequence, independent of context.
+- Shared KV (Gemma 3n): the last `kv_shared_layers` layers attend over an earlier layer's cache and keep none.
 
 `ctx` is the context of one sequence; `parallel` sequences each get their own (llama-server -c ctx*parallel).
 """
@@ -43,6 +44,8 @@ def layer_kv_bytes(m: ModelSpec, layer: int, ctx: int, kv_type: str = "f16", par
     kind = m.layer_kind(layer)
     if kind == "recurrent":
         return recurrent_state_bytes(m) * parallel
+    if not m.layer_has_kv(layer):
+        return 0
     state = recurrent_state_bytes(m) * parallel if m.parallel_ssm else 0
     tokens = kv_tokens(m, layer, ctx)
     if kind == "mla":
@@ -72,6 +75,8 @@ def kv_bytes_per_token(m: ModelSpec, kv_type: str = "f16") -> float:
     total = 0.0
     for i in range(m.layers):
         kind = m.layer_kind(i)
+        if not m.layer_has_kv(i):
+            continue
         if kind == "full":
             total += 2 * _row(kv_type, m.head_dim * m.kv_heads)
         elif kind == "mla":

@@ -288,7 +288,7 @@ def tensor_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters) -> str:
             new = "Q6_K"
     elif mix == "MXFP4":
         new = "MXFP4" if t.n_dims >= 3 and t.ne[2] > 1 else "Q8_0"
-    elif name == "token_embd.weight":
+    elif name in ("token_embd.weight", "per_layer_token_embd.weight"):
         if mix in {"IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ1_M"}:
             new = "Q2_K"
         elif mix in {"IQ2_S", "IQ2_M", "IQ3_XXS"}:

@@ -187,7 +187,37 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
         ]
     if m.arch in _POST_NORMS:
         out.append(TensorShape(p + "post_ffw_norm.weight", (h,), i))
+    if m.altup_inputs:
+        out += _altup_layer(m, i)
     return out
+
+
+def _altup_layer(m: ModelSpec, i: int) -> list[TensorShape]:
+    """Gemma 3n's per-layer extras: the per-layer input gate and projection, AltUp's router and coefficients,
+    and the low-rank LAuReL branch (llama.cpp names)."""
+    h, pl, n, r = m.hidden, m.per_layer_input, m.altup_inputs, m.laurel_rank
+    p = f"blk.{i}."
+    out = [
+        TensorShape(p + "inp_gate.weight", (h, pl), i),
+        TensorShape(p + "proj.weight", (pl, h), i),
+        TensorShape(p + "post_norm.weight", (h,), i),
+        TensorShape(p + "altup_correct_coef.weight", (n, n), i),
+        TensorShape(p + "altup_correct_scale.weight", (h,), i),
+        TensorShape(p + "altup_predict_coef.weight", (n, n * n), i),
+        TensorShape(p + "altup_router.weight", (h, n), i),
+        TensorShape(p + "altup_router_norm.weight", (h,), i),
+    ]
+    if r:
+        out += [
+            TensorShape(p + "laurel_l.weight", (h, r), i),
+            TensorShape(p + "laurel_r.weight", (r, h), i),
+            TensorShape(p + "laurel_post_norm.weight", (h,), i),
+        ]
+    return out
+
+
+# Tensors a token reads one row of (embedding look-ups): they stay in system RAM and barely count per token.
+INPUT_TABLES = frozenset({"token_embd.weight", "per_layer_token_embd.weight"})
 
 
 @lru_cache(maxsize=64)
@@ -200,6 +230,15 @@ def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
             TensorShape("token_types.weight", (h, 2), None),
             TensorShape("token_embd_norm.weight", (h,), None),
             TensorShape("token_embd_norm.bias", (h,), None),
+        ]
+    if m.altup_inputs:
+        wide = m.per_layer_input * m.layers
+        out += [
+            TensorShape("altup_proj.weight", (h, h, m.altup_inputs - 1)),
+            TensorShape("altup_unembd_proj.weight", (h, h, m.altup_inputs - 1)),
+            TensorShape("per_layer_token_embd.weight", (wide, m.vocab)),
+            TensorShape("per_layer_model_proj.weight", (h, wide)),
+            TensorShape("per_layer_proj_norm.weight", (m.per_layer_input,)),
         ]
     for i in range(m.layers):
         out += _attention(m, i)
@@ -222,10 +261,10 @@ def parameter_count(m: ModelSpec) -> int:
 
 @lru_cache(maxsize=64)
 def active_parameter_count(m: ModelSpec) -> int:
-    """Parameters touched per token: experts scaled by experts_active/experts, token_embd by one row."""
+    """Parameters touched per token: experts scaled by experts_active/experts, embedding tables by one row."""
     n = 0
     for t in _model_tensors(m):
-        if t.name == "token_embd.weight":
+        if t.name in INPUT_TABLES:
             continue
         if "_exps" in t.name and m.experts:
             n += t.elements * m.experts_active // m.experts
@@ -253,6 +292,8 @@ class WeightsBreakdown:
     output_is_tied: bool
     layers: tuple[LayerBytes, ...]
     types: dict[str, int]  # GGML type -> bytes
+    # other look-up tables that stay in system RAM with token_embd (Gemma 3n's per-layer embeddings)
+    input_extra_bytes: int = 0
 
     def layer_bytes(self, i: int) -> int:
         return self.layers[i].bytes_total
@@ -279,7 +320,7 @@ def mix_context(m: ModelSpec, mix: str, tensors: list[TensorShape]) -> MixContex
 
 def group_bytes(m: ModelSpec, mix: str, sized: Iterable[tuple[TensorShape, str, int]]) -> WeightsBreakdown:
     """Group (tensor, type, bytes) into what placement needs: per layer (dense / experts), input, output."""
-    total = embd = output = 0
+    total = embd = output = extra = 0
     per_layer_total = [0] * m.layers
     per_layer_exp = [0] * m.layers
     types: dict[str, int] = {}
@@ -292,6 +333,8 @@ def group_bytes(m: ModelSpec, mix: str, sized: Iterable[tuple[TensorShape, str, 
                 per_layer_exp[t.layer] += b
         elif t.name == "token_embd.weight":
             embd = b
+        elif t.name in INPUT_TABLES:
+            extra += b
         else:
             output += b
     if m.tied_embeddings:
@@ -301,7 +344,7 @@ def group_bytes(m: ModelSpec, mix: str, sized: Iterable[tuple[TensorShape, str, 
         LayerBytes(i, per_layer_total[i], per_layer_total[i] - per_layer_exp[i], per_layer_exp[i])
         for i in range(m.layers)
     )
-    return WeightsBreakdown(mix, total, embd, output, m.tied_embeddings, layers, types)
+    return WeightsBreakdown(mix, total, embd, output, m.tied_embeddings, layers, types, extra)
 
 
 def scaled_to(w: WeightsBreakdown, total_bytes: int) -> WeightsBreakdown:
@@ -322,6 +365,7 @@ def scaled_to(w: WeightsBreakdown, total_bytes: int) -> WeightsBreakdown:
         w.output_is_tied,
         layers,
         {k: int(v * f) for k, v in w.types.items()},
+        int(w.input_extra_bytes * f),
     )
 
 
@@ -335,6 +379,7 @@ def weights_breakdown(m: ModelSpec, mix: str) -> WeightsBreakdown:
 
 __all__ = [
     "GGML_TYPES",
+    "INPUT_TABLES",
     "LayerBytes",
     "WeightsBreakdown",
     "active_parameter_count",

@@ -53,6 +53,12 @@ class ModelSpec:
     attention_layers: tuple[int, ...] | None = None
     mmproj_params: int | None = None  # vision encoder + projector (llama.cpp's separate mmproj file)
     moe_layer_step: int = 1  # every n-th layer (counting from 1) is MoE: Jamba and Llama 4 Maverick alternate
+    # Gemma 3n: per-layer input embeddings (a second, wide embedding table), AltUp streams, LAuReL rank, and the
+    # last kv_shared_layers layers reusing the KV cache of earlier ones (they allocate none of their own)
+    per_layer_input: int = 0
+    altup_inputs: int = 0
+    laurel_rank: int = 0
+    kv_shared_layers: int = 0
     aliases: tuple[str, ...] = ()
     ollama: str | None = None
     hf_repo: str | None = None
@@ -88,6 +94,10 @@ class ModelSpec:
                 return "full"
             return "swa"
         return "full"
+
+    def layer_has_kv(self, i: int) -> bool:
+        """False for the layers that read an earlier layer's cache instead of keeping one (Gemma 3n)."""
+        return i < self.layers - self.kv_shared_layers
 
     def layer_is_moe(self, i: int) -> bool:
         return self.is_moe and i >= self.dense_layers and (i + 1) % max(1, self.moe_layer_step) == 0

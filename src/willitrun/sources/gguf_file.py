@@ -56,7 +56,7 @@ FILE_TYPES: dict[int, str] = {
 }
 
 # Every n-th layer uses full attention when the architecture has a sliding window (llama.cpp's defaults).
-SWA_PATTERNS: dict[str, int] = {"gemma2": 2, "gemma3": 6, "gpt-oss": 2, "cohere2": 4, "llama4": 4}
+SWA_PATTERNS: dict[str, int] = {"gemma2": 2, "gemma3": 6, "gemma3n": 5, "gpt-oss": 2, "cohere2": 4, "llama4": 4}
 # Architectures that tie the output layer to the token embeddings (used when the tensor list is unknown).
 _TIED_ARCHS = frozenset({"gemma", "gemma2", "gemma3", "gemma3n", "gemma-embedding", "lfm2"})
 _QK_NORM_ARCHS = frozenset({"qwen3", "qwen3moe", "qwen3vl", "qwen3vlmoe", "gemma3", "gemma3n", "olmo2", "olmoe"})
@@ -239,6 +239,7 @@ def spec_from_gguf_metadata(
         qk_norm = arch in _QK_NORM_ARCHS
         attn_bias = arch in _BIAS_ARCHS
 
+    per_layer = (_max_int(meta, key("embedding_length_per_layer_input")) or 0) if arch == "gemma3n" else 0
     general_name = meta.get("general.name")
     spec = ModelSpec(
         id=id,
@@ -276,6 +277,10 @@ def spec_from_gguf_metadata(
         ssm_n_group=ssm_groups,
         attention_layers=attention_layers,
         moe_layer_step=_max_int(meta, key("interleave_moe_layer_step")) or 1,
+        per_layer_input=per_layer,
+        altup_inputs=(_max_int(meta, key("altup.num_inputs")) or 4) if per_layer else 0,
+        laurel_rank=64 if per_layer else 0,  # Gemma 3n's LAuReL rank; GGUF metadata does not record it
+        kv_shared_layers=min(layers - 1, _max_int(meta, key("attention.shared_kv_layers")) or 0),
     )
     stated = _scalar_int(meta.get("general.parameter_count"))
     if tensor_names is not None:

@@ -49,6 +49,8 @@ MODEL_TYPES: dict[str, str] = {
     "gemma2": "gemma2",
     "gemma3": "gemma3",
     "gemma3_text": "gemma3",
+    "gemma3n": "gemma3n",
+    "gemma3n_text": "gemma3n",
     "phi3": "phi3",
     "phimoe": "phimoe",
     "deepseek_v2": "deepseek2",
@@ -74,9 +76,9 @@ MODEL_TYPES: dict[str, str] = {
     "internlm2": "internlm2",
 }
 # Every n-th layer uses full attention (when the config gives no pattern of its own).
-_SWA_PATTERNS: dict[str, int] = {"gemma2": 2, "gemma3": 6, "gpt-oss": 2, "cohere2": 4, "llama4": 4}
-_TIED_BY_DEFAULT = frozenset({"gemma", "gemma2", "gemma3", "lfm2"})
-_QK_NORM = frozenset({"qwen3", "qwen3moe", "qwen3vl", "qwen3vlmoe", "gemma3", "olmo2", "olmoe"})
+_SWA_PATTERNS: dict[str, int] = {"gemma2": 2, "gemma3": 6, "gemma3n": 5, "gpt-oss": 2, "cohere2": 4, "llama4": 4}
+_TIED_BY_DEFAULT = frozenset({"gemma", "gemma2", "gemma3", "gemma3n", "lfm2"})
+_QK_NORM = frozenset({"qwen3", "qwen3moe", "qwen3vl", "qwen3vlmoe", "gemma3", "gemma3n", "olmo2", "olmoe"})
 _BIAS = frozenset({"qwen2", "qwen2moe", "qwen2vl"})
 _ATTENTION_LAYER_TYPES = frozenset({"attention", "full_attention", "sliding_attention", "chunked_attention"})
 
@@ -109,7 +111,10 @@ def _int(v: Any) -> int | None:
 
 def _first_int(cfg: Mapping[str, Any], *keys: str) -> int | None:
     for k in keys:
-        v = _int(cfg.get(k))
+        raw = cfg.get(k)
+        if isinstance(raw, list) and raw:
+            raw = max((x for x in raw if _int(x) is not None), default=None)  # per-layer lists (Gemma 3n)
+        v = _int(raw)
         if v is not None:
             return v
     return None
@@ -205,6 +210,7 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
     step = _first_int(cfg, "interleave_moe_layer_step", "decoder_sparse_step") or 1
 
     window, pattern = _swa(cfg, arch, layers)
+    per_layer = (_int(cfg.get("hidden_size_per_layer_input")) or 0) if arch == "gemma3n" else 0
 
     tied_v = cfg.get("tie_word_embeddings")
     tied = bool(tied_v) if isinstance(tied_v, bool) else arch in _TIED_BY_DEFAULT
@@ -259,6 +265,10 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         ssm_n_group=n_group,
         attention_layers=attention_layers,
         moe_layer_step=step,
+        per_layer_input=per_layer,
+        altup_inputs=(_int(cfg.get("altup_num_inputs")) or 4) if per_layer else 0,
+        laurel_rank=(_int(cfg.get("laurel_rank")) or 64) if per_layer else 0,
+        kv_shared_layers=min(layers - 1, _int(cfg.get("num_kv_shared_layers")) or 0),
         hf_repo=repo,
     )
     # active parameters as model cards count them: the routed experts used per token, plus the embeddings
