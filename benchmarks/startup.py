@@ -55,7 +55,7 @@ def main() -> int:
             check=True,
         ).stdout.strip()
         Path(site, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(whl)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", str(whl)], check=True)
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["WILLITRUN_CACHE_DIR"] = str(t / "cache")
         check = [str(bindir / "willitrun"), "check", "llama3-8b", "--gpu", "RTX 4090", "--json"]
