@@ -103,3 +103,14 @@ def test_gguf_metadata_reads_shared_layers() -> None:
     s = spec_from_gguf_metadata(meta, id="x", name="x", source="test", tensor_elements=None)
     assert (s.kv_shared_layers, s.per_layer_input, s.altup_inputs, s.swa_pattern) == (10, 256, 4, 5)
     assert not s.layer_has_kv(20) and s.layer_has_kv(19)
+
+
+def test_check_points_at_the_glossary(catalog: Catalog) -> None:
+    from willitrun.knowledge.glossary import find_term, load_glossary
+
+    mach = build_machine(catalog, gpu="RTX 3060", vram_gb=None, ram_gb=32, ram_bandwidth_gbps=50, detected=None)
+    est = estimate(catalog.model("gemma3n-e2b"), mach, Request(quants=("Q4_K_M",)))
+    note = next(n for n in est.notes if "per-layer" in n)
+    assert "20 of 30 layers" in note
+    term = note.split("willitrun explain ")[1].strip("'")
+    assert find_term(load_glossary(), term).id == term

@@ -227,6 +227,12 @@ def estimate(m: ModelSpec, machine: Machine, req: Request) -> Estimate:
     notes: list[str] = []
     if req.ctx is not None and req.ctx > m.context_max:
         notes.append(f"--ctx {req.ctx} is beyond the model's trained context of {m.context_max}")
+    if m.per_layer_input and req.runtime in ("llama.cpp", "ollama"):
+        notes.append(
+            "the per-layer embedding table stays in system RAM beside token_embd, and only "
+            f"{m.layers - m.kv_shared_layers} of {m.layers} layers keep a KV cache (the rest reuse it); "
+            "see 'willitrun explain per-layer-embeddings'"
+        )
     if req.runtime in ("vllm", "mlx"):
         from willitrun.estimate.engines import mlx_option, vllm_option
     if req.runtime == "vllm":
