@@ -227,3 +227,14 @@ def test_catalog_filters(run: Run) -> None:
 def test_filter_errors(run: Run, args: tuple[str, ...], needle: str) -> None:
     r = run(*args)
     assert r.code == 2 and needle in r.err and len(r.err.strip().splitlines()) == 1
+
+
+def test_only_the_command_asked_for_is_built() -> None:
+    from willitrun.cli import _app_for, app
+
+    one = _app_for(["best-gpu", "--budget", "800"])
+    assert [c.name for c in one.registered_commands] == ["best-gpu"]
+    assert len(_app_for(["check", "llama3-8b"]).registered_commands) == 1
+    assert len(app.registered_commands) > 5  # the shared app is left whole
+    for args in ([], ["--help"], ["--version"], ["chek"]):
+        assert _app_for(args) is app

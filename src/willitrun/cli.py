@@ -4,6 +4,7 @@ Data goes to stdout, notes and warnings to stderr; `--json` prints one JSON docu
 Exit codes: 0 answered, 1 answered but nothing runs, 2 bad input (one line on stderr, never a traceback).
 """
 
+import copy
 import json
 import os
 import sys
@@ -1337,11 +1338,29 @@ def _exit_code(exc: BaseException) -> int | None:
     return None
 
 
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app with only the command asked for: typer builds every registered command's options at each start
+    (about 3 ms for all of them), and one command needs only its own. Anything else gets the whole app."""
+    first = args[0] if args else ""
+    if not first or first.startswith("-"):
+        return app
+    picked = [
+        c
+        for c in app.registered_commands
+        if (c.name or (c.callback.__name__.replace("_", "-") if c.callback else "")) == first
+    ]
+    if len(picked) != 1:
+        return app
+    one = copy.copy(app)
+    one.registered_commands = picked  # the callback stays, so typer still builds a group: same usage and help
+    return one
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning every failure into one line on stderr and exit 2."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        rv = app(args=args, prog_name="willitrun", standalone_mode=False)
+        rv = _app_for(args)(args=args, prog_name="willitrun", standalone_mode=False)
     except WillItRunError as err:
         _fail(err)
     except KeyboardInterrupt:
