@@ -17,6 +17,14 @@ from willitrun.errors import WillItRunError
 from willitrun.estimate.quants import FLOAT_TYPES, TensorShape, normalize_mix
 from willitrun.estimate.tensors import WeightsBreakdown, active_parameter_count, group_bytes, parameter_count
 from willitrun.estimate.types import ModelSpec
+from willitrun.sources.archs import (
+    ATTN_BIAS,
+    GEMMA3N_ALTUP_INPUTS,
+    GEMMA3N_LAUREL_RANK,
+    QK_NORM,
+    SWA_PATTERNS,
+    TIED_BY_DEFAULT,
+)
 
 # llama.cpp's LLAMA_FTYPE enum (general.file_type) -> our mix names.
 FILE_TYPES: dict[int, str] = {
@@ -55,12 +63,6 @@ FILE_TYPES: dict[int, str] = {
     38: "MXFP4",
 }
 
-# Every n-th layer uses full attention when the architecture has a sliding window (llama.cpp's defaults).
-SWA_PATTERNS: dict[str, int] = {"gemma2": 2, "gemma3": 6, "gemma3n": 5, "gpt-oss": 2, "cohere2": 4, "llama4": 4}
-# Architectures that tie the output layer to the token embeddings (used when the tensor list is unknown).
-_TIED_ARCHS = frozenset({"gemma", "gemma2", "gemma3", "gemma3n", "gemma-embedding", "lfm2"})
-_QK_NORM_ARCHS = frozenset({"qwen3", "qwen3moe", "qwen3vl", "qwen3vlmoe", "gemma3", "gemma3n", "olmo2", "olmoe"})
-_BIAS_ARCHS = frozenset({"qwen2", "qwen2moe", "qwen2vl"})
 _SUPPORTED_VERSIONS = (2, 3)
 _SPLIT_NAME = re.compile(r"^(?P<prefix>.+)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$", re.IGNORECASE)
 _BLOCK = re.compile(r"^blk\.(\d+)\.")
@@ -132,7 +134,7 @@ def _swa_pattern(arch: str, raw: Any) -> int | None:
 
 def _pick_tied(spec: ModelSpec, stated_params: int | None) -> bool:
     """Without a tensor list: the variant whose derived parameter count is closer to the stated one."""
-    if spec.arch in _TIED_ARCHS:
+    if spec.arch in TIED_BY_DEFAULT:
         return True
     if stated_params is None or stated_params <= 0:
         return False
@@ -236,8 +238,8 @@ def spec_from_gguf_metadata(
         qk_norm = any(n.endswith("attn_q_norm.weight") for n in names)
         attn_bias = any(n.endswith("attn_q.bias") for n in names)
     else:
-        qk_norm = arch in _QK_NORM_ARCHS
-        attn_bias = arch in _BIAS_ARCHS
+        qk_norm = arch in QK_NORM
+        attn_bias = arch in ATTN_BIAS
 
     per_layer = (_max_int(meta, key("embedding_length_per_layer_input")) or 0) if arch == "gemma3n" else 0
     general_name = meta.get("general.name")
@@ -278,8 +280,8 @@ def spec_from_gguf_metadata(
         attention_layers=attention_layers,
         moe_layer_step=_max_int(meta, key("interleave_moe_layer_step")) or 1,
         per_layer_input=per_layer,
-        altup_inputs=(_max_int(meta, key("altup.num_inputs")) or 4) if per_layer else 0,
-        laurel_rank=64 if per_layer else 0,  # Gemma 3n's LAuReL rank; GGUF metadata does not record it
+        altup_inputs=(_max_int(meta, key("altup.num_inputs")) or GEMMA3N_ALTUP_INPUTS) if per_layer else 0,
+        laurel_rank=GEMMA3N_LAUREL_RANK if per_layer else 0,
         kv_shared_layers=min(layers - 1, _max_int(meta, key("attention.shared_kv_layers")) or 0),
     )
     stated = _scalar_int(meta.get("general.parameter_count"))
@@ -550,7 +552,6 @@ def mmproj_bytes(path: str) -> int:
 
 __all__ = [
     "FILE_TYPES",
-    "SWA_PATTERNS",
     "GgufModel",
     "find_mmproj",
     "mmproj_bytes",

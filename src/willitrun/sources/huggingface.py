@@ -23,6 +23,14 @@ from willitrun.errors import BadValueError, WillItRunError
 from willitrun.estimate.tensors import active_parameter_count, parameter_count
 from willitrun.estimate.types import ModelSpec
 from willitrun.paths import cache_dir
+from willitrun.sources.archs import (
+    ATTN_BIAS,
+    GEMMA3N_ALTUP_INPUTS,
+    GEMMA3N_LAUREL_RANK,
+    QK_NORM,
+    SWA_PATTERNS,
+    TIED_BY_DEFAULT,
+)
 
 DEFAULT_TIMEOUT_S = 10.0
 HUB_URL = "https://huggingface.co"
@@ -75,11 +83,6 @@ MODEL_TYPES: dict[str, str] = {
     "smollm3": "smollm3",
     "internlm2": "internlm2",
 }
-# Every n-th layer uses full attention (when the config gives no pattern of its own).
-_SWA_PATTERNS: dict[str, int] = {"gemma2": 2, "gemma3": 6, "gemma3n": 5, "gpt-oss": 2, "cohere2": 4, "llama4": 4}
-_TIED_BY_DEFAULT = frozenset({"gemma", "gemma2", "gemma3", "gemma3n", "lfm2"})
-_QK_NORM = frozenset({"qwen3", "qwen3moe", "qwen3vl", "qwen3vlmoe", "gemma3", "gemma3n", "olmo2", "olmoe"})
-_BIAS = frozenset({"qwen2", "qwen2moe", "qwen2vl"})
 _ATTENTION_LAYER_TYPES = frozenset({"attention", "full_attention", "sliding_attention", "chunked_attention"})
 
 
@@ -167,7 +170,7 @@ def _swa(cfg: Mapping[str, Any], arch: str, layers: int) -> tuple[int | None, in
         if pattern is None:
             return window, None
     if pattern is None:
-        pattern = _SWA_PATTERNS.get(arch)
+        pattern = SWA_PATTERNS.get(arch)
     return window, pattern
 
 
@@ -213,8 +216,8 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
     per_layer = (_int(cfg.get("hidden_size_per_layer_input")) or 0) if arch == "gemma3n" else 0
 
     tied_v = cfg.get("tie_word_embeddings")
-    tied = bool(tied_v) if isinstance(tied_v, bool) else arch in _TIED_BY_DEFAULT
-    attn_bias = arch in _BIAS or cfg.get("attention_bias") is True or cfg.get("qkv_bias") is True
+    tied = bool(tied_v) if isinstance(tied_v, bool) else arch in TIED_BY_DEFAULT
+    attn_bias = arch in ATTN_BIAS or cfg.get("attention_bias") is True or cfg.get("qkv_bias") is True
 
     d_state = _first_int(cfg, "mamba_d_state", "ssm_state_size", "state_size") or 0
     d_conv = _first_int(cfg, "mamba_d_conv", "conv_kernel", "conv_L_cache") or 0
@@ -258,7 +261,7 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         qk_nope_head_dim=nope,
         v_head_dim=v_dim,
         attn_bias=attn_bias,
-        qk_norm=arch in _QK_NORM,
+        qk_norm=arch in QK_NORM,
         ssm_d_inner=d_inner,
         ssm_d_state=d_state,
         ssm_d_conv=d_conv,
@@ -266,8 +269,8 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         attention_layers=attention_layers,
         moe_layer_step=step,
         per_layer_input=per_layer,
-        altup_inputs=(_int(cfg.get("altup_num_inputs")) or 4) if per_layer else 0,
-        laurel_rank=(_int(cfg.get("laurel_rank")) or 64) if per_layer else 0,
+        altup_inputs=(_int(cfg.get("altup_num_inputs")) or GEMMA3N_ALTUP_INPUTS) if per_layer else 0,
+        laurel_rank=(_int(cfg.get("laurel_rank")) or GEMMA3N_LAUREL_RANK) if per_layer else 0,
         kv_shared_layers=min(layers - 1, _int(cfg.get("num_kv_shared_layers")) or 0),
         hf_repo=repo,
     )
