@@ -1344,10 +1344,10 @@ def _app_for(args: list[str]) -> typer.Typer:
     first = args[0] if args else ""
     if not first or first.startswith("-"):
         return app
+    from typer.main import get_command_name  # already imported by typer itself
+
     picked = [
-        c
-        for c in app.registered_commands
-        if (c.name or (c.callback.__name__.replace("_", "-") if c.callback else "")) == first
+        c for c in app.registered_commands if c.callback and (c.name or get_command_name(c.callback.__name__)) == first
     ]
     if len(picked) != 1:
         return app
