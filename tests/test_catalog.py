@@ -97,6 +97,14 @@ def test_overlay_adds_and_replaces(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         ("stuff: []\n", "unknown top-level key"),
         (OVERLAY_MODEL.replace("layers: 16", "layers: -3"), "model tiny-test-1b: field 'layers' must be between"),
         (OVERLAY_MODEL.replace("kv_heads: 8", "kv_heads: 7"), "field 'kv_heads' (7) must divide heads"),
+        (
+            OVERLAY_MODEL.replace("kv_heads: 8", "kv_heads: 8\n    per_layer_input: 256"),
+            "field 'altup_inputs' must be at",
+        ),
+        (
+            OVERLAY_MODEL.replace("kv_heads: 8", "kv_heads: 8\n    kv_shared_layers: 16"),
+            "'kv_shared_layers' must be between",
+        ),
         (OVERLAY_MODEL.replace('    source: "https://example.org/config.json"\n', ""), "field 'source' is required"),
         (OVERLAY_MODEL.replace("hidden: 2048", "hidden: big"), "field 'hidden' must be a whole number"),
         (OVERLAY_MODEL.replace('["tiny-test"]', '["llama3:8b"]'), "already used by"),

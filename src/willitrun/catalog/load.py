@@ -205,6 +205,10 @@ def _model(e: _Entry) -> ModelSpec:
         ):
             raise e.fail("attention_layers", f"must be a list of layer indices below {layers}")
         attn_layers = tuple(attn_layers_raw)
+    per_layer_input = e.int_("per_layer_input", default=0, hi=100000) or 0
+    altup_inputs = e.int_("altup_inputs", default=0, hi=64) or 0
+    if per_layer_input and altup_inputs < 2:
+        raise e.fail("altup_inputs", f"must be at least 2 with per_layer_input (Gemma 3n has 4), not {altup_inputs}")
     uses = e.strs("uses", USES)
     source = e.str_("source", required=True)
     assert source is not None
@@ -245,8 +249,8 @@ def _model(e: _Entry) -> ModelSpec:
         attention_layers=attn_layers,
         moe_layer_step=e.int_("moe_layer_step", default=1, lo=1, hi=64) or 1,
         mmproj_params=e.int_("mmproj_params", lo=1),
-        per_layer_input=e.int_("per_layer_input", default=0, hi=100000) or 0,
-        altup_inputs=e.int_("altup_inputs", default=0, hi=64) or 0,
+        per_layer_input=per_layer_input,
+        altup_inputs=altup_inputs,
         laurel_rank=e.int_("laurel_rank", default=0, hi=100000) or 0,
         kv_shared_layers=e.int_("kv_shared_layers", default=0, hi=layers - 1) or 0,
         aliases=e.strs("aliases"),

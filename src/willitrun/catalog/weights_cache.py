@@ -36,7 +36,7 @@ def _revive(d: dict[str, Any]) -> WeightsBreakdown:
         d["output_is_tied"],
         layers,
         d["types"],
-        d.get("input_extra_bytes", 0),
+        d["input_extra_bytes"],
     )
 
 

@@ -112,7 +112,7 @@ def plan(
         layer_sets.append(idx)
 
     cpu_idx = range(first_off)
-    ram_w = w.token_embd_bytes + w.input_extra_bytes + sum(w.layers[i].bytes_total for i in cpu_idx)
+    ram_w = w.input_bytes + sum(w.layers[i].bytes_total for i in cpu_idx)
     if not out_on_gpu:
         ram_w += w.output_bytes - (w.token_embd_bytes if w.output_is_tied else 0)
     ram_kv = sum(kv[i] for i in cpu_idx)

@@ -194,7 +194,7 @@ def prefill_terms(
     gpus_used = len(parts)
     if p.ram.layers or p.output_device is None:
         fl = per_layer * p.ram.layers + (out if p.output_device is None else 0.0)
-        ram_w = p.ram.weights_bytes - w.token_embd_bytes - w.input_extra_bytes
+        ram_w = p.ram.weights_bytes - w.input_bytes
         if last_gpu is not None:
             # llama.cpp computes large batches of CPU-resident layers on the GPU, copying the weights across
             d = last_gpu

@@ -187,7 +187,7 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
         ]
     if m.arch in _POST_NORMS:
         out.append(TensorShape(p + "post_ffw_norm.weight", (h,), i))
-    if m.altup_inputs:
+    if m.per_layer_input:
         out += _altup_layer(m, i)
     return out
 
@@ -231,7 +231,7 @@ def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
             TensorShape("token_embd_norm.weight", (h,), None),
             TensorShape("token_embd_norm.bias", (h,), None),
         ]
-    if m.altup_inputs:
+    if m.per_layer_input:
         wide = m.per_layer_input * m.layers
         out += [
             TensorShape("altup_proj.weight", (h, h, m.altup_inputs - 1)),
@@ -294,6 +294,11 @@ class WeightsBreakdown:
     types: dict[str, int]  # GGML type -> bytes
     # other look-up tables that stay in system RAM with token_embd (Gemma 3n's per-layer embeddings)
     input_extra_bytes: int = 0
+
+    @property
+    def input_bytes(self) -> int:
+        """The look-up tables that stay in system RAM whatever is offloaded: token_embd and its kin."""
+        return self.token_embd_bytes + self.input_extra_bytes
 
     def layer_bytes(self, i: int) -> int:
         return self.layers[i].bytes_total
