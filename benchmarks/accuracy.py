@@ -115,7 +115,9 @@ def _machine(cat: Any, hw: str, count: int, specs: dict[str, dict[str, str]]) ->
     dev = replace(device_from_spec(g, mem), memory_bytes=dev_mem, free_bytes=dev_mem, bandwidth_gbps=bw)
     devs = tuple(dev for _ in range(count))
     ram = total if g.unified_memory else 256 * GIB
-    return Machine(devs, ram, ram, 100.0 if not g.unified_memory else bw, Cpu("server", 32, 64, ("avx2",)))
+    # llama-bench sets a fixed -ngl and keeps no fit margin: the question is whether the allocation fits at all
+    bw_ram = 100.0 if not g.unified_memory else bw
+    return Machine(devs, ram, ram, bw_ram, Cpu("server", 32, 64, ("avx2",)), gpu_margin_bytes=0)
 
 
 def _parse_test(test: str) -> tuple[int, int]:

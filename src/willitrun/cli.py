@@ -41,6 +41,16 @@ VramOpt = Annotated[float | None, typer.Option("--vram", help="GPU memory per de
 RamOpt = Annotated[float | None, typer.Option("--ram", help="System RAM in GB.")]
 RamBwOpt = Annotated[float | None, typer.Option("--ram-bandwidth", help="System RAM bandwidth in GB/s.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document (see docs/cli.md).")]
+MarginOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--margin", help="GB kept free on every GPU (default 1, llama.cpp's fit margin; 0 allowed, up to 64)."
+    ),
+]
+HeadlessOpt = Annotated[
+    bool,
+    typer.Option("--headless", help="Simulated GPUs drive no desktop: keep no 0.8 GB aside for one."),
+]
 TotalOpt = Annotated[
     bool, typer.Option("--total", help="Plan with each GPU's total memory, as if nothing else ran (default: free).")
 ]
@@ -72,7 +82,15 @@ def _load(catalog: list[str] | None) -> Any:
 
 
 def _machine(
-    cat: Any, gpu: str | None, vram: float | None, ram: float | None, ram_bw: float | None, *, total: bool = False
+    cat: Any,
+    gpu: str | None,
+    vram: float | None,
+    ram: float | None,
+    ram_bw: float | None,
+    *,
+    total: bool = False,
+    margin: float | None = None,
+    headless: bool = False,
 ) -> Any:
     from dataclasses import replace
 
@@ -86,7 +104,16 @@ def _machine(
         if total:
             devices = tuple(replace(d, free_bytes=d.memory_bytes) for d in detected.devices)
             detected = replace(detected, devices=devices, ram_free_bytes=detected.ram_bytes)
-    return build_machine(cat, gpu=gpu, vram_gb=vram, ram_gb=ram, ram_bandwidth_gbps=ram_bw, detected=detected)
+    return build_machine(
+        cat,
+        gpu=gpu,
+        vram_gb=vram,
+        ram_gb=ram,
+        ram_bandwidth_gbps=ram_bw,
+        detected=detected,
+        margin_gb=margin,
+        headless=headless,
+    )
 
 
 @app.callback()
@@ -159,6 +186,8 @@ def check(
     ram: RamOpt = None,
     ram_bandwidth: RamBwOpt = None,
     total: TotalOpt = False,
+    margin: MarginOpt = None,
+    headless: HeadlessOpt = False,
     mmproj: Annotated[
         str | None, typer.Option("--mmproj", help="A vision projector GGUF loaded beside the model.")
     ] = None,
@@ -185,7 +214,7 @@ def check(
     cat = _load(catalog)
     src = _model_source(cat, model, mmproj, rt)
     spec = src.spec
-    machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total)
+    machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless)
     from willitrun.estimate.core import Request, estimate
 
     weights = src.weights
@@ -354,6 +383,9 @@ def _print_check(est: Any, measured: dict[str, list[dict[str, Any]]]) -> None:
     out.print(f"on {machine_line(est.machine)}; {ctx_text}; {est.runtime}", markup=False)
     out.print(check_table(est, color=color))
     out.print("sizes in GiB; tok/s = generation, pp512 = prompt tokens/s; * = recommended", markup=False)
+    if est.machine.devices:
+        keep = est.machine.gpu_margin_bytes / 2**30
+        out.print(f"Left = GPU memory still free once loaded (plans keep {keep:.1f} GiB)", markup=False)
     rec = next((o for o in est.options if o.quant == est.recommended), None)
     if rec is not None:
         speed = f"{rec.tokens_per_s:.0f} tok/s" if rec.tokens_per_s and rec.tokens_per_s >= 10 else ""
@@ -633,6 +665,8 @@ def troubleshoot(
     gpu: GpuOpt = None,
     vram: VramOpt = None,
     ram: RamOpt = None,
+    margin: MarginOpt = None,
+    headless: HeadlessOpt = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -661,7 +695,7 @@ def troubleshoot(
     finally:
         if stream not in (sys.stdin, getattr(sys.stdin, "buffer", None)):
             stream.close()
-    extra = _log_advice(matches, facts, catalog, gpu, vram, ram)
+    extra = _log_advice(matches, facts, catalog, gpu, vram, ram, margin, headless)
     if as_json:
         _print_json(
             {
@@ -729,7 +763,14 @@ _OOM_IDS = {
 
 
 def _log_advice(
-    matches: list[Any], facts: Any, catalog: list[str] | None, gpu: str | None, vram: float | None, ram: float | None
+    matches: list[Any],
+    facts: Any,
+    catalog: list[str] | None,
+    gpu: str | None,
+    vram: float | None,
+    ram: float | None,
+    margin: float | None,
+    headless: bool,
 ) -> dict[str, list[str]]:
     """For an out-of-memory on a model the log names: what fits this (or the --gpu) machine instead."""
     oom = [m for m in matches if m.problem.id in _OOM_IDS]
@@ -749,7 +790,7 @@ def _log_advice(
         return {}
     from willitrun.knowledge.advice import oom_advice
 
-    machine = _machine(cat, gpu, vram, ram, None)
+    machine = _machine(cat, gpu, vram, ram, None, margin=margin, headless=headless)
     quant = facts.quant or facts.quant_from_file()
     tips = oom_advice(spec, machine, quant, facts.ctx, facts.file)
     return {m.problem.id: tips for m in oom} if tips else {}
@@ -805,6 +846,8 @@ def recommend(
     ram: RamOpt = None,
     ram_bandwidth: RamBwOpt = None,
     total: TotalOpt = False,
+    margin: MarginOpt = None,
+    headless: HeadlessOpt = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -817,7 +860,7 @@ def recommend(
     _positive("--ctx", ctx, 256, 16_777_216)
     _positive("--top", top, 1, 50)
     cat = _load(catalog)
-    machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total)
+    machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless)
     if as_json:
         from willitrun.advise.recommend import recommend as run_recommend
         from willitrun.render import machine_json
@@ -868,6 +911,8 @@ def best_gpu(
     prices: Annotated[
         str | None, typer.Option("--prices", help="YAML with gpus: [{id, price_usd, price_kind, price_date}].")
     ] = None,
+    margin: MarginOpt = None,
+    headless: HeadlessOpt = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -904,6 +949,7 @@ def best_gpu(
         used=used,
         kind=kind,
         max_count=max_count,
+        headroom=_headroom(margin, headless),
     )[:top]
     payload = {
         "budget_usd": budget,
@@ -986,9 +1032,18 @@ def _with_prices(gpus: Any, path: str | None) -> Any:
     return tuple(by_id.values())
 
 
+def _headroom(margin: float | None, headless: bool) -> Any:
+    from willitrun.estimate.types import GIB, Headroom
+
+    _positive("--margin", margin, 0, 64)
+    return Headroom(headless=headless) if margin is None else Headroom(int(margin * GIB), headless)
+
+
 @app.command()
 def compare(
     hardware: Annotated[list[str], typer.Argument(help="Two or more GPUs or systems, e.g. 'RTX 3090' 'RTX 4090'.")],
+    margin: MarginOpt = None,
+    headless: HeadlessOpt = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -1008,7 +1063,7 @@ def compare(
         it = parsed[0]
         items.append((it.gpu, it.count, it.memory_gib))
     models = [cat.model(i) for i in REFERENCE]
-    cols = run_compare(items, models)
+    cols = run_compare(items, models, headroom=_headroom(margin, headless))
     if as_json:
         from willitrun.render import gpu_json
 

@@ -78,7 +78,11 @@ def run_command(est: Estimate, o: Option) -> str | None:
     if est.runtime == "mlx":
         suffix = "bf16" if o.quant == "BF16" else o.quant.lower()
         return f"mlx_lm.server --model mlx-community/{base}-{suffix}"
+    if est.runtime == "ollama":
+        return ollama_command(est, o)
     parts = ["llama-server", "-m", gguf_name(est.model, o.quant), "-ngl", str(o.gpu_layers)]
+    if o.offload == "experts":
+        parts += ["--n-cpu-moe", str(o.cpu_moe_layers)]
     parts += ["-c", str(o.context * est.parallel)]
     if est.parallel > 1:
         parts += ["-np", str(est.parallel)]
@@ -94,6 +98,8 @@ def ollama_command(est: Estimate, o: Option) -> str | None:
     default_quant = "MXFP4" if est.model.arch == "gpt-oss" else "Q4_K_M"
     if o.quant != default_quant:
         return None
+    if est.runtime == "ollama" and not est.context_auto:
+        return f"OLLAMA_CONTEXT_LENGTH={o.context} ollama run {tag}"
     return f"ollama run {tag}"
 
 
@@ -118,6 +124,7 @@ def machine_json(machine: Machine) -> dict[str, Any]:
                 "unified_memory": d.unified,
                 "catalog_id": d.catalog_id,
                 "count": 1,
+                "desktop_bytes": d.desktop_bytes,
             }
         )
     return {
@@ -128,6 +135,7 @@ def machine_json(machine: Machine) -> dict[str, Any]:
         "ram_bandwidth_gbps": machine.ram_bandwidth_gbps,
         "unified_memory": machine.unified_memory,
         "cpu": {"name": machine.cpu.name, "cores": machine.cpu.cores, "threads": machine.cpu.threads},
+        "gpu_margin_bytes": machine.gpu_margin_bytes if machine.devices else 0,
     }
 
 
@@ -154,6 +162,21 @@ def option_json(est: Estimate, o: Option, measured: list[dict[str, Any]] | None 
         "context": o.context,
         "bits_per_weight": round(o.bits_per_weight, 4),
         "ollama_command": ollama_command(est, o),
+        "offload": o.offload,
+        "n_cpu_moe": o.cpu_moe_layers,
+        "gpu_left_bytes": o.gpu_left_bytes,
+        "offload_choices": [
+            {
+                "mode": a.mode,
+                "gpu_layers": a.gpu_layers,
+                "n_cpu_moe": a.cpu_moe_layers,
+                "fits": a.fits,
+                "tokens_per_s": _round(a.tokens_per_s),
+                "prefill_tokens_per_s": _round(a.prefill_tokens_per_s),
+                "chosen": a.mode == o.offload,
+            }
+            for a in o.alternatives
+        ],
         "placement": [
             {
                 "device": p.name,
@@ -164,6 +187,8 @@ def option_json(est: Estimate, o: Option, measured: list[dict[str, Any]] | None 
                 "overhead_bytes": p.overhead_bytes,
                 "total_bytes": p.total_bytes,
                 "capacity_bytes": p.capacity_bytes,
+                "margin_bytes": p.margin_bytes,
+                "left_bytes": p.left_bytes,
             }
             for p in o.placement
         ],
@@ -275,11 +300,14 @@ def check_table(est: Estimate, *, color: bool) -> Any:
     from rich import box
     from rich.table import Table
 
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False, padding=(0, 1))
+    gpus = bool(est.machine.devices)
+    # collapsed padding and the box's divider: two spaces between columns, so that eleven fit 80 columns
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False, padding=(0, 1), collapse_padding=True)
     for name, right in (
         ("Quant", False),
         ("File", True),
         ("Total", True),
+        *((("Left", True),) if gpus else ()),
         ("Runs", False),
         ("-ngl", True),
         ("tok/s", True),
@@ -296,12 +324,17 @@ def check_table(est: Estimate, *, color: bool) -> Any:
         if o.tokens_per_s_low is not None and o.tokens_per_s_high is not None:
             rng = f"{rate(o.tokens_per_s_low)}-{rate(o.tokens_per_s_high)}"
         quant = o.quant + (" *" if o.quant == est.recommended else "")
+        left = o.gpu_left_bytes
+        ngl = f"{o.gpu_layers}/{o.layers}" if gpus else "-"
+        if o.offload == "experts":
+            ngl = f"moe {o.cpu_moe_layers}"
         t.add_row(
             quant,
             f"{o.weights_bytes / GIB:.1f}",
             f"{o.total_bytes / GIB:.1f}",
+            *((f"{left / GIB:.1f}" if left is not None and o.verdict != "no" else "-",) if gpus else ()),
             verdict,
-            f"{o.gpu_layers}/{o.layers}" if est.machine.devices else "-",
+            ngl,
             rate(o.tokens_per_s),
             rng,
             rate(o.prefill_tokens_per_s),

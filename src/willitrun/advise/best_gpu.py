@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from willitrun.advise.rank import quick_option
 from willitrun.catalog.types import GpuSpec
-from willitrun.estimate.types import GIB, Device, Machine, ModelSpec, Option
+from willitrun.estimate.types import GIB, Device, Headroom, Machine, ModelSpec, Option
 from willitrun.hardware import device_from_spec, os_reserve_bytes
 
 # Popular models by size, smallest first: "runs up to X" is the largest of these that fits and is fast enough.
@@ -28,6 +28,7 @@ LADDER = (
     "qwen3-235b-a22b",
     "deepseek-v3",
 )
+DEFAULT_HEADROOM = Headroom()
 HOST_RAM_GIB = 64.0  # RAM of the PC a discrete card goes into (only the CPU-side buffers live there)
 
 
@@ -53,15 +54,16 @@ class Config:
     def power_w(self) -> float | None:
         return self.gpu.tdp_w * self.count if self.gpu.tdp_w else None
 
-    def machine(self) -> Machine:
-        dev: Device = device_from_spec(self.gpu, self.memory_gib)
+    def machine(self, headroom: Headroom = DEFAULT_HEADROOM) -> Machine:
+        dev: Device = device_from_spec(self.gpu, self.memory_gib, headless=headroom.headless)
         if self.gpu.unified_memory:
             ram = int(self.memory_gib * GIB)
             bw = self.gpu.bandwidth_gbps
         else:
             ram = int(HOST_RAM_GIB * GIB)
             bw = 64.0
-        return Machine(tuple(dev for _ in range(self.count)), ram, ram - os_reserve_bytes(ram), bw)
+        devs = tuple(dev for _ in range(self.count))
+        return Machine(devs, ram, ram - os_reserve_bytes(ram), bw, gpu_margin_bytes=headroom.margin_bytes)
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,11 @@ def configurations(
     return out
 
 
-def _largest_on_gpu(cfg: Config, ladder: list[ModelSpec], min_tps: float, ctx: int) -> tuple[ModelSpec, Option] | None:
+def _largest_on_gpu(
+    cfg: Config, ladder: list[ModelSpec], min_tps: float, ctx: int, headroom: Headroom
+) -> tuple[ModelSpec, Option] | None:
     """Binary search over the ladder (bigger models need more memory and run slower)."""
-    machine = cfg.machine()
+    machine = cfg.machine(headroom)
     lo, hi, best = 0, len(ladder) - 1, None
     while lo <= hi:
         mid = (lo + hi) // 2
@@ -121,13 +125,14 @@ def best_gpu(
     used: bool = False,
     kind: str = "any",
     max_count: int = 4,
+    headroom: Headroom = DEFAULT_HEADROOM,
 ) -> list[Ranked]:
     configs = configurations(gpus, budget=budget, kind=kind, max_count=max_count, used=used)
     ranked: list[Ranked] = []
     if model is None:
         floor = 20.0 if min_tps is None else min_tps
         for cfg in configs:
-            got = _largest_on_gpu(cfg, ladder, floor, ctx)
+            got = _largest_on_gpu(cfg, ladder, floor, ctx, headroom)
             if got is None:
                 why = f"runs none of the reference models fully on GPU at {floor:g}+ tok/s"
                 ranked.append(Ranked(cfg, None, None, why))
@@ -150,7 +155,7 @@ def best_gpu(
         return _dedupe(ranked)
     floor = 0.0 if min_tps is None else min_tps
     for cfg in configs:
-        o = quick_option(model, cfg.machine(), quant, min(ctx, model.context_max))
+        o = quick_option(model, cfg.machine(headroom), quant, min(ctx, model.context_max))
         if o.verdict != "gpu" or (o.tokens_per_s or 0) < floor:
             continue
         tps = o.tokens_per_s or 0

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from willitrun.advise.best_gpu import Config
+from willitrun.advise.best_gpu import DEFAULT_HEADROOM, Config
 from willitrun.advise.rank import quick_option
 from willitrun.catalog.types import GpuSpec
-from willitrun.estimate.types import ModelSpec, Option
+from willitrun.estimate.types import Headroom, ModelSpec, Option
 
 REFERENCE = ("llama3.1-8b", "qwen3-14b", "qwen3-32b", "llama3.3-70b")
 
@@ -24,12 +24,17 @@ class Column:
         return f"{self.count}x {self.gpu.name}" if self.count > 1 else self.gpu.name
 
 
-def compare(items: list[tuple[GpuSpec, int, float]], models: list[ModelSpec], ctx: int = 8192) -> list[Column]:
+def compare(
+    items: list[tuple[GpuSpec, int, float]],
+    models: list[ModelSpec],
+    ctx: int = 8192,
+    headroom: Headroom = DEFAULT_HEADROOM,
+) -> list[Column]:
     cols = []
     for g, count, mem in items:
         price = (g.price_usd or 0) * count
         cfg = Config(g, count, mem, price, g.price_kind or "", g.price_date or "")
-        machine = cfg.machine()
+        machine = cfg.machine(headroom)
         runs = tuple((m, quick_option(m, machine, "Q4_K_M", min(ctx, m.context_max))) for m in models)
         cols.append(Column(g, count, mem, runs))
     return cols

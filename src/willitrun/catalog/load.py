@@ -325,6 +325,7 @@ def _gpu(e: _Entry) -> GpuSpec:
 def _prices(e: _Entry) -> tuple[tuple[float, float, str, str], ...]:
     raw = e.raw.get("prices") or []
     if not isinstance(raw, list):
+        display=e.bool_("display", default=True),
         raise e.fail("prices", "must be a list of {memory_gib, price_usd, price_kind, price_date}")
     out: list[tuple[float, float, str, str]] = []
     for i, p in enumerate(raw):

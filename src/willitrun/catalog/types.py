@@ -38,6 +38,7 @@ class GpuSpec:
     used_price_usd: float | None = None
     used_price_date: str | None = None
     prices: tuple[tuple[float, float, str, str], ...] = ()  # (memory GiB, USD, kind, date) per configuration
+    display: bool = True  # has display outputs, so a desktop may live on it (data-centre cards have none)
 
     @property
     def backend(self) -> str:

@@ -6,12 +6,20 @@ from dataclasses import dataclass, replace
 
 from willitrun.estimate import constants as K
 from willitrun.estimate.kv import kv_bytes_per_token, kv_cache_bytes
-from willitrun.estimate.placement import Plan, best_plan, plan
+from willitrun.estimate.placement import Plan, best_plan, expert_plan, plan
 from willitrun.estimate.quants import DEFAULT_MIXES, MIX_DEFAULT
 from willitrun.estimate.runtime import RuntimeProfile, default_context, profile
-from willitrun.estimate.speed import estimate_speed
+from willitrun.estimate.speed import Speed, estimate_speed
 from willitrun.estimate.tensors import WeightsBreakdown, active_parameter_count, parameter_count, weights_breakdown
-from willitrun.estimate.types import GIB, DevicePlacement, Machine, ModelSpec, Option
+from willitrun.estimate.types import (
+    GIB,
+    DevicePlacement,
+    Machine,
+    ModelSpec,
+    OffloadChoice,
+    OffloadMode,
+    Option,
+)
 
 
 @dataclass(frozen=True)
@@ -42,10 +50,20 @@ class Estimate:
     notes: tuple[str, ...]
 
 
+# Files of MXFP4-native models (gpt-oss): the experts are MXFP4 in every published file, so only the other
+# tensors differ. ggml-org publishes MXFP4 (the rest Q8_0); F16 and Q8_0 builds keep the experts in MXFP4.
+MXFP4_NATIVE_MIXES = ("MXFP4", "Q8_0", "F16")
+
+
+def mxfp4_native(m: ModelSpec) -> bool:
+    """The model was released with MXFP4 experts: no smaller quantization of them exists."""
+    return m.arch == "gpt-oss"
+
+
 def mixes_for(m: ModelSpec) -> tuple[str, ...]:
-    """The mixes worth showing for a model: the usual ladder, plus MXFP4 for MoE models."""
-    if m.is_moe:
-        return ("MXFP4", *DEFAULT_MIXES) if m.arch == "gpt-oss" else (*DEFAULT_MIXES,)
+    """The mixes worth showing for a model: the usual ladder, or the files that exist for MXFP4-native models."""
+    if mxfp4_native(m):
+        return MXFP4_NATIVE_MIXES
     return DEFAULT_MIXES
 
 
@@ -89,9 +107,45 @@ def _verdict(p: Plan, machine: Machine) -> str:
         return "cpu"
     if p.ngl == 0:
         return "cpu"
-    if p.ram.layers == 0 and p.output_device is not None:
+    if p.ram.layers == 0 and p.output_device is not None and not p.cpu_expert_layers:
         return "gpu"
     return "partial"
+
+
+def _choose(
+    m: ModelSpec,
+    w: WeightsBreakdown,
+    machine: Machine,
+    req: Request,
+    prof: RuntimeProfile,
+    ctx: int,
+) -> tuple[Plan, Speed | None, tuple[OffloadChoice, ...]]:
+    """The placement to use: everything on the GPUs when it fits; otherwise whole layers on the CPU (-ngl), or for
+    a mixture of experts the experts in system RAM (--n-cpu-moe), whichever decodes faster."""
+    active = float(active_parameter_count(m))
+
+    def speed_of(p: Plan) -> Speed | None:
+        if not p.fits_ram:
+            return None
+        return estimate_speed(m, w, machine, p, kv_type=req.kv_type, depth=req.depth, active_params=active)
+
+    layers = best_plan(m, w, machine, ctx, req.kv_type, req.parallel, prof)
+    layer_speed = speed_of(layers)
+    split = machine.devices and (layers.ram.layers > 0 or layers.output_device is None)
+    experts = expert_plan(m, w, machine, ctx, req.kv_type, req.parallel, prof) if split else None
+    if experts is None:
+        return layers, layer_speed, ()
+
+    def choice(p: Plan, sp: Speed | None, mode: OffloadMode) -> OffloadChoice:
+        tps = sp.tokens_per_s if sp else None
+        pre = sp.prefill_tokens_per_s if sp else None
+        return OffloadChoice(mode, p.ngl, p.cpu_moe if mode == "experts" else 0, p.fits_ram, tps, pre)
+
+    expert_speed = speed_of(experts)
+    alts = (choice(layers, layer_speed, "layers"), choice(experts, expert_speed, "experts"))
+    if expert_speed is not None and (layer_speed is None or expert_speed.tokens_per_s >= layer_speed.tokens_per_s):
+        return experts, expert_speed, alts
+    return layers, layer_speed, alts
 
 
 def _fmt_gib(n: float) -> str:
@@ -115,20 +169,20 @@ def estimate_option(
     notes: list[str] = []
     mc = max_context(m, w, machine, req, prof) if req.max_context or auto_ctx else None
     use_ctx = ctx
-    if auto_ctx and mc is not None and mc < ctx:
-        # llama.cpp's --fit (and Ollama) shrink an unset context to fit, but not below 4096.
+    # llama.cpp's --fit shrinks an unset context to fit, but not below 4096. Ollama passes its num_ctx to the
+    # runner explicitly, so its context stays and layers move to the CPU instead.
+    shrinks = auto_ctx and prof.shrinks_context
+    if shrinks and mc is not None and mc < ctx:
         floor = min(prof.min_fit_context, m.context_max)
         use_ctx = max(mc, floor)
         if use_ctx < ctx:
             notes.append(f"context reduced from {ctx} to {use_ctx} to fit, as llama.cpp's automatic fit does")
-    elif auto_ctx and mc is None:
+    elif shrinks and mc is None:
         use_ctx = min(prof.min_fit_context, ctx)
-    p = best_plan(m, w, machine, use_ctx, req.kv_type, req.parallel, prof)
+    p, speed, alts = _choose(m, w, machine, req, prof, use_ctx)
     verdict = _verdict(p, machine)
-    active = float(active_parameter_count(m))
-    speed = None
-    if verdict != "no":
-        speed = estimate_speed(m, w, machine, p, kv_type=req.kv_type, depth=req.depth, active_params=active)
+    if verdict == "no":
+        speed = None
     kv_total = kv_cache_bytes(m, use_ctx, req.kv_type, req.parallel)
     devs = p.devices
     weights = w.total_bytes
@@ -136,9 +190,26 @@ def estimate_option(
     overhead = sum(d.overhead_bytes for d in devs)
     if w.output_is_tied and p.output_device is not None:
         overhead += w.token_embd_bytes  # the GPU copy of the tied embedding
-    if verdict == "partial":
+    engine = "Ollama" if prof.name == "ollama" else "llama.cpp"
+    if verdict == "partial" and p.cpu_expert_layers:
+        k = len(p.cpu_expert_layers)
+        layers_too = f"; {p.ram.layers} whole layers run on the CPU too" if p.ram.layers else ""
+        notes.append(
+            f"expert offload: the experts of {k} of {m.layers} layers stay in system RAM (--n-cpu-moe {p.cpu_moe}), "
+            f"attention, shared weights and the KV cache on the GPU{layers_too}; see 'willitrun explain expert-offloading'"
+        )
+        if prof.name == "ollama":
+            notes.append("Ollama's runner places the experts itself (llama.cpp's fit keeps experts in RAM first)")
+    elif verdict == "partial":
         what = f"{p.ram.layers} of {m.layers} layers stay" if p.ram.layers else "the output layer stays"
-        notes.append(f"{what} in system RAM and run on the CPU; see 'willitrun explain offloading'")
+        kept = f"; {engine} keeps the context of {use_ctx} you asked for" if prof.name == "ollama" else ""
+        notes.append(f"{what} in system RAM and run on the CPU{kept}; see 'willitrun explain offloading'")
+    layer_alt = next((a for a in alts if a.mode == "layers"), None)
+    if p.cpu_expert_layers and layer_alt and layer_alt.tokens_per_s and speed:
+        notes.append(
+            f"expert offload decodes at {speed.tokens_per_s:.1f} tok/s against {layer_alt.tokens_per_s:.1f} with "
+            f"-ngl {layer_alt.gpu_layers} (whole layers on the CPU)"
+        )
     if verdict == "no":
         need = sum(d.total_bytes for d in devs)
         have = sum(d.capacity_bytes for d in devs)
@@ -147,8 +218,9 @@ def estimate_option(
         per_tok = kv_bytes_per_token(m, req.kv_type) * req.parallel
         if per_tok > 0 and mc is not None and mc < use_ctx:
             notes.append(f"KV cache at {use_ctx} context needs {_fmt_gib(kv_total)}; use --ctx {mc} to fit on the GPU")
-        elif mc is None and verdict != "no" and req.max_context:
-            notes.append("the weights alone exceed GPU memory; a smaller quantization or more VRAM is needed")
+        elif mc is None and verdict != "no" and req.max_context and not p.cpu_expert_layers:
+            fix = "more VRAM" if mxfp4_native(m) else "a smaller quantization or more VRAM"
+            notes.append(f"the weights alone exceed GPU memory; {fix} is needed")
     if req.kv_type != "f16" and not prof.flash_attention:
         notes.append("a quantized KV cache needs flash attention (-fa on)")
     tps = speed.tokens_per_s if speed else None
@@ -174,6 +246,9 @@ def estimate_option(
         max_context=mc,
         bits_per_weight=weights * 8 / max(1, parameter_count(m)),
         notes=tuple(notes),
+        offload="experts" if p.cpu_expert_layers else ("layers" if verdict == "partial" else "none"),
+        cpu_moe_layers=p.cpu_moe,
+        alternatives=alts,
     )
 
 
@@ -182,11 +257,13 @@ def estimate_option(
 LOSSLESS_BPW = 8.0
 
 
-def recommend(options: tuple[Option, ...]) -> str | None:
-    """The highest-quality option that runs on GPU at a useful speed; failing that, the best partial or CPU one."""
+def recommend(options: tuple[Option, ...], lossless_bpw: float = LOSSLESS_BPW) -> str | None:
+    """The highest-quality option that runs on GPU at a useful speed; failing that, the best partial or CPU one.
+    Options at or above `lossless_bpw` count as one tier, where the faster wins (0: every option is one tier,
+    as for MXFP4-native models whose files differ only outside the experts)."""
 
     def quality(o: Option) -> float:
-        return min(o.bits_per_weight, LOSSLESS_BPW)
+        return min(o.bits_per_weight, lossless_bpw)
 
     def ok(o: Option, verdicts: tuple[str, ...]) -> bool:
         return o.verdict in verdicts and (o.tokens_per_s or 0.0) >= K.USEFUL_TOKENS_PER_S
@@ -253,7 +330,7 @@ def estimate(m: ModelSpec, machine: Machine, req: Request) -> Estimate:
         kv_type=req.kv_type,
         parallel=req.parallel,
         options=opts,
-        recommended=recommend(opts),
+        recommended=recommend(opts, 0.0 if mxfp4_native(m) else LOSSLESS_BPW),
         notes=tuple(notes),
     )
 

@@ -27,28 +27,39 @@ class Plan:
     devices: tuple[DevicePlacement, ...]  # GPUs, then RAM last
     fits_gpus: bool
     fits_ram: bool
+    cpu_moe: int = 0  # --n-cpu-moe: the experts of layers below this index stay in system RAM
+    cpu_expert_layers: tuple[int, ...] = ()  # GPU layers whose expert tensors stay in RAM
 
     @property
     def ram(self) -> DevicePlacement:
         return self.devices[-1]
 
 
-def _split(n_off: int, caps: list[int]) -> list[int]:
-    """How many of n_off consecutive layers each device takes, in proportion to its capacity."""
+def _split(sizes: list[int], caps: list[int]) -> list[int]:
+    """How many of the consecutive layers (of the given sizes) each device takes, so that each device's share
+    of the bytes follows its share of the capacity. With equal sizes this is llama.cpp's default split: layer
+    counts in proportion to free memory."""
+    n_off = len(sizes)
     total = sum(max(0, c) for c in caps)
     if total <= 0:
         counts = [0] * len(caps)
         counts[-1] = n_off
         return counts
-    counts = []
+    whole = sum(sizes) or 1
+    bounds: list[int] = []
     acc = 0.0
-    done = 0
     for c in caps:
         acc += max(0, c) / total
-        upto = round(acc * n_off)
-        counts.append(max(0, upto - done))
-        done = max(done, upto)
-    counts[-1] += n_off - sum(counts)
+        bounds.append(round(acc * whole))
+    counts = [0] * len(caps)
+    run = 0
+    j = 0
+    for s in sizes:
+        mid = run + s / 2  # a layer goes to the device whose share its middle falls in
+        while j < len(caps) - 1 and mid > bounds[j]:
+            j += 1
+        counts[j] += 1
+        run += s
     return counts
 
 
@@ -66,8 +77,11 @@ def plan(
     parallel: int,
     prof: RuntimeProfile,
     ngl: int,
+    cpu_moe: int = 0,
 ) -> Plan:
-    """Place `ngl` layers (counting the output layer as the last) on the machine's GPUs."""
+    """Place `ngl` layers (counting the output layer as the last) on the machine's GPUs; the expert tensors of
+    MoE layers below `cpu_moe` stay in system RAM (llama.cpp's --n-cpu-moe). Each GPU must keep the machine's
+    margin free."""
     gpus = machine.devices
     n = m.layers
     ngl = max(0, min(ngl, n + 1)) if gpus else 0
@@ -76,15 +90,25 @@ def plan(
     out_on_gpu = ngl == n + 1
     kv = _kv_per_layer(m, ctx, kv_type, parallel)
     ctx_cells = ctx * parallel
-    pipeline = len(gpus) > 1 and out_on_gpu
+    cpu_exp = tuple(i for i in range(first_off, n) if i < cpu_moe and m.layer_is_moe(i)) if gpus else ()
+    cpu_exp_set = frozenset(cpu_exp)
+    # llama.cpp pipelines micro-batches over several GPUs only with every layer offloaded and no tensor overrides
+    pipeline = len(gpus) > 1 and out_on_gpu and not cpu_exp
+    margin = machine.gpu_margin_bytes if gpus else 0
+
+    def on_gpu(i: int) -> int:
+        lb = w.layers[i]
+        return lb.bytes_total - (lb.bytes_experts if i in cpu_exp_set else 0)
 
     reserves = [prof.device_reserve_bytes.get(d.backend, 400 * 1024**2) for d in gpus]
     computes = [
         compute_buffer_bytes(m, ctx_cells, prof, has_layers=True, has_output=(j == len(gpus) - 1), pipeline=pipeline)
         for j in range(len(gpus))
     ]
-    caps = [d.free_bytes - r - c for d, r, c in zip(gpus, reserves, computes, strict=True)]
-    counts = _split(n_off, caps) if gpus else []
+    caps = [d.free_bytes - r - c - margin for d, r, c in zip(gpus, reserves, computes, strict=True)]
+    offloaded = range(first_off, n)
+    sizes = [on_gpu(i) + kv[i] for i in offloaded] if cpu_exp else [1] * n_off
+    counts = _split(sizes, caps) if gpus else []
 
     placements: list[DevicePlacement] = []
     layer_sets: list[tuple[int, ...]] = []
@@ -95,7 +119,7 @@ def plan(
         idx = tuple(range(start, start + counts[j]))
         start += counts[j]
         holds_out = out_on_gpu and j == len(gpus) - 1
-        wb = sum(w.layers[i].bytes_total for i in idx) + (w.output_bytes if holds_out else 0)
+        wb = sum(on_gpu(i) for i in idx) + (w.output_bytes if holds_out else 0)
         kb = sum(kv[i] for i in idx)
         used = bool(idx) or holds_out
         cb = (
@@ -104,8 +128,8 @@ def plan(
             else 0
         )
         rb = reserves[j] if used else 0
-        p = DevicePlacement(d.name, len(idx), wb, kb, cb, rb, d.free_bytes)
-        if p.total_bytes > d.free_bytes:
+        p = DevicePlacement(d.name, len(idx), wb, kb, cb, rb, d.free_bytes, margin if used else 0)
+        if p.total_bytes + p.margin_bytes > d.free_bytes:
             fits = False
         used_on_gpus += p.total_bytes if d.unified else 0
         placements.append(p)
@@ -113,11 +137,12 @@ def plan(
 
     cpu_idx = range(first_off)
     ram_w = w.input_bytes + sum(w.layers[i].bytes_total for i in cpu_idx)
+    ram_w += sum(w.layers[i].bytes_experts for i in cpu_exp)
     if not out_on_gpu:
         ram_w += w.output_bytes - (w.token_embd_bytes if w.output_is_tied else 0)
     ram_kv = sum(kv[i] for i in cpu_idx)
     ram_cb = compute_buffer_bytes(
-        m, ctx_cells, prof, has_layers=first_off > 0, has_output=not out_on_gpu, pipeline=False
+        m, ctx_cells, prof, has_layers=first_off > 0 or bool(cpu_exp), has_output=not out_on_gpu, pipeline=False
     )
     ram_ob = output_buffer_bytes(m, parallel) + prof.host_footprint_bytes
     ram_cap = machine.ram_free_bytes - used_on_gpus
@@ -131,6 +156,8 @@ def plan(
         devices=tuple(placements),
         fits_gpus=fits,
         fits_ram=fits_ram,
+        cpu_moe=cpu_moe if cpu_exp else 0,
+        cpu_expert_layers=cpu_exp,
     )
 
 
@@ -149,14 +176,56 @@ def best_plan(
     full = plan(m, w, machine, ctx, kv_type, parallel, prof, m.layers + 1)
     if full.fits_gpus:
         return full
+    return _most_layers(m, w, machine, ctx, kv_type, parallel, prof, 0)
+
+
+def _most_layers(
+    m: ModelSpec,
+    w: WeightsBreakdown,
+    machine: Machine,
+    ctx: int,
+    kv_type: str,
+    parallel: int,
+    prof: RuntimeProfile,
+    cpu_moe: int,
+) -> Plan:
     lo, hi = 0, m.layers  # fits at lo (0 always "fits" the GPUs), find the largest fitting ngl
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if plan(m, w, machine, ctx, kv_type, parallel, prof, mid).fits_gpus:
+        if plan(m, w, machine, ctx, kv_type, parallel, prof, mid, cpu_moe).fits_gpus:
             lo = mid
         else:
             hi = mid - 1
-    return plan(m, w, machine, ctx, kv_type, parallel, prof, lo)
+    return plan(m, w, machine, ctx, kv_type, parallel, prof, lo, cpu_moe)
+
+
+def expert_plan(
+    m: ModelSpec,
+    w: WeightsBreakdown,
+    machine: Machine,
+    ctx: int,
+    kv_type: str,
+    parallel: int,
+    prof: RuntimeProfile,
+) -> Plan | None:
+    """llama.cpp's expert offload for a MoE model that does not fit the GPUs: every layer and the output on the
+    GPUs, with the expert tensors of the first N layers in system RAM, N as small as fits (--n-cpu-moe N).
+    If even all experts in RAM leave too little room, whole layers go to the CPU as well, as llama.cpp's fit
+    does after moving the experts. None for dense models or machines without a GPU."""
+    if not m.is_moe or not machine.devices:
+        return None
+    full = m.layers + 1
+    lo, hi = 1, m.layers
+    if not plan(m, w, machine, ctx, kv_type, parallel, prof, full, hi).fits_gpus:
+        p = _most_layers(m, w, machine, ctx, kv_type, parallel, prof, hi)
+        return p if p.ngl > 0 else None
+    while lo < hi:  # the smallest N that fits
+        mid = (lo + hi) // 2
+        if plan(m, w, machine, ctx, kv_type, parallel, prof, full, mid).fits_gpus:
+            hi = mid
+        else:
+            lo = mid + 1
+    return plan(m, w, machine, ctx, kv_type, parallel, prof, full, lo)
 
 
 def device_of(machine: Machine, name: str) -> Device | None:

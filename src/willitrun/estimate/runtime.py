@@ -33,6 +33,8 @@ class RuntimeProfile:
     host_footprint_bytes: int
     pipeline_copies: int
     min_fit_context: int  # llama.cpp --fit never shrinks the context below this
+    # llama.cpp's fit shrinks a context the user did not set; Ollama always passes num_ctx, so it keeps it
+    shrinks_context: bool = True
 
 
 _GPU_RESERVE = {"cuda": 400 * MIB, "rocm": 400 * MIB, "vulkan": 256 * MIB, "sycl": 400 * MIB, "metal": 0}
@@ -61,6 +63,7 @@ OLLAMA = RuntimeProfile(
     host_footprint_bytes=150 * MIB,
     pipeline_copies=4,
     min_fit_context=4096,
+    shrinks_context=False,
 )
 
 

@@ -84,12 +84,27 @@ def cpu_tflops(machine: Machine) -> float:
     return machine.cpu.cores * per * K.CPU_CLOCK_GHZ / 1000.0
 
 
-def layer_read_bytes(m: ModelSpec, w: WeightsBreakdown, i: int) -> float:
-    """Weight bytes one token reads from layer i: all of it, or the routed experts' share for MoE layers."""
+def layer_read_bytes(m: ModelSpec, w: WeightsBreakdown, i: int, *, part: str = "all") -> float:
+    """Weight bytes one token reads from layer i: all of it, or the routed experts' share for MoE layers.
+    part: 'all', 'dense' (everything but the expert tensors) or 'experts' (the routed experts' share)."""
     lb = w.layers[i]
     if m.layer_is_moe(i) and m.experts:
-        return lb.bytes_dense + lb.bytes_experts * m.experts_active / m.experts
-    return float(lb.bytes_total)
+        experts = lb.bytes_experts * m.experts_active / m.experts
+        return {"dense": float(lb.bytes_dense), "experts": experts}.get(part, lb.bytes_dense + experts)
+    return 0.0 if part == "experts" else float(lb.bytes_total)
+
+
+def expert_flops(m: ModelSpec) -> float:
+    """FLOPs one token spends in one layer's routed experts (gate, up and down of each active expert)."""
+    return 2.0 * 3 * m.hidden * m.expert_intermediate * m.experts_active
+
+
+def weights_family(w: WeightsBreakdown) -> str:
+    """The speed family of the tensor type that holds most of the bytes, not of the file's label: a gpt-oss
+    file labelled F16 or Q8_0 still keeps its experts, nearly all of its bytes, in MXFP4."""
+    if not w.types:
+        return quant_family(w.mix)
+    return quant_family(max(w.types.items(), key=lambda kv: kv[1])[0])
 
 
 def prefill_rate(d: Device, family: str) -> float:
@@ -112,31 +127,37 @@ def decode_terms(
 ) -> Terms:
     per_layer_flops = 2.0 * active_params / max(1, m.layers)
     out_flops = 2.0 * m.hidden * m.vocab
+    cpu_exp = frozenset(p.cpu_expert_layers)
+    exp_fl = expert_flops(m)
     parts: list[Part] = []
     for j, d in enumerate(machine.devices):
         idx = p.gpu_layers[j] if j < len(p.gpu_layers) else ()
         holds_out = p.output_device == j
         if not idx and not holds_out:
             continue
-        rb = sum(layer_read_bytes(m, w, i) for i in idx) + (w.output_bytes if holds_out else 0)
+        rb = sum(layer_read_bytes(m, w, i, part="dense" if i in cpu_exp else "all") for i in idx)
+        rb += w.output_bytes if holds_out else 0
         kb = sum(kv_read_bytes(m, i, depth, kv_type) for i in idx)
-        fl = per_layer_flops * len(idx) + (out_flops if holds_out else 0.0)
+        fl = per_layer_flops * len(idx) - exp_fl * len(cpu_exp.intersection(idx)) + (out_flops if holds_out else 0.0)
         known = d.figures_known
         bw = d.bandwidth_gbps or 100.0
         parts.append(Part(d.backend, rb, fl, len(idx), bw, d.rate("fp32"), known, kv_bytes=kb))
     gpus_used = len(parts)
-    if p.ram.layers or p.output_device is None:
+    if p.ram.layers or p.output_device is None or cpu_exp:
         cpu_idx = range(p.ram.layers)
         rb = sum(layer_read_bytes(m, w, i) for i in cpu_idx)
+        rb += sum(layer_read_bytes(m, w, i, part="experts") for i in cpu_exp)
         kb = sum(kv_read_bytes(m, i, depth, kv_type) for i in cpu_idx)
-        fl = per_layer_flops * p.ram.layers
+        fl = per_layer_flops * p.ram.layers + exp_fl * len(cpu_exp)
         if p.output_device is None:
             rb += w.output_bytes
             fl += out_flops
         ram_bw = machine.ram_bandwidth_gbps
-        parts.append(Part("cpu", rb, fl, p.ram.layers, ram_bw, cpu_tflops(machine), kv_bytes=kb))
+        # each layer whose experts run on the CPU costs a round trip of its activations: count it as a layer
+        n_cpu = p.ram.layers + len(cpu_exp)
+        parts.append(Part("cpu", rb, fl, n_cpu, ram_bw, cpu_tflops(machine), kv_bytes=kb))
     lead = machine.devices[0].backend if gpus_used else "cpu"
-    return Terms(quant_family(w.mix), tuple(parts), lead, gpus_used, flash_attention=flash_attention)
+    return Terms(weights_family(w), tuple(parts), lead, gpus_used, flash_attention=flash_attention)
 
 
 def decode_time(t: Terms, consts: Consts | None = None) -> tuple[float, str]:
@@ -171,7 +192,7 @@ def prefill_terms(
     active_params: float,
     flash_attention: bool = True,
 ) -> Terms:
-    family = quant_family(w.mix)
+    family = weights_family(w)
     n_ub = max(1, -(-prompt_tokens // 512))
     attn = 4.0 * m.heads * m.head_dim * prompt_tokens * (depth + prompt_tokens / 2)
     # without flash attention each layer writes and re-reads an f32 KQ matrix of n_kv x n_ubatch x heads
@@ -192,9 +213,9 @@ def prefill_terms(
         rate = prefill_rate(d, family)
         parts.append(Part(d.backend, rb, fl, len(idx), d.bandwidth_gbps or 100.0, rate, known, kv_bytes=kq * len(idx)))
     gpus_used = len(parts)
-    if p.ram.layers or p.output_device is None:
+    if p.ram.layers or p.output_device is None or p.cpu_expert_layers:
         fl = per_layer * p.ram.layers + (out if p.output_device is None else 0.0)
-        ram_w = p.ram.weights_bytes - w.input_bytes
+        ram_w = p.ram.weights_bytes - w.input_bytes  # CPU layers and CPU-resident experts alike
         if last_gpu is not None:
             # llama.cpp computes large batches of CPU-resident layers on the GPU, copying the weights across
             d = last_gpu

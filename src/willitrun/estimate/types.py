@@ -6,9 +6,14 @@ Frozen dataclasses; sizes are integer bytes with the unit in the name; bandwidth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 GIB = 1024**3
 MIB = 1024**2
+
+# llama.cpp's automatic fit keeps this much free on every GPU (`--fit-target`, default 1024 MiB in common.h):
+# a plan that leaves less is an out-of-memory error waiting for the first long prompt.
+FIT_MARGIN_BYTES = 1024 * MIB
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,7 @@ class Device:
     driver: str | None = None
     pci_id: str | None = None  # "10de:2684"
     details: tuple[tuple[str, str], ...] = ()  # what detection learnt beyond the basics (compute capability, PCIe)
+    desktop_bytes: int = 0  # set aside for a desktop on a simulated card that drives displays (out of free_bytes)
 
     @property
     def figures_known(self) -> bool:
@@ -165,6 +171,7 @@ class Machine:
     source: str = "simulated"
     notes: tuple[str, ...] = ()
     ram_bandwidth_how: str = "assumed"
+    gpu_margin_bytes: int = FIT_MARGIN_BYTES  # kept free on every GPU, as llama.cpp's fit does (--margin)
 
     @property
     def unified_memory(self) -> bool:
@@ -182,10 +189,40 @@ class DevicePlacement:
     compute_bytes: int
     overhead_bytes: int
     capacity_bytes: int
+    margin_bytes: int = 0  # what the plan keeps free on this device (GPUs: the fit margin)
 
     @property
     def total_bytes(self) -> int:
         return self.weights_bytes + self.kv_cache_bytes + self.compute_bytes + self.overhead_bytes
+
+    @property
+    def left_bytes(self) -> int:
+        """Free memory on the device once everything is loaded (negative: it does not fit)."""
+        return self.capacity_bytes - self.total_bytes
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """What a plan leaves alone: the margin kept free on every GPU, and whether simulated cards also keep memory
+    aside for a desktop (headless: they do not)."""
+
+    margin_bytes: int = FIT_MARGIN_BYTES
+    headless: bool = False
+
+
+OffloadMode = Literal["none", "layers", "experts"]
+
+
+@dataclass(frozen=True)
+class OffloadChoice:
+    """One way to split a model that does not fit the GPUs: whole layers (-ngl) or MoE experts (--n-cpu-moe)."""
+
+    mode: OffloadMode
+    gpu_layers: int
+    cpu_moe_layers: int  # layers (counting from the first) whose expert tensors stay in system RAM
+    fits: bool
+    tokens_per_s: float | None
+    prefill_tokens_per_s: float | None
 
 
 @dataclass(frozen=True)
@@ -209,7 +246,16 @@ class Option:
     max_context: int | None
     bits_per_weight: float
     notes: tuple[str, ...] = ()
+    offload: OffloadMode = "none"
+    cpu_moe_layers: int = 0
+    alternatives: tuple[OffloadChoice, ...] = ()  # every split that was weighed, the chosen one included
 
     @property
     def total_bytes(self) -> int:
         return self.weights_bytes + self.kv_cache_bytes + self.compute_bytes + self.overhead_bytes
+
+    @property
+    def gpu_left_bytes(self) -> int | None:
+        """The least free memory any used GPU keeps once loaded (None when no GPU holds anything)."""
+        used = [p.left_bytes for p in self.placement[:-1] if p.total_bytes > 0]
+        return min(used) if used else None

