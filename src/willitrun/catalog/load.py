@@ -212,6 +212,15 @@ def _model(e: _Entry) -> ModelSpec:
     uses = e.strs("uses", USES)
     source = e.str_("source", required=True)
     assert source is not None
+    ref = e.int_("params_reference", lo=1)
+    ref_source = e.str_("params_reference_source")
+    if ref is not None and not (ref_source or "").strip():
+        raise e.fail("params_reference_source", "is required beside params_reference (where the count was read)")
+    pattern_raw = e.str_("layer_pattern") or ""
+    if pattern_raw and (len(pattern_raw) != layers or set(pattern_raw) - set("M*-E")):
+        raise e.fail("layer_pattern", f"must be {layers} letters from M, *, - and E (one per layer)")
+    if pattern_raw and "E" in pattern_raw and experts <= 1:
+        raise e.fail("layer_pattern", "has MoE layers (E) but the model has no experts")
     return ModelSpec(
         id=e.ident(),
         name=e.str_("name", required=True) or "",
@@ -260,6 +269,16 @@ def _model(e: _Entry) -> ModelSpec:
         license=e.str_("license"),
         uses=uses,
         source=source,
+        params_reference=ref,
+        params_reference_source=ref_source,
+        mtp_layers=e.int_("mtp_layers", default=0, hi=16) or 0,
+        layer_pattern=pattern_raw,
+        shared_expert_intermediate=e.int_("shared_expert_intermediate", default=0) or 0,
+        indexer_heads=e.int_("indexer_heads", default=0, hi=10000) or 0,
+        indexer_head_dim=e.int_("indexer_head_dim", default=0, hi=100000) or 0,
+        global_head_dim=e.int_("global_head_dim", default=0, hi=100000) or 0,
+        global_kv_heads=e.int_("global_kv_heads", default=0, hi=10000) or 0,
+        kv_eq_v=e.bool_("kv_eq_v"),
     )
 
 
@@ -306,6 +325,7 @@ def _gpu(e: _Entry) -> GpuSpec:
         backends=e.strs("backends", BACKENDS) or ("vulkan",),
         unified_memory=e.bool_("unified_memory"),
         laptop=e.bool_("laptop"),
+        display=e.bool_("display", default=True),
         pci_ids=e.strs("pci_ids"),
         launched=e.date("launched"),
         launch_price_usd=e.num("launch_price_usd", lo=1, hi=10_000_000),
@@ -325,7 +345,6 @@ def _gpu(e: _Entry) -> GpuSpec:
 def _prices(e: _Entry) -> tuple[tuple[float, float, str, str], ...]:
     raw = e.raw.get("prices") or []
     if not isinstance(raw, list):
-        display=e.bool_("display", default=True),
         raise e.fail("prices", "must be a list of {memory_gib, price_usd, price_kind, price_date}")
     out: list[tuple[float, float, str, str]] = []
     for i, p in enumerate(raw):
@@ -369,7 +388,7 @@ def _read_bytes(path: Path) -> bytes:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "2"
+CACHE_LAYOUT = "3"
 
 
 def _tuples(v: Any) -> Any:

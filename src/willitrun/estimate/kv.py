@@ -4,7 +4,10 @@
 - Sliding window: `pad256(min(ctx, window + n_ubatch))` tokens per sequence (llama-server's default, swa_full off).
 - MLA (DeepSeek V2/V3/R1, Kimi K2): one latent row of `kv_lora_rank + qk_rope_head_dim` per token; llama.cpp
   stores no V since PR #19067 (2026-01).
-- Recurrent (Mamba-style): a fixed F32 state per sequence, independent of context.
+- DSA (DeepSeek V3.2): beside the latent row, the lightning indexer keeps one key of `indexer_head_dim` per token.
+- Recurrent (Mamba-style, and the gated delta nets of Qwen3-Next/3.5): a fixed F32 state per sequence,
+  independent of context.
+- Feed-forward-only layers (Nemotron-H's MLP and MoE layers) keep nothing.
 - Shared KV (Gemma 3n): the last `kv_shared_layers` layers attend over an earlier layer's cache and keep none.
 
 `ctx` is the context of one sequence; `parallel` sequences each get their own (llama-server -c ctx*parallel).
@@ -44,15 +47,23 @@ def layer_kv_bytes(m: ModelSpec, layer: int, ctx: int, kv_type: str = "f16", par
     kind = m.layer_kind(layer)
     if kind == "recurrent":
         return recurrent_state_bytes(m) * parallel
-    if not m.layer_has_kv(layer):
+    if kind == "ffn" or not m.layer_has_kv(layer):
         return 0
     state = recurrent_state_bytes(m) * parallel if m.parallel_ssm else 0
     tokens = kv_tokens(m, layer, ctx)
     if kind == "mla":
-        width = (m.kv_lora_rank or 0) + (m.qk_rope_head_dim or 0)
-        return _row(kv_type, width) * tokens * parallel
-    width = m.head_dim * m.kv_heads
+        return (_row(kv_type, _mla_width(m)) + _indexer_row(m, kv_type)) * tokens * parallel
+    width = m.layer_head_dim(layer) * m.layer_kv_heads(layer)
     return 2 * _row(kv_type, width) * tokens * parallel + state
+
+
+def _mla_width(m: ModelSpec) -> int:
+    return (m.kv_lora_rank or 0) + (m.qk_rope_head_dim or 0)
+
+
+def _indexer_row(m: ModelSpec, kv_type: str) -> int:
+    """Bytes per token of DeepSeek V3.2's indexer key cache (one head; 0 without an indexer)."""
+    return _row(kv_type, m.indexer_head_dim) if m.indexer_heads and m.indexer_head_dim else 0
 
 
 def recurrent_state_bytes(m: ModelSpec) -> int:
@@ -78,9 +89,9 @@ def kv_bytes_per_token(m: ModelSpec, kv_type: str = "f16") -> float:
         if not m.layer_has_kv(i):
             continue
         if kind == "full":
-            total += 2 * _row(kv_type, m.head_dim * m.kv_heads)
+            total += 2 * _row(kv_type, m.layer_head_dim(i) * m.layer_kv_heads(i))
         elif kind == "mla":
-            total += _row(kv_type, (m.kv_lora_rank or 0) + (m.qk_rope_head_dim or 0))
+            total += _row(kv_type, _mla_width(m)) + _indexer_row(m, kv_type)
     return total
 
 
@@ -89,8 +100,10 @@ def kv_read_bytes(m: ModelSpec, layer: int, depth: int, kv_type: str = "f16") ->
     kind = m.layer_kind(layer)
     if kind == "recurrent":
         return recurrent_state_bytes(m)
+    if kind == "ffn":
+        return 0
     if kind == "swa" and m.sliding_window:
         depth = min(depth, m.sliding_window)
     if kind == "mla":
-        return _row(kv_type, (m.kv_lora_rank or 0) + (m.qk_rope_head_dim or 0)) * depth
-    return 2 * _row(kv_type, m.head_dim * m.kv_heads) * depth
+        return (_row(kv_type, _mla_width(m)) + _indexer_row(m, kv_type)) * depth
+    return 2 * _row(kv_type, m.layer_head_dim(layer) * m.layer_kv_heads(layer)) * depth

@@ -22,21 +22,60 @@ from willitrun.estimate.types import ModelSpec
 # Architectures that store q, k and v as one fused tensor, and gate+up as one.
 _FUSED_QKV = frozenset({"phi3", "phi2", "falcon", "bloom", "gpt2", "stablelm", "nomic-bert"})
 # Architectures with extra post-attention / post-FFN norms.
-_POST_NORMS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma-embedding", "olmo2"})
+_POST_NORMS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "olmo2"})
 # Architectures whose FFN is a plain up/down pair (no gate), with biases and LayerNorm biases.
 _PLAIN_FFN = frozenset({"bert", "starcoder2", "gpt2", "phi2"})
 _BERT = frozenset({"bert"})
+# Hybrid linear-attention Qwen models (Qwen3-Next, Qwen3.5): gated delta-net layers, and full-attention layers
+# whose q projection also carries an output gate (twice as wide).
+_DELTA_NET = frozenset({"qwen3next", "qwen35", "qwen35moe"})
+# Architectures whose norm before the FFN is stored as post_attention_norm (the count is the same either way).
+_POST_ATTN_NAMED = frozenset({"gpt-oss", "qwen3next", "qwen35", "qwen35moe"})
+# MoE routers with a per-expert selection bias (exp_probs_b).
+_EXPERT_BIAS = frozenset({"deepseek2", "deepseek32", "minimax-m2", "nemotron_h_moe"})
+# q/k norms over the whole projection rather than per head (MiniMax M2).
+_FULL_QK_NORM = frozenset({"minimax-m2"})
 
 
 def recurrent_kind(m: ModelSpec) -> str:
-    """How an architecture's non-attention layers work: mamba2 (default), mamba1 (Jamba), shortconv (LFM2)."""
+    """How an architecture's non-attention layers work: mamba2 (default), mamba1 (Jamba), shortconv (LFM2),
+    deltanet (Qwen3-Next, Qwen3.5: gated delta net)."""
+    if m.arch in _DELTA_NET:
+        return "deltanet"
     return {"jamba": "mamba1", "mamba": "mamba1", "lfm2": "shortconv"}.get(m.arch, "mamba2")
+
+
+def _delta_net(m: ModelSpec, i: int) -> list[TensorShape]:
+    """A gated delta-net layer as llama.cpp stores it: ssm_d_state is the key/value head width, ssm_n_group the
+    key heads, ssm_d_inner the value width (value heads x head width)."""
+    h, head, value = m.hidden, m.ssm_d_state, m.ssm_d_inner
+    key = head * m.ssm_n_group
+    v_heads = max(1, value // max(1, head))
+    conv = 2 * key + value
+    p = f"blk.{i}."
+    out = [
+        TensorShape(p + "attn_qkv.weight", (h, conv), i),
+        TensorShape(p + "attn_gate.weight", (h, value), i),
+        TensorShape(p + "ssm_conv1d.weight", (m.ssm_d_conv, conv), i),
+        TensorShape(p + "ssm_dt.bias", (v_heads,), i),
+        TensorShape(p + "ssm_a", (v_heads,), i),
+    ]
+    if m.arch == "qwen3next":
+        out.append(TensorShape(p + "ssm_ba.weight", (h, 2 * v_heads), i))
+    else:
+        out.append(TensorShape(p + "ssm_beta.weight", (h, v_heads), i))
+        out.append(TensorShape(p + "ssm_alpha.weight", (h, v_heads), i))
+    out.append(TensorShape(p + "ssm_norm.weight", (head,), i))
+    out.append(TensorShape(p + "ssm_out.weight", (value, h), i))
+    return out
 
 
 def _recurrent(m: ModelSpec, i: int) -> list[TensorShape]:
     h, d_inner, d_state = m.hidden, m.ssm_d_inner, m.ssm_d_state
     p = f"blk.{i}."
     kind = recurrent_kind(m)
+    if kind == "deltanet":
+        return _delta_net(m, i)
     if kind == "shortconv":
         return [
             TensorShape(p + "shortconv.in_proj.weight", (h, 3 * h), i),
@@ -50,6 +89,9 @@ def _recurrent(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "ssm_conv1d.weight", (m.ssm_d_conv, d_inner), i),
             TensorShape(p + "ssm_conv1d.bias", (d_inner,), i),
             TensorShape(p + "ssm_x.weight", (d_inner, dt_rank + 2 * d_state), i),
+            TensorShape(p + "ssm_dt_norm.weight", (dt_rank,), i),
+            TensorShape(p + "ssm_b_norm.weight", (d_state,), i),
+            TensorShape(p + "ssm_c_norm.weight", (d_state,), i),
             TensorShape(p + "ssm_dt.weight", (dt_rank, d_inner), i),
             TensorShape(p + "ssm_dt.bias", (d_inner,), i),
             TensorShape(p + "ssm_a", (d_state, d_inner), i),
@@ -63,9 +105,9 @@ def _recurrent(m: ModelSpec, i: int) -> list[TensorShape]:
         TensorShape(p + "ssm_conv1d.weight", (m.ssm_d_conv, conv_dim), i),
         TensorShape(p + "ssm_conv1d.bias", (conv_dim,), i),
         TensorShape(p + "ssm_dt.bias", (n_heads,), i),
-        TensorShape(p + "ssm_a", (n_heads,), i),
-        TensorShape(p + "ssm_d", (n_heads,), i),
-        TensorShape(p + "ssm_norm.weight", (d_inner,), i),
+        TensorShape(p + "ssm_a", (1, n_heads), i),
+        TensorShape(p + "ssm_d", (1, n_heads), i),
+        TensorShape(p + "ssm_norm.weight", (d_inner // max(1, m.ssm_n_group), max(1, m.ssm_n_group)), i),
         TensorShape(p + "ssm_out.weight", (d_inner, h), i),
     ]
 
@@ -94,30 +136,47 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
         out += [
             TensorShape(p + "attn_kv_a_norm.weight", (m.kv_lora_rank,), i),
             TensorShape(p + "attn_kv_a_mqa.weight", (h, m.kv_lora_rank + rope), i),
-            TensorShape(p + "attn_kv_b.weight", (m.kv_lora_rank, m.heads * (nope + v_dim)), i),
+            # current files split the latent's up-projection per head into K (nope x rank) and V (rank x v_dim),
+            # which llama.cpp needs for its absorbed MLA; older files kept one attn_kv_b (rank x heads*(nope+v))
+            TensorShape(p + "attn_k_b.weight", (nope, m.kv_lora_rank, m.heads), i),
+            TensorShape(p + "attn_v_b.weight", (m.kv_lora_rank, v_dim, m.heads), i),
             TensorShape(p + "attn_output.weight", (m.heads * v_dim, h), i),
         ]
+        if m.indexer_heads:
+            # DeepSeek V3.2's lightning indexer: one key head of indexer_head_dim, queries from the q LoRA
+            d, n = m.indexer_head_dim, m.indexer_heads
+            out += [
+                TensorShape(p + "indexer.k_norm.weight", (d,), i),
+                TensorShape(p + "indexer.k_norm.bias", (d,), i),
+                TensorShape(p + "indexer.proj.weight", (h, n), i),
+                TensorShape(p + "indexer.attn_k.weight", (h, d), i),
+                TensorShape(p + "indexer.attn_q_b.weight", (m.q_lora_rank or h, n * d), i),
+            ]
         return out
-    q = m.heads * m.head_dim
-    kv = m.kv_heads * m.head_dim
+    hd = m.layer_head_dim(i)
+    q = m.heads * hd
+    kv = m.layer_kv_heads(i) * hd
     if m.arch in _FUSED_QKV:
         out.append(TensorShape(p + "attn_qkv.weight", (h, q + 2 * kv), i))
     else:
         out += [
-            TensorShape(p + "attn_q.weight", (h, q), i),
+            TensorShape(p + "attn_q.weight", (h, 2 * q if m.arch in _DELTA_NET else q), i),
             TensorShape(p + "attn_k.weight", (h, kv), i),
-            TensorShape(p + "attn_v.weight", (h, kv), i),
         ]
+        if not (m.kv_eq_v and m.layer_kind(i) == "full"):
+            out.append(TensorShape(p + "attn_v.weight", (h, kv), i))
     if m.attn_bias or m.arch in _PLAIN_FFN:
         out += [
             TensorShape(p + "attn_q.bias", (q,), i),
             TensorShape(p + "attn_k.bias", (kv,), i),
             TensorShape(p + "attn_v.bias", (kv,), i),
         ]
-    if m.qk_norm:
+    if m.arch in _FULL_QK_NORM:
+        out += [TensorShape(p + "attn_q_norm.weight", (q,), i), TensorShape(p + "attn_k_norm.weight", (kv,), i)]
+    elif m.qk_norm or m.arch == "lfm2":  # LFM2's attention layers norm q and k per head
         out += [
-            TensorShape(p + "attn_q_norm.weight", (m.head_dim,), i),
-            TensorShape(p + "attn_k_norm.weight", (m.head_dim,), i),
+            TensorShape(p + "attn_q_norm.weight", (hd,), i),
+            TensorShape(p + "attn_k_norm.weight", (hd,), i),
         ]
     out.append(TensorShape(p + "attn_output.weight", (q, h), i))
     if m.arch in _PLAIN_FFN:
@@ -129,6 +188,11 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
         ]
     if m.arch in _POST_NORMS:
         out.append(TensorShape(p + "post_attention_norm.weight", (h,), i))
+    if m.arch == "gemma4":
+        out.append(TensorShape(p + "layer_output_scale.weight", (1,), i))
+        if m.layer_kind(i) == "full" and all(m.layer_kind(j) != "full" for j in range(i)):
+            # the proportional-RoPE frequency table of the full-attention layers, stored once
+            out.append(TensorShape("rope_freqs.weight", (hd // 2,), None))
     return out
 
 
@@ -136,10 +200,11 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
     h = m.hidden
     p = f"blk.{i}."
     out: list[TensorShape] = []
-    if m.arch == "gpt-oss":
+    if m.arch in _POST_ATTN_NAMED:
         out.append(TensorShape(p + "post_attention_norm.weight", (h,), i))
     else:
-        out.append(TensorShape(p + "ffn_norm.weight", (h,), i))
+        # Falcon-H1 files name the pre-FFN norm without the usual suffix
+        out.append(TensorShape(p + ("ffn_norm" if m.arch == "falcon-h1" else "ffn_norm.weight"), (h,), i))
     if m.layer_kind(i) == "recurrent" and m.attention_layers is not None and m.intermediate == 0:
         return []
     if m.layer_is_moe(i):
@@ -157,10 +222,12 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
                 TensorShape(p + "ffn_up_exps.bias", (ff, e), i),
                 TensorShape(p + "ffn_down_exps.bias", (h, e), i),
             ]
-        if m.arch == "deepseek2":
+        if m.arch in _EXPERT_BIAS:
             out.append(TensorShape(p + "exp_probs_b.bias", (e,), i))
-        if m.shared_experts:
-            sh = ff * m.shared_experts
+        if m.shared_width:
+            sh = m.shared_width
+            if m.arch in _DELTA_NET:  # a sigmoid gate on the shared expert's output
+                out.append(TensorShape(p + "ffn_gate_inp_shexp.weight", (h,), i))
             out += [
                 TensorShape(p + "ffn_gate_shexp.weight", (h, sh), i),
                 TensorShape(p + "ffn_up_shexp.weight", (h, sh), i),
@@ -216,6 +283,61 @@ def _altup_layer(m: ModelSpec, i: int) -> list[TensorShape]:
     return out
 
 
+def _pattern_layer(m: ModelSpec, i: int) -> list[TensorShape]:
+    """One Nemotron-H layer: a norm and exactly one block (Mamba-2 mixer, attention, ReLU² MLP or MoE)."""
+    h = m.hidden
+    p = f"blk.{i}."
+    out = [TensorShape(p + "attn_norm.weight", (h,), i)]
+    c = m.layer_pattern[i]
+    if c == "M":
+        return out + _recurrent(m, i)
+    if c == "*":
+        q, kv = m.heads * m.head_dim, m.kv_heads * m.head_dim
+        out += [
+            TensorShape(p + "attn_q.weight", (h, q), i),
+            TensorShape(p + "attn_k.weight", (h, kv), i),
+            TensorShape(p + "attn_v.weight", (h, kv), i),
+            TensorShape(p + "attn_output.weight", (q, h), i),
+        ]
+        return out
+    if c == "-":
+        out.append(TensorShape(p + "ffn_up.weight", (h, m.intermediate), i))
+        out.append(TensorShape(p + "ffn_down.weight", (m.intermediate, h), i))
+        return out
+    e, ff, sh = m.experts, m.expert_intermediate, m.shared_width
+    out += [
+        TensorShape(p + "ffn_gate_inp.weight", (h, e), i),
+        TensorShape(p + "exp_probs_b.bias", (e,), i),
+        TensorShape(p + "ffn_up_exps.weight", (h, ff, e), i),
+        TensorShape(p + "ffn_down_exps.weight", (ff, h, e), i),
+    ]
+    if sh:
+        out.append(TensorShape(p + "ffn_up_shexp.weight", (h, sh), i))
+        out.append(TensorShape(p + "ffn_down_shexp.weight", (sh, h), i))
+    return out
+
+
+@lru_cache(maxsize=64)
+def mtp_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
+    """The multi-token-prediction blocks after the last layer (llama.cpp's NextN layers): a full-attention layer
+    with the model's FFN, plus the projection that joins the hidden state to the next token's embedding.
+    They are in the file (and in llama.cpp's parameter count) but are not loaded without MTP decoding."""
+    out: list[TensorShape] = []
+    h = m.hidden
+    for j in range(m.mtp_layers):
+        i = m.layers + j
+        p = f"blk.{i}."
+        out += _attention(m, i)
+        out += _ffn(m, i)
+        out += [
+            TensorShape(p + "nextn.eh_proj.weight", (2 * h, h), i),
+            TensorShape(p + "nextn.enorm.weight", (h,), i),
+            TensorShape(p + "nextn.hnorm.weight", (h,), i),
+            TensorShape(p + "nextn.shared_head_norm.weight", (h,), i),
+        ]
+    return tuple(out)
+
+
 # Tensors a token reads one row of (embedding look-ups): they stay in system RAM and barely count per token.
 INPUT_TABLES = frozenset({"token_embd.weight", "per_layer_token_embd.weight"})
 
@@ -241,9 +363,13 @@ def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
             TensorShape("per_layer_proj_norm.weight", (m.per_layer_input,)),
         ]
     for i in range(m.layers):
+        if m.layer_pattern:
+            out += _pattern_layer(m, i)
+            continue
         out += _attention(m, i)
         out += _ffn(m, i)
-    out.append(TensorShape("output_norm.weight", (h,)))
+    # LFM2 files store the final norm under the name token_embd_norm
+    out.append(TensorShape("token_embd_norm.weight" if m.arch == "lfm2" else "output_norm.weight", (h,)))
     if not m.tied_embeddings:
         out.append(TensorShape("output.weight", (h, m.vocab)))
     return tuple(out)
@@ -256,7 +382,8 @@ def model_tensors(m: ModelSpec) -> list[TensorShape]:
 
 @lru_cache(maxsize=64)
 def parameter_count(m: ModelSpec) -> int:
-    return sum(t.elements for t in _model_tensors(m))
+    """Every tensor's elements, MTP blocks included: the count llama.cpp prints for the file."""
+    return sum(t.elements for t in _model_tensors(m)) + sum(t.elements for t in mtp_tensors(m))
 
 
 @lru_cache(maxsize=64)
@@ -390,6 +517,7 @@ __all__ = [
     "active_parameter_count",
     "group_bytes",
     "model_tensors",
+    "mtp_tensors",
     "parameter_count",
     "weights_breakdown",
 ]

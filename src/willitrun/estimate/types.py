@@ -70,6 +70,25 @@ class ModelSpec:
     released: str | None = None
     license: str | None = None
     uses: tuple[str, ...] = ()
+    # a parameter count from a second source (llama.cpp's log, Hugging Face's safetensors total, the model card),
+    # against which the catalog tests hold the count from the shapes
+    params_reference: int | None = None
+    params_reference_source: str | None = None
+    # multi-token-prediction (NextN) blocks after the last layer: in the GGUF file and its parameter count, but
+    # llama.cpp skips loading them unless MTP speculative decoding is asked for
+    mtp_layers: int = 0
+    # Nemotron-H's hybrid_override_pattern, one letter per layer, each layer holding one block:
+    # M = Mamba-2 mixer, * = attention, - = dense MLP, E = mixture of experts
+    layer_pattern: str = ""
+    shared_expert_intermediate: int = 0  # width of the shared expert where it differs from expert_intermediate
+    # DeepSeek V3.2 sparse attention (DSA): the lightning indexer's heads and head width, and its key cache
+    indexer_heads: int = 0
+    indexer_head_dim: int = 0
+    # Gemma 4: the full-attention layers have their own head width and KV heads, and with kv_eq_v no V
+    # projection (the keys serve as values); 0 = as the sliding-window layers
+    global_head_dim: int = 0
+    global_kv_heads: int = 0
+    kv_eq_v: bool = False
 
     @property
     def is_moe(self) -> bool:
@@ -89,7 +108,12 @@ class ModelSpec:
         return max(1, self.heads // max(1, self.kv_heads))
 
     def layer_kind(self, i: int) -> str:
-        """'full', 'swa', 'mla' or 'recurrent' for layer i."""
+        """'full', 'swa', 'mla', 'recurrent' or 'ffn' (a feed-forward-only layer, Nemotron-H) for layer i."""
+        if self.layer_pattern:
+            c = self.layer_pattern[i] if i < len(self.layer_pattern) else "-"
+            return "recurrent" if c == "M" else "full" if c == "*" else "ffn"
+        if i >= self.layers:  # an MTP block after the last layer: always attention
+            return "mla" if self.is_mla else "full"
         if self.attention_layers is not None and i not in self.attention_layers:
             return "recurrent"
         if self.is_mla:
@@ -100,12 +124,32 @@ class ModelSpec:
             return "swa"
         return "full"
 
+    def layer_head_dim(self, i: int) -> int:
+        """Head width of layer i (Gemma 4's full-attention layers are wider)."""
+        if self.global_head_dim and self.layer_kind(i) == "full":
+            return self.global_head_dim
+        return self.head_dim
+
+    def layer_kv_heads(self, i: int) -> int:
+        if self.global_kv_heads and self.layer_kind(i) == "full":
+            return self.global_kv_heads
+        return self.kv_heads
+
     def layer_has_kv(self, i: int) -> bool:
         """False for the layers that read an earlier layer's cache instead of keeping one (Gemma 3n)."""
         return i < self.layers - self.kv_shared_layers
 
     def layer_is_moe(self, i: int) -> bool:
+        if self.layer_pattern:
+            return self.is_moe and i < len(self.layer_pattern) and self.layer_pattern[i] == "E"
         return self.is_moe and i >= self.dense_layers and (i + 1) % max(1, self.moe_layer_step) == 0
+
+    @property
+    def shared_width(self) -> int:
+        """Width of the shared-expert FFN (0 without one)."""
+        if self.shared_expert_intermediate:
+            return self.shared_expert_intermediate
+        return self.expert_intermediate * self.shared_experts
 
 
 @dataclass(frozen=True)

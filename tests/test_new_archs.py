@@ -1,0 +1,126 @@
+"""Architectures of 2025-2026 as llama.cpp builds them: tensors (names, counts, shapes) and cache per layer kind."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from willitrun.catalog.load import Catalog
+from willitrun.estimate.kv import kv_cache_bytes, layer_kv_bytes, recurrent_state_bytes
+from willitrun.estimate.tensors import model_tensors, mtp_tensors, parameter_count, weights_breakdown
+from willitrun.estimate.types import ModelSpec
+
+
+def _names(m: ModelSpec, layer: int) -> set[str]:
+    p = f"blk.{layer}."
+    return {t.name[len(p) :] for t in model_tensors(m) if t.name.startswith(p)}
+
+
+def test_gemma4_31b_tensor_list_matches_the_published_gguf(catalog: Catalog) -> None:
+    """bartowski's gemma-4-31B-it Q8_0 holds 833 tensors (llama.cpp PR #21760's log)."""
+    m = catalog.model("gemma-4-31b")
+    assert len(model_tensors(m)) == 833
+    # full-attention layers: wider heads, 4 KV heads, no V projection (the keys serve as values)
+    full = _names(m, 5)
+    assert "attn_v.weight" not in full and "attn_k.weight" in full
+    assert "attn_v.weight" in _names(m, 0)
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.5.attn_k.weight"] == (5376, 4 * 512)
+    assert shapes["blk.0.attn_k.weight"] == (5376, 16 * 256)
+
+
+def test_gemma4_cache_per_layer_kind(catalog: Catalog) -> None:
+    m = catalog.model("gemma-4-31b")
+    ctx = 32768
+    sliding = layer_kv_bytes(m, 0, ctx)
+    full = layer_kv_bytes(m, 5, ctx)
+    assert full == 2 * 2 * 4 * 512 * ctx  # K and V, f16, 4 heads of 512
+    assert sliding == 2 * 2 * 16 * 256 * (1024 + 512)  # the window plus a batch of cells
+    assert kv_cache_bytes(m, ctx) == 50 * sliding + 10 * full
+
+
+def test_qwen3_next_tensor_list_and_state(catalog: Catalog) -> None:
+    """The published Qwen3-Next GGUF holds 807 tensors with one fused ssm_in per delta-net layer; llama.cpp's
+    current converter writes attn_qkv + attn_gate instead (one more tensor per layer, same elements)."""
+    m = catalog.model("qwen3-next-80b-a3b")
+    delta_layers = sum(1 for i in range(m.layers) if m.layer_kind(i) == "recurrent")
+    assert delta_layers == 36
+    assert len(model_tensors(m)) - delta_layers == 807
+    assert {"attn_qkv.weight", "attn_gate.weight", "ssm_ba.weight", "ssm_conv1d.weight"} <= _names(m, 0)
+    assert "attn_q.weight" in _names(m, 3)
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.3.attn_q.weight"] == (2048, 2 * 16 * 256)  # q and its output gate
+    # recurrent state: conv over q,k,v channels (3 cells) + one 128x128 state per value head, F32
+    assert recurrent_state_bytes(m) == (3 * (2 * 16 * 128 + 4096) + 128 * 4096) * 4
+    assert layer_kv_bytes(m, 0, 100_000) == layer_kv_bytes(m, 0, 4096)  # constant in context
+
+
+def test_qwen35_mtp_block_counts_but_does_not_load(catalog: Catalog) -> None:
+    m = catalog.model("qwen3.5-35b-a3b")
+    mtp = mtp_tensors(m)
+    assert mtp and all(t.layer == m.layers for t in mtp)
+    assert any(t.name.endswith("nextn.eh_proj.weight") for t in mtp)
+    without = dataclasses.replace(m, mtp_layers=0)
+    assert parameter_count(m) - parameter_count(without) == sum(t.elements for t in mtp)
+    assert weights_breakdown(m, "Q4_K_M").total_bytes == weights_breakdown(without, "Q4_K_M").total_bytes
+    assert {"ssm_beta.weight", "ssm_alpha.weight"} <= _names(m, 0)
+
+
+def test_minimax_m2_full_width_qk_norms_and_router_bias(catalog: Catalog) -> None:
+    m = catalog.model("minimax-m2")
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.0.attn_q_norm.weight"] == (48 * 128,)
+    assert shapes["blk.0.attn_k_norm.weight"] == (8 * 128,)
+    assert shapes["blk.0.exp_probs_b.bias"] == (256,)
+
+
+def _nemotron_like() -> ModelSpec:
+    pattern = "MEM*EME-"
+    return ModelSpec(
+        id="t",
+        name="t",
+        arch="nemotron_h_moe",
+        params=1,
+        layers=len(pattern),
+        hidden=256,
+        intermediate=512,
+        heads=4,
+        kv_heads=2,
+        head_dim=64,
+        vocab=1000,
+        context_max=4096,
+        source="test",
+        experts=8,
+        experts_active=2,
+        expert_intermediate=128,
+        shared_expert_intermediate=256,
+        ssm_d_inner=512,
+        ssm_d_state=64,
+        ssm_d_conv=4,
+        ssm_n_group=2,
+        layer_pattern=pattern,
+    )
+
+
+def test_layer_pattern_one_block_per_layer() -> None:
+    m = _nemotron_like()
+    assert [m.layer_kind(i) for i in range(m.layers)] == [
+        "recurrent", "ffn", "recurrent", "full", "ffn", "recurrent", "ffn", "ffn"
+    ]  # fmt: skip
+    assert [m.layer_is_moe(i) for i in range(m.layers)] == [False, True, False, False, True, False, True, False]
+    assert "ssm_in.weight" in _names(m, 0) and "attn_q.weight" not in _names(m, 0)
+    assert _names(m, 3) == {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight"}
+    assert "ffn_up_shexp.weight" in _names(m, 1) and "ffn_gate_exps.weight" not in _names(m, 1)
+    assert _names(m, 7) == {"attn_norm.weight", "ffn_up.weight", "ffn_down.weight"}
+    # only the attention layer grows with context; FFN layers keep nothing
+    assert layer_kv_bytes(m, 1, 8192) == 0
+    assert layer_kv_bytes(m, 3, 8192) == 2 * 2 * 2 * 64 * 8192
+    assert kv_cache_bytes(m, 8192) == 3 * recurrent_state_bytes(m) + layer_kv_bytes(m, 3, 8192)
+
+
+def test_dsa_indexer_adds_tensors_and_a_key_cache(catalog: Catalog) -> None:
+    base = catalog.model("deepseek-v3")
+    dsa = dataclasses.replace(base, arch="deepseek32", indexer_heads=64, indexer_head_dim=128)
+    extra = parameter_count(dsa) - parameter_count(base)
+    per_layer = 2 * 128 + base.hidden * 64 + base.hidden * 128 + (base.q_lora_rank or 0) * 64 * 128
+    assert extra == per_layer * base.layers
+    assert kv_cache_bytes(dsa, 4096) - kv_cache_bytes(base, 4096) == base.layers * 4096 * 128 * 2
