@@ -259,12 +259,17 @@ def check(
                 }
                 for r in rows
             ]
-    if as_json:
-        from willitrun.render import check_json
+    rescue: tuple[Any, ...] = ()
+    if est.recommended is None:
+        from willitrun.advise.rescue import what_would_run
 
-        _print_json(check_json(est, measured))
+        rescue = what_would_run(est, req, cat.gpus, other_files=not src.weights)
+    if as_json:
+        from willitrun.render import check_json, suggestion_json
+
+        _print_json({**check_json(est, measured), "if_nothing_runs": [suggestion_json(x) for x in rescue]})
         raise typer.Exit(0 if runs else 1)
-    _print_check(est, measured)
+    _print_check(est, measured, rescue)
     raise typer.Exit(0 if runs else 1)
 
 
@@ -371,7 +376,7 @@ def _hub_source(cat: Any, repo: str, extra: int, notes: list[str]) -> ModelSourc
     return ModelSource(spec, tuple(weights), extra, tuple(notes))
 
 
-def _print_check(est: Any, measured: dict[str, list[dict[str, Any]]]) -> None:
+def _print_check(est: Any, measured: dict[str, list[dict[str, Any]]], rescue: tuple[Any, ...] = ()) -> None:
     from willitrun.render import check_table, gib, machine_line, ollama_command, params_text, run_command
 
     out = _console()
@@ -404,11 +409,17 @@ def _print_check(est: Any, measured: dict[str, list[dict[str, Any]]]) -> None:
         for n in rec.notes:
             out.print(f"  - {n}", markup=False)
     else:
-        out.print("Nothing runs on this machine: try a smaller model, a smaller --ctx, or more memory.", markup=False)
+        out.print("Nothing runs on this machine.", markup=False)
         shown = est.options[-1] if est.options else None
         if shown is not None:
             for n in shown.notes:
                 out.print(f"  - {n}", markup=False)
+        if rescue:
+            out.print("What would run:", markup=False)
+            for x in rescue:
+                out.print(f"  - {x.text}", markup=False)
+        else:
+            out.print("Try a smaller model, a smaller --ctx, or more memory.", markup=False)
     shown = [q for q in (o.quant for o in est.options) if q in measured]
     if shown:
         out.print("Measured on this hardware (llama-bench, beside the estimate, not in it):", markup=False)
@@ -880,6 +891,8 @@ def recommend(
                             "verdict": p.option.verdict,
                             "tokens_per_s": round(p.option.tokens_per_s or 0, 2),
                             "total_bytes": p.option.total_bytes,
+                            "gpu_left_bytes": p.option.gpu_left_bytes,
+                            "offload": p.option.offload,
                             "why": p.why,
                         }
                         for p in rows

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from willitrun.catalog.types import GpuSpec
 from willitrun.estimate.core import Estimate
 from willitrun.estimate.types import GIB, Machine, ModelSpec, Option
+
+if TYPE_CHECKING:
+    from willitrun.advise.rescue import Suggestion
 
 VERDICT_WORDS = {
     "gpu": "GPU",
@@ -192,6 +195,21 @@ def option_json(est: Estimate, o: Option, measured: list[dict[str, Any]] | None 
             }
             for p in o.placement
         ],
+    }
+
+
+def suggestion_json(x: Suggestion) -> dict[str, Any]:
+    return {
+        "kind": x.kind,
+        "text": x.text,
+        "quant": x.quant,
+        "context": x.context,
+        "verdict": x.verdict,
+        "tokens_per_s": _round(x.tokens_per_s),
+        "ram_bytes": x.ram_bytes,
+        "gpu_id": x.gpu_id,
+        "gpu_count": x.gpu_count,
+        "price_usd": x.price_usd,
     }
 
 

@@ -195,8 +195,9 @@ def estimate_option(
         k = len(p.cpu_expert_layers)
         layers_too = f"; {p.ram.layers} whole layers run on the CPU too" if p.ram.layers else ""
         notes.append(
-            f"expert offload: the experts of {k} of {m.layers} layers stay in system RAM (--n-cpu-moe {p.cpu_moe}), "
-            f"attention, shared weights and the KV cache on the GPU{layers_too}; see 'willitrun explain expert-offloading'"
+            f"expert offload: the experts of {k} of {m.layers} layers stay in system RAM "
+            f"(--n-cpu-moe {p.cpu_moe}), attention, shared weights and the KV cache on the GPU{layers_too}; "
+            "see 'willitrun explain expert-offloading'"
         )
         if prof.name == "ollama":
             notes.append("Ollama's runner places the experts itself (llama.cpp's fit keeps experts in RAM first)")

@@ -112,6 +112,10 @@ def _max_int(meta: Mapping[str, Any], key: str) -> int | None:
     return _scalar_int(v)
 
 
+# No released model comes near this many repeating blocks; a larger count is a corrupt header.
+_MAX_BLOCKS = 4096
+
+
 def _required(meta: Mapping[str, Any], key: str, source: str) -> int:
     v = _max_int(meta, key)
     if v is None:
@@ -169,6 +173,8 @@ def spec_from_gguf_metadata(
         return f"{arch}.{k}"
 
     layers = _required(meta, key("block_count"), source)
+    if not 0 < layers <= _MAX_BLOCKS:
+        raise WillItRunError(f"{source}: {key('block_count')} = {layers} is not a plausible layer count")
     hidden = _required(meta, key("embedding_length"), source)
     context = _required(meta, key("context_length"), source)
 
