@@ -133,8 +133,9 @@ def build_machine(
         ram = 16 * GIB
         ram_free = ram - os_reserve_bytes(ram)
         notes.append("system RAM unknown: assumed 16 GiB (set --ram)")
-    # --gpu or --ram describe another machine: this one's CPU and measured RAM speed are not its own
-    other = gpu is not None or ram_gb is not None
+    # --ram (or a unified-memory chip, which brings its own) describes another machine: this one's CPU and
+    # measured RAM speed are not its own. --gpu alone asks about this machine with another card in it.
+    other = ram_gb is not None
     if ram_bandwidth_gbps is not None:
         bw, bw_how = ram_bandwidth_gbps, "given"
     elif base is not None and not other:
