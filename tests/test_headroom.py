@@ -214,3 +214,14 @@ def test_published_offload_runs_fall_inside_the_range() -> None:
     assert moe and all(abs(r.error_pct) <= 25 for r in moe)
     # willitrun picks expert offload for every MoE row on that machine
     assert all(r.chosen.startswith("--n-cpu-moe") for r in moe)
+
+
+def test_expert_offload_over_two_gpus_splits_by_bytes(run: Run) -> None:
+    r = run("check", "qwen3-235b-a22b", "--gpu", "2x RTX 3090", "--ram", "128", "--quant", "Q4_K_M", "--json")
+    o = r.json()["options"][0]
+    assert o["offload"] == "experts"
+    gpus = o["placement"][:-1]
+    assert all(p["left_bytes"] >= 1024 * MIB for p in gpus)
+    # the first GPU takes the light layers (experts in RAM), so it holds more of them; the command says so
+    assert gpus[0]["layers"] > gpus[1]["layers"]
+    assert f"-ts {gpus[0]['layers']},{gpus[1]['layers']}" in o["command"]

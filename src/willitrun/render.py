@@ -86,6 +86,10 @@ def run_command(est: Estimate, o: Option) -> str | None:
     parts = ["llama-server", "-m", gguf_name(est.model, o.quant), "-ngl", str(o.gpu_layers)]
     if o.offload == "experts":
         parts += ["--n-cpu-moe", str(o.cpu_moe_layers)]
+        gpus = o.placement[:-1]
+        if len(gpus) > 1:
+            # the layers whose experts stay in RAM are light: split by the planned layer counts, not evenly
+            parts += ["-ts", ",".join(str(p.layers) for p in gpus)]
     parts += ["-c", str(o.context * est.parallel)]
     if est.parallel > 1:
         parts += ["-np", str(est.parallel)]
