@@ -45,6 +45,85 @@ class _View(Mapping[str, T]):
         return len(self.ids)
 
 
+# Words that say how a model was packaged or tuned, not which model it is: "Instruct", "Chat", "IT", "GGUF",
+# quantization names, and the like. Dropped before comparing names word by word.
+_NOISE = frozenset(
+    {"instruct", "chat", "it", "hf", "gguf", "ggml", "model", "latest", "base", "pt", "safetensors", "the"}
+)
+_QUANT_RE = re.compile(
+    r"(?<![a-z0-9])(?:i?q\d(?:_[a-z0-9]+)*|f16|bf16|fp16|fp8|f32|mxfp4|awq|gptq|int4|int8|mlx|\d+bit|imatrix)(?![a-z0-9])"
+)
+_WORD_RE = re.compile(r"\d+(?:\.\d+)?[bmk]?(?![a-z])|\d+(?:\.\d+)?|[a-z]+")
+_SIZE_RE = re.compile(r"^\d+(?:\.\d+)?[bm]$")
+
+
+def model_words(name: str) -> frozenset[str]:
+    """A name as a set of words, order and packaging aside: "Mistral Nemo 12B Instruct 2407",
+    "mistral-nemo:12b-instruct-2407-q4_K_M" and "Mistral-Nemo-Instruct-2407" share {mistral, nemo, 12b?, 2407};
+    letters and numbers are split apart ("llama3.1" = "Llama 3.1")."""
+    s = name.strip().casefold()
+    s = s.rsplit("/", 1)[-1]  # an organisation or host prefix names no model
+    s = re.sub(r"\.gguf$", "", s)
+    s = _QUANT_RE.sub(" ", s.replace(":", " ").replace("-", " "))
+    s = s.replace("_", " ")
+    return frozenset(w for w in _WORD_RE.findall(s) if w not in _NOISE)
+
+
+def _build_model_words(cat: Catalog) -> list[tuple[frozenset[str], str]]:
+    """Word sets of every name; where two entries share one, the entry it is the id, display name or Hugging Face
+    repo of wins over one that has it as an alias or Ollama tag."""
+    seen: dict[frozenset[str], str] = {}
+    for primary in (True, False):
+        for mid, ns in cat.model_names():
+            rec = cat.model(mid) if primary else None
+            for n in ns:
+                if primary and rec is not None and n not in (rec.id, rec.name, rec.hf_repo):
+                    continue
+                w = model_words(n)
+                if len(w) >= 2:
+                    seen.setdefault(w, mid)
+    return list(seen.items())
+
+
+_PACKAGING_RE = re.compile(
+    r"(?:[-_. ]+(?:ud[-_])?(?:i?q\d(?:_[a-z0-9]+)*|f16|bf16|fp16|fp8|mxfp4|gguf|imat|imatrix)|\.gguf)$", re.IGNORECASE
+)
+
+
+def _unpackaged(name: str) -> str:
+    """A file, GGUF-repo or Ollama-tag name without its packaging: 'Mistral-7B-Instruct-v0.3-Q4_K_M.gguf' ->
+    'Mistral-7B-Instruct-v0.3', 'bartowski/X-GGUF' -> 'bartowski/X', 'command-r:35b-q4_K_M' -> 'command-r:35b'."""
+    s = name.strip()
+    while True:
+        t = _PACKAGING_RE.sub("", s)
+        if t == s:
+            return s
+        s = t
+
+
+def _by_words(cat: Catalog, name: str) -> str | None:
+    """The entry whose name has the same words as `name`; failing that, the one whose longest name is contained
+    in `name` (extra words like a date or "Instruct" aside), provided every size `name` gives is in it."""
+    table: list[tuple[frozenset[str], str]] | None = cat.memo.get("words")
+    if table is None:
+        table = cat.memo["words"] = _build_model_words(cat)
+    q = model_words(name)
+    if len(q) < 2:
+        return None
+    exact = {mid for w, mid in table if w == q}
+    if len(exact) == 1:
+        return exact.pop()
+    sizes = {w for w in q if _SIZE_RE.match(w)}
+    best: set[str] = set()
+    best_n = 1
+    for w, mid in table:
+        if w <= q and sizes <= w and len(w) >= best_n:
+            if len(w) > best_n:
+                best, best_n = set(), len(w)
+            best.add(mid)
+    return best.pop() if len(best) == 1 else None
+
+
 def _build_model_ids(cat: Catalog) -> dict[str, str]:
     idx: dict[str, str] = {}
     names = cat.model_names()
@@ -128,6 +207,15 @@ def resolve_model(cat: Catalog, name: str) -> ModelSpec:
         return idx[key[:-7]]
     if "/" in key and key.split("/", 1)[1] in idx:
         return idx[key.split("/", 1)[1]]
+    if "/" in key and key.rsplit("/", 1)[1] in idx:
+        return idx[key.rsplit("/", 1)[1]]
+    bare = model_key(_unpackaged(name))
+    for k in (bare, bare.rsplit("/", 1)[-1]):
+        if k and k != key and k in idx:
+            return idx[k]
+    by_words = _by_words(cat, name)
+    if by_words is not None:
+        return cat.model(by_words)
     import difflib
 
     close = difflib.get_close_matches(key, list(idx), n=8, cutoff=0.6)

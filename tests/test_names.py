@@ -1,0 +1,44 @@
+"""Model names as people write them (tests/data/model_names.yaml) resolve to the right catalog entry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from willitrun.catalog.load import Catalog
+from willitrun.catalog.resolve import model_words, resolve_model
+from willitrun.errors import UnknownNameError
+
+_NAMES: dict[str, str] = yaml.safe_load((Path(__file__).parent / "data" / "model_names.yaml").read_text("utf-8"))[
+    "names"
+]
+
+
+def test_enough_names() -> None:
+    assert len(_NAMES) >= 300
+
+
+def test_every_name_resolves(catalog: Catalog) -> None:
+    wrong = {}
+    for name, mid in _NAMES.items():
+        try:
+            got = resolve_model(catalog, name).id
+        except UnknownNameError:
+            got = None
+        if got != mid:
+            wrong[name] = (mid, got)
+    assert not wrong, wrong
+
+
+def test_words_ignore_order_packaging_and_case() -> None:
+    assert model_words("Mistral Nemo 12B Instruct 2407") == model_words("mistral-nemo:12b-instruct-2407-q4_K_M")
+    assert model_words("Llama 3.1 8B") == model_words("llama3.1-8b") == model_words("Meta/LLAMA_3.1_8B-GGUF")
+    assert model_words("Qwen3 30B A3B 2507") != model_words("Qwen3 30B A3B")
+
+
+@pytest.mark.parametrize("name", ["Qwen2 3B Instruct", "Llama 3.1 13B Instruct", "Gemma 4 12B"])
+def test_a_size_the_catalog_lacks_is_not_another_size(catalog: Catalog, name: str) -> None:
+    with pytest.raises(UnknownNameError):
+        resolve_model(catalog, name)
