@@ -390,7 +390,9 @@ def _print_check(est: Any, measured: dict[str, list[dict[str, Any]]], rescue: tu
     out.print("sizes in GiB; tok/s = generation, pp512 = prompt tokens/s; * = recommended", markup=False)
     if est.machine.devices:
         keep = est.machine.gpu_margin_bytes / 2**30
-        out.print(f"Left = GPU memory still free once loaded (plans keep {keep:.1f} GiB)", markup=False)
+        out.print(
+            f"Left = GPU memory still free once loaded (plans keep {keep:.1f} GiB: explain headroom)", markup=False
+        )
     rec = next((o for o in est.options if o.quant == est.recommended), None)
     if rec is not None:
         speed = f"{rec.tokens_per_s:.0f} tok/s" if rec.tokens_per_s and rec.tokens_per_s >= 10 else ""
