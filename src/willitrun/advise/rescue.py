@@ -37,6 +37,11 @@ def _runs(o: Option) -> bool:
     return o.verdict != "no"
 
 
+def _best_running(options: tuple[Option, ...]) -> Option | None:
+    """The highest-quality option that runs at all."""
+    return max((o for o in options if _runs(o)), key=lambda o: o.bits_per_weight, default=None)
+
+
 def _speed(o: Option) -> str:
     return f"{o.tokens_per_s:.1f} tok/s" if o.tokens_per_s is not None else "speed unknown"
 
@@ -62,10 +67,8 @@ def what_would_run(
         tried = {o.quant for o in est.options}
         rest = tuple(q for q in formats_for(req.runtime) if q not in tried)
         if rest:
-            more = estimate(m, machine, _only(req, rest, ctx)).options
-            running = [o for o in more if _runs(o)]
-            if running:
-                best = max(running, key=lambda o: o.bits_per_weight)
+            best = _best_running(estimate(m, machine, _only(req, rest, ctx)).options)
+            if best is not None:
                 out.append(
                     Suggestion(
                         "quant",
@@ -76,10 +79,9 @@ def what_would_run(
                     )
                 )
     if ctx > SHORT_CONTEXT:
-        short = estimate(m, machine, _only(req, tuple(o.quant for o in est.options), SHORT_CONTEXT)).options
-        running = [o for o in short if _runs(o)]
-        if running:
-            best = max(running, key=lambda o: o.bits_per_weight)
+        short = _only(req, tuple(o.quant for o in est.options), SHORT_CONTEXT)
+        best = _best_running(estimate(m, machine, short).options)
+        if best is not None:
             out.append(
                 Suggestion(
                     "context",
