@@ -1,6 +1,7 @@
 """How close the estimates come to measured llama.cpp results (../shared/calibration).
 
     python benchmarks/accuracy.py            # error of the shipped constants, and leave-one-GPU-out
+    WILLITRUN_CALIBRATION=../shared/calibration python benchmarks/accuracy.py   # another copy of the data
     python benchmarks/accuracy.py --fit      # refit the speed constants and print them for constants.py
     python benchmarks/accuracy.py --json     # the figures as JSON
 
@@ -38,10 +39,14 @@ from willitrun.estimate.tensors import active_parameter_count, weights_breakdown
 from willitrun.estimate.types import GIB, Cpu, Machine, ModelSpec  # noqa: E402
 from willitrun.hardware import apple_working_set_bytes, device_from_spec  # noqa: E402
 
+# A pinned copy of the shared calibration data (benchmarks/calibration/SNAPSHOT says from where and when), so the
+# figures reproduce from a clone; WILLITRUN_CALIBRATION points at another copy, e.g. a newer ../shared/calibration.
+SNAPSHOT = ROOT / "benchmarks" / "calibration"
+
 
 def calibration_dir() -> Path:
     env = os.environ.get("WILLITRUN_CALIBRATION")
-    return Path(env) if env else ROOT.parent / "shared" / "calibration"
+    return Path(env) if env else SNAPSHOT
 
 
 # LLaMA 1 (2023), used only by the older calibration tables; shapes from Meta's params.json as mirrored in
