@@ -9,7 +9,17 @@ from willitrun.estimate.core import Estimate
 from willitrun.estimate.types import GIB, Machine, ModelSpec, Option
 
 if TYPE_CHECKING:
+    from willitrun.advise.best_gpu import Ranked
+    from willitrun.advise.check import CheckResult
+    from willitrun.advise.compare import Column
+    from willitrun.advise.cost import CostReport
+    from willitrun.advise.installed import Installed
+    from willitrun.advise.recommend import Pick
     from willitrun.advise.rescue import Suggestion
+    from willitrun.catalog.measured import Measured
+    from willitrun.knowledge.glossary import Term
+    from willitrun.knowledge.troubleshoot import Diagnosis
+    from willitrun.terminal import Terminal
 
 VERDICT_WORDS = {
     "gpu": "GPU",
@@ -321,6 +331,7 @@ def machine_line(machine: Machine) -> str:
 def check_table(est: Estimate, *, color: bool) -> Any:
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     gpus = bool(est.machine.devices)
     # collapsed padding and the box's divider: two spaces between columns, so that eleven fit 80 columns
@@ -339,9 +350,7 @@ def check_table(est: Estimate, *, color: bool) -> Any:
     ):
         t.add_column(name, justify="right" if right else "left", no_wrap=True)
     for o in est.options:
-        verdict = VERDICT_WORDS[o.verdict]
-        if color:
-            verdict = f"[{VERDICT_STYLE[o.verdict]}]{verdict}[/]"
+        verdict = Text(VERDICT_WORDS[o.verdict], style=VERDICT_STYLE[o.verdict] if color else "")
         rng = "-"
         if o.tokens_per_s_low is not None and o.tokens_per_s_high is not None:
             rng = f"{rate(o.tokens_per_s_low)}-{rate(o.tokens_per_s_high)}"
@@ -377,3 +386,480 @@ def term_markdown(t: Any) -> Any:
     if related:
         text += f"\nRelated: {related} (willitrun explain TERM)\n"
     return Markdown(text, code_theme="ansi_dark")
+
+
+# --- check ------------------------------------------------------------------------------------------------
+
+
+def measured_json(r: Measured) -> dict[str, Any]:
+    return {
+        "tokens_per_s": r.tokens_per_s,
+        "metric": r.metric,
+        "hardware": f"{r.count}x {r.hardware}" if r.count > 1 else r.hardware,
+        "source": r.source,
+        "test": r.test,
+    }
+
+
+def check_result_json(r: CheckResult) -> dict[str, Any]:
+    measured = {q: [measured_json(x) for x in rows] for q, rows in r.measured.items()}
+    return {**check_json(r.est, measured), "if_nothing_runs": [suggestion_json(x) for x in r.rescue]}
+
+
+def _speed_words(tps: float | None) -> str:
+    if tps is None:
+        return ""
+    return f"{tps:.0f} tok/s" if tps >= 10 else f"{tps:.1f} tok/s"
+
+
+def print_check(term: Terminal, r: CheckResult) -> None:
+    est = r.est
+    m = est.model
+    ctx_text = f"context {est.context}" + (" (model default, fitted per option)" if est.context_auto else "")
+    active = f", {params_text(m.active_params)} active" if m.active_params else ""
+    term.line(f"{m.name} ({m.id}): {params_text(m.params)} params{active}, {m.layers} layers")
+    term.line(f"on {machine_line(est.machine)}; {ctx_text}; {est.runtime}")
+    term.show(check_table(est, color=term.color))
+    term.line("sizes in GiB; tok/s = generation, pp512 = prompt tokens/s; * = recommended")
+    if est.machine.devices:
+        keep = est.machine.gpu_margin_bytes / GIB
+        term.line(f"Left = GPU memory still free once loaded (plans keep {keep:.1f} GiB: explain headroom)")
+    rec = next((o for o in est.options if o.quant == est.recommended), None)
+    if rec is not None:
+        speed = _speed_words(rec.tokens_per_s)
+        term.line(f"Recommended: {rec.quant} ({gib(rec.total_bytes)}, {rec.verdict}, {speed}, context {rec.context})")
+        cmd = run_command(est, rec)
+        if cmd:
+            term.line(f"Run: {cmd}")
+        oc = ollama_command(est, rec)
+        if oc and oc != cmd:
+            term.line(f" or: {oc}")
+        for n in rec.notes:
+            term.line(f"  - {n}")
+    else:
+        _print_nothing_runs(term, r)
+    _print_measured(term, r)
+    for n in (*est.notes, *est.machine.notes):
+        term.note(n)
+
+
+def _print_nothing_runs(term: Terminal, r: CheckResult) -> None:
+    term.line("Nothing runs on this machine.")
+    shown = r.est.options[-1] if r.est.options else None
+    if shown is not None:
+        for n in shown.notes:
+            term.line(f"  - {n}")
+    if r.rescue:
+        term.line("What would run:")
+        for x in r.rescue:
+            term.line(f"  - {x.text}")
+    else:
+        term.line("Try a smaller model, a smaller --ctx, or more memory.")
+
+
+def _print_measured(term: Terminal, r: CheckResult) -> None:
+    shown = [q for q in (o.quant for o in r.est.options) if q in r.measured]
+    if not shown:
+        return
+    term.line("Measured on this hardware (llama-bench, beside the estimate, not in it):")
+    srcs: set[str] = set()
+    for q in shown:
+        rows = r.measured[q]
+        tg = ", ".join(f"{x.tokens_per_s:.1f} tok/s {x.test}" for x in rows if x.metric == "tg")
+        pp = ", ".join(f"{x.tokens_per_s:,.0f} {x.test}" for x in rows if x.metric == "pp")
+        srcs |= {x.source.split(":")[0] for x in rows}
+        term.line(f"  {q}: {'; '.join(t for t in (tg, pp) if t)}")
+    term.line(f"  source: {', '.join(sorted(srcs))}")
+
+
+# --- detect -----------------------------------------------------------------------------------------------
+
+
+def detect_json(machine: Machine, notes: list[str]) -> dict[str, Any]:
+    import platform
+
+    return {
+        "devices": [
+            {
+                "name": d.name,
+                "vendor": d.vendor,
+                "backend": d.backend,
+                "memory_bytes": d.memory_bytes,
+                "free_bytes": d.free_bytes,
+                "bandwidth_gbps": d.bandwidth_gbps,
+                "driver": d.driver,
+                "catalog_id": d.catalog_id,
+                "how": d.how,
+                "fp16_tflops": d.fp16_tflops,
+                "unified_memory": d.unified,
+                "pci_id": d.pci_id,
+                "details": dict(d.details),
+            }
+            for d in machine.devices
+        ],
+        "ram_bytes": machine.ram_bytes,
+        "ram_free_bytes": machine.ram_free_bytes,
+        "ram_bandwidth_gbps": machine.ram_bandwidth_gbps,
+        "ram_bandwidth_how": machine.ram_bandwidth_how,
+        "cpu": {
+            "name": machine.cpu.name,
+            "cores": machine.cpu.cores,
+            "threads": machine.cpu.threads,
+            "flags": list(machine.cpu.flags),
+        },
+        "unified_memory": machine.unified_memory,
+        "os": platform.system(),
+        "notes": notes + list(machine.notes),
+    }
+
+
+def print_detect(term: Terminal, machine: Machine, measured_note: str | None) -> None:
+    for d in machine.devices:
+        bw = f"{d.bandwidth_gbps:g} GB/s" if d.bandwidth_gbps else "bandwidth unknown"
+        kind = " (unified memory)" if d.unified else ""
+        term.line(f"GPU: {d.name}{kind}")
+        term.line(f"     {gib(d.memory_bytes)} total, {gib(d.free_bytes)} free, {bw}, {d.backend}")
+        term.line(f"     {d.how}")
+        if d.details:
+            term.line("     " + ", ".join(f"{k} {v}" for k, v in d.details if k != "ram_bytes"))
+    c = machine.cpu
+    term.line(f"CPU: {c.name}: {c.cores} cores, {c.threads} threads; SIMD: {' '.join(c.flags) or '-'}")
+    term.line(f"RAM: {gib(machine.ram_bytes)} ({gib(machine.ram_free_bytes)} available)")
+    term.line(f"     {machine.ram_bandwidth_gbps:g} GB/s: {machine.ram_bandwidth_how}")
+    if measured_note:
+        term.line(measured_note)
+    for n in machine.notes:
+        term.note(n)
+
+
+# --- catalogs ---------------------------------------------------------------------------------------------
+
+
+def _catalog_table() -> Any:
+    from rich import box
+    from rich.table import Table
+
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    t.add_column("Id", no_wrap=True, overflow="ellipsis", max_width=24)
+    return t
+
+
+def models_table(items: list[ModelSpec]) -> Any:
+    t = _catalog_table()
+    for col, width in (("Params", 6), ("Active", 6), ("Context", 7)):
+        t.add_column(col, no_wrap=True, min_width=width, justify="right")
+    t.add_column("Uses", no_wrap=True, overflow="ellipsis", min_width=12)
+    for m in items:
+        t.add_row(
+            m.id,
+            params_text(m.params),
+            params_text(m.active_params) if m.active_params else "",
+            f"{m.context_max // 1024}k" if m.context_max >= 1024 else str(m.context_max),
+            ",".join(m.uses),
+        )
+    return t
+
+
+def gpus_table(items: list[GpuSpec]) -> Any:
+    t = _catalog_table()
+    for col, width in (("Memory", 10), ("GB/s", 6), ("FP16", 6), ("Price", 19)):
+        t.add_column(col, no_wrap=True, min_width=width, justify="right")
+    for g in items:
+        price = f"${g.price_usd:,.0f} {g.price_kind} {g.price_date[:7]}" if g.price_usd and g.price_date else "-"
+        top = max((g.memory_gib, *g.memory_options_gib))
+        mem = f"{g.memory_gib:g}" + (f"-{top:g}" if top > g.memory_gib else "") + " GB"
+        t.add_row(g.id, mem, f"{g.bandwidth_gbps:g}", f"{g.fp16_tflops:.0f}", price)
+    return t
+
+
+# --- knowledge --------------------------------------------------------------------------------------------
+
+
+def term_json(t: Term) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "title": t.title,
+        "category": t.category,
+        "definition": t.definition,
+        "details": t.details,
+        "example": t.example,
+        "workflow": t.workflow,
+        "related": list(t.related),
+        "aliases": list(t.aliases),
+    }
+
+
+def print_term_list(term: Terminal, terms: list[Term]) -> None:
+    from willitrun.knowledge.glossary import CATEGORIES
+
+    for cat in CATEGORIES:
+        items = [t for t in terms if t.category == cat]
+        if items:
+            term.line(f"{cat} ({len(items)})", style="bold")
+            for t in items:
+                term.line(f"  {t.id:28s} {t.title}")
+
+
+def diagnosis_json(d: Diagnosis) -> dict[str, Any]:
+    f = d.facts
+    return {
+        "matches": [
+            {
+                "id": m.problem.id,
+                "title": m.problem.title,
+                "confidence": m.confidence,
+                "cause": m.problem.cause,
+                "fixes": d.fixes(m),
+                "evidence": [e for _, e in m.evidence],
+                "evidence_lines": [n for n, _ in m.evidence],
+                "count": m.count,
+                "related": list(m.problem.related),
+            }
+            for m in d.matches
+        ],
+        "log": {"model_file": f.file, "model": f.name, "context": f.ctx, "quant": f.quant},
+    }
+
+
+def print_diagnosis(term: Terminal, d: Diagnosis) -> None:
+    if not d.matches:
+        term.line("No known problem matched.")
+        term.line("Paste the last 50 lines of the log (errors are often a few lines above the end), or run")
+        term.line("'willitrun check MODEL' to see whether the model fits this machine at all.")
+        return
+    for k, m in enumerate(d.matches[:5]):
+        p = m.problem
+        if k:
+            term.line()
+        term.line(f"{k + 1}. {p.title}  [{p.id}, confidence {m.confidence:.0%}]", style="bold")
+        for n, line in m.evidence:
+            term.line(f"   line {n}: {line[:160]}")
+        term.line(f"   Cause: {p.cause}")
+        for i, fix in enumerate(d.fixes(m), 1):
+            term.line(f"   {i}. {fix}")
+        if p.related:
+            term.line("   See: " + ", ".join(f"willitrun explain {r}" for r in p.related[:3]))
+    if len(d.matches) > 5:
+        term.line(f"... and {len(d.matches) - 5} weaker matches (--json lists all)")
+
+
+# --- advice -----------------------------------------------------------------------------------------------
+
+
+def pick_json(p: Pick, *, score: bool = False) -> dict[str, Any]:
+    o = p.option
+    return {
+        "id": p.model.id,
+        "name": p.model.name,
+        "quant": o.quant,
+        "verdict": o.verdict,
+        "tokens_per_s": round(o.tokens_per_s or 0, 2),
+        "total_bytes": o.total_bytes,
+        "gpu_left_bytes": o.gpu_left_bytes,
+        "offload": o.offload,
+        **({"score": round(p.score, 3)} if score else {}),
+        "why": p.why,
+    }
+
+
+def recommend_json(machine: Machine, picks: dict[str, list[Pick]], min_tps: float, ctx: int) -> dict[str, Any]:
+    return {
+        "hardware": machine_json(machine),
+        "min_tokens_per_s": min_tps,
+        "context": ctx,
+        "uses": {u: [pick_json(p) for p in rows] for u, rows in picks.items()},
+    }
+
+
+def print_picks(term: Terminal, picks: dict[str, list[Pick]], min_tps: float, ctx: int) -> None:
+    width = max((len(p.model.id) for rows in picks.values() for p in rows), default=10)
+    for u, rows in picks.items():
+        term.line(f"Best for {u} (at {min_tps:g}+ tok/s, {ctx // 1024}k context):", style="bold")
+        if not rows:
+            term.line("  nothing in the catalog runs that fast here; try --min-tps 5 or a --gpu")
+        for i, p in enumerate(rows, 1):
+            o = p.option
+            term.line(f"  {i}. {p.model.id:{width}s}  {o.quant:7s} {o.tokens_per_s or 0:6.0f} tok/s  {o.verdict}")
+            term.line(f"     {p.why}")
+
+
+def best_gpu_json(budget: float, model: ModelSpec | None, rows: list[Ranked]) -> dict[str, Any]:
+    return {
+        "budget_usd": budget,
+        **({"model": model.id} if model else {}),
+        "options": [
+            {
+                "gpu": r.config.gpu.name,
+                "gpu_id": r.config.gpu.id,
+                "count": r.config.count,
+                "memory_gib": r.config.memory_gib,
+                "price_usd": r.config.price_usd,
+                "price_kind": r.config.price_kind,
+                "price_date": r.config.price_date,
+                "vram_bytes": r.config.vram_bytes,
+                "power_w": r.config.power_w,
+                **(
+                    {"verdict": r.option.verdict, "tokens_per_s": round(r.option.tokens_per_s or 0, 2)}
+                    if r.option
+                    else {}
+                ),
+                **({"runs_up_to": r.model.id} if r.model and model is None else {}),
+                "why": r.why,
+            }
+            for r in rows
+        ],
+    }
+
+
+def print_best_gpu(
+    term: Terminal, budget: float, model: ModelSpec | None, quant: str, ctx: int, rows: list[Ranked]
+) -> None:
+    if not rows:
+        what = f"runs {model.id} fully on GPU" if model else "is priced"
+        term.line(f"Nothing within ${budget:,.0f} {what}. Try a larger --budget, --used, or a smaller model.")
+        return
+    title = f"Within ${budget:,.0f}" + (f", running {model.name} ({quant}, {ctx // 1024}k context)" if model else "")
+    term.line(title + ":", style="bold")
+    for i, r in enumerate(rows, 1):
+        c = r.config
+        speed = f", {r.option.tokens_per_s or 0:.0f} tok/s" if model and r.option else ""
+        power = f", {c.power_w:.0f} W" if c.power_w else ""
+        price = f"${c.price_usd:,.0f} ({c.price_kind} {c.price_date})"
+        term.line(f"{i:2d}. {c.label}: {price}, {c.vram_bytes / GIB:.0f} GB{speed}{power}")
+        term.line(f"    {r.why}")
+    term.note("prices move; --prices FILE overrides them, --used uses dated used-market prices where known")
+
+
+def compare_json(cols: list[Column]) -> dict[str, Any]:
+    return {
+        "gpus": [
+            {
+                **gpu_json(c.gpu),
+                "count": c.count,
+                "memory_gib": c.memory_gib,
+                "runs": [
+                    {
+                        "model": m.id,
+                        "quant": o.quant,
+                        "verdict": o.verdict,
+                        "tokens_per_s": round(o.tokens_per_s, 2) if o.tokens_per_s else None,
+                    }
+                    for m, o in c.runs
+                ],
+            }
+            for c in cols
+        ]
+    }
+
+
+def compare_table(cols: list[Column], models: list[ModelSpec]) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    from willitrun.advise.compare import better
+
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    t.add_column("", no_wrap=True)
+    for c in cols:
+        t.add_column(c.label.replace("NVIDIA ", "").replace("GeForce ", "").replace("AMD ", ""), justify="right")
+
+    def row(label: str, values: list[float | None], texts: list[str], higher: bool = True) -> None:
+        best = better(values, higher)
+        t.add_row(label, *(x + (" *" if i == best else "  ") for i, x in enumerate(texts)))
+
+    def spec_row(label: str, values: list[float | None], fmt: str, higher: bool = True) -> None:
+        row(label, values, ["-" if v is None else fmt.format(v) for v in values], higher)
+
+    spec_row("Memory GB", [c.memory_gib * c.count for c in cols], "{:g}")
+    spec_row("Bandwidth GB/s", [c.gpu.bandwidth_gbps for c in cols], "{:,.0f}")
+    spec_row("FP16 TFLOPS", [c.gpu.fp16_tflops * c.count for c in cols], "{:,.0f}")
+    spec_row("Power W", [c.gpu.tdp_w * c.count if c.gpu.tdp_w else None for c in cols], "{:,.0f}", higher=False)
+    prices = [c.gpu.price_usd * c.count if c.gpu.price_usd else None for c in cols]
+    spec_row("Price USD", prices, "{:,.0f}", higher=False)
+    for k, m in enumerate(models):
+        opts = [c.runs[k][1] for c in cols]
+        speeds = [o.tokens_per_s if o.verdict != "no" else None for o in opts]
+        texts = [
+            (f"{o.tokens_per_s:,.0f}" if o.tokens_per_s >= 10 else f"{o.tokens_per_s:.1f}")
+            + ("" if o.verdict == "gpu" else " p")
+            if o.tokens_per_s and o.verdict != "no"
+            else VERDICT_WORDS.get(o.verdict, "-")
+            for o in opts
+        ]
+        row(f"{m.id} tok/s", speeds, texts)
+    return t
+
+
+def cost_json(r: CostReport) -> dict[str, Any]:
+    return {
+        "model": r.model.id,
+        "tokens_per_day": r.tokens_per_day,
+        "options": [
+            {
+                "what": x.what,
+                "usd_per_month": round(x.usd_per_month, 2),
+                "usd_per_million_tokens": round(x.usd_per_m_tokens, 4),
+                "detail": x.detail,
+                "source": x.source,
+            }
+            for x in r.lines
+        ],
+        "break_even_months": round(r.break_even, 1) if r.break_even is not None else None,
+        "notes": list(r.notes),
+    }
+
+
+def print_cost(term: Terminal, r: CostReport) -> None:
+    term.line(f"{r.model.name}, {r.tokens_per_day:,.0f} tokens a day:", style="bold")
+    for x in r.lines:
+        term.line(f"  {x.what}: ${x.usd_per_month:,.2f}/month, ${x.usd_per_m_tokens:,.3f} per M tokens")
+        term.line(f"     {x.detail}")
+        term.line(f"     price: {x.source}")
+    if r.break_even is not None:
+        term.line(f"  Owning pays for itself after about {r.break_even:.0f} months against the cheapest alternative.")
+    elif r.local is not None and len(r.lines) > 1:
+        term.line("  At this volume, owning never beats the cheapest alternative.")
+    for n in r.notes:
+        term.note(n)
+
+
+def installed_json(r: Installed) -> dict[str, Any]:
+    rows = []
+    for m in r.models:
+        row: dict[str, Any] = {"source": m.source, "name": m.name}
+        if m.path is not None:
+            row["path"] = m.path
+        row |= {
+            "quant": m.quant,
+            "size_bytes": m.size_bytes,
+            "verdict": m.verdict,
+            "tokens_per_s": round(m.tokens_per_s, 2) if m.tokens_per_s else None,
+        }
+        rows.append(row)
+    return {"models": rows, "notes": list(r.notes)}
+
+
+def print_installed(term: Terminal, r: Installed) -> None:
+    if not r.models:
+        term.line("No installed models found (Ollama's, or .gguf files in the usual folders; add --dir).")
+    else:
+        from rich import box
+        from rich.table import Table
+
+        t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        t.add_column("From", no_wrap=True)
+        t.add_column("Model", no_wrap=True, overflow="ellipsis", max_width=34)
+        for col in ("Quant", "GiB", "Runs", "tok/s"):
+            t.add_column(col, no_wrap=True, justify="right" if col in ("GiB", "tok/s") else "left")
+        for m in r.models:
+            t.add_row(
+                m.source,
+                m.name,
+                m.quant or "-",
+                f"{m.size_bytes / GIB:.1f}",
+                m.verdict or "?",
+                f"{m.tokens_per_s:.0f}" if m.tokens_per_s else "-",
+            )
+        term.show(t)
+    for n in r.notes:
+        term.note(n)

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from willitrun.advise.best_gpu import Config
 from willitrun.advise.rank import quick_option
 from willitrun.catalog.prices import ApiPrice, Prices
 from willitrun.catalog.types import GpuSpec
+from willitrun.errors import BadValueError
 from willitrun.estimate.types import ModelSpec
+
+if TYPE_CHECKING:
+    from willitrun.catalog.load import Catalog
+    from willitrun.estimate.types import Machine
 
 SYSTEM_OVERHEAD_W = 100.0
 DAYS_PER_MONTH = 30.4
@@ -127,3 +133,83 @@ def break_even_months(hardware_usd: float, local_running: float, other_monthly: 
     """Months until owning beats renting/paying: hardware price over the monthly saving (None if never)."""
     saving = other_monthly - local_running
     return hardware_usd / saving if saving > 0 else None
+
+
+@dataclass(frozen=True)
+class CostReport:
+    model: ModelSpec
+    tokens_per_day: float
+    local: Config | None
+    lines: tuple[Line, ...]  # local first (when there is local hardware), then cloud, then API
+    break_even: float | None  # months until owning beats the cheapest alternative
+    notes: tuple[str, ...]
+
+
+def config_of(g: GpuSpec, count: int, memory_gib: float) -> Config | None:
+    """A priced purchase of `count` of this GPU, or None without a price."""
+    if not g.price_usd:
+        return None
+    return Config(g, count, memory_gib, g.price_usd * count, g.price_kind or "", g.price_date or "")
+
+
+def local_config(cat: Catalog, gpus: tuple[GpuSpec, ...], gpu: str | None, detected: Machine | None) -> Config | None:
+    """The hardware to price: --gpu (one kind, with a price), else the detected GPUs when they have a price.
+    `gpus`: the catalog's GPUs with any --prices applied."""
+    from willitrun.catalog.resolve import parse_hardware
+
+    priced = {g.id: g for g in gpus}
+    if gpu is not None:
+        items = parse_hardware(cat, gpu)
+        if len(items) != 1:
+            raise BadValueError("--gpu must name one kind of GPU here", "e.g. --gpu '2x RTX 3090'")
+        it = items[0]
+        cfg = config_of(priced.get(it.gpu.id, it.gpu), it.count, it.memory_gib)
+        if cfg is None:
+            raise BadValueError(f"{it.gpu.name} has no price in the catalog", "pick another GPU")
+        return cfg
+    if detected is None:
+        return None
+    ids = {d.catalog_id for d in detected.devices}
+    if len(ids) != 1 or None in ids:
+        return None
+    gid = str(next(iter(ids)))
+    g = priced.get(gid) or cat.gpu(gid)
+    return config_of(g, len(detected.devices), g.memory_gib)
+
+
+def cost_report(
+    gpus: tuple[GpuSpec, ...],
+    model: ModelSpec,
+    local: Config | None,
+    prices: Prices,
+    *,
+    tokens_per_day: float,
+    kwh_usd: float | None,
+    years: float,
+    quant: str,
+) -> CostReport:
+    notes: list[str] = []
+    if local is None:
+        notes.append("no priced GPU detected here: name one with --gpu to compare running locally")
+    power = kwh_usd
+    if power is None:
+        us = next((e for e in prices.electricity if e.region == "US"), None)
+        power = us.usd_per_kwh if us else 0.17
+        notes.append(f"electricity at ${power:g}/kWh ({us.source if us else 'assumed'}); set --kwh")
+    lines, more = cost(
+        model,
+        local,
+        {g.id: g for g in gpus},
+        prices,
+        tokens_per_day=tokens_per_day,
+        kwh_usd=power,
+        years=years,
+        quant=quant,
+    )
+    be = None
+    if local is not None and lines and lines[0].what.startswith("local"):
+        running = lines[0].usd_per_month - local.price_usd / (years * 12)
+        others = [x.usd_per_month for x in lines[1:]]
+        if others:
+            be = break_even_months(local.price_usd, running, min(others))
+    return CostReport(model, tokens_per_day, local, tuple(lines), be, (*notes, *more))

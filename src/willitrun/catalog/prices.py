@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from willitrun.catalog.load import _Entry, cached_records, data_dir, revive
-from willitrun.errors import CatalogError
+from willitrun.catalog.types import GpuSpec
+from willitrun.errors import BadValueError, CatalogError
 
 
 @dataclass(frozen=True)
@@ -94,3 +95,32 @@ def load_prices(path: Path | None = None) -> Prices:
         tuple(revive(ApiPrice, doc["apis"])),
         tuple(revive(Electricity, doc["electricity"])),
     )
+
+
+def apply_price_file(gpus: tuple[GpuSpec, ...], path: str) -> tuple[GpuSpec, ...]:
+    """The GPUs with the prices of a --prices file applied: `gpus: [{id, price_usd, price_kind, price_date}]`."""
+    from dataclasses import replace
+
+    from willitrun.catalog.load import _parse_yaml, _read_bytes
+
+    raw = _parse_yaml(Path(path), _read_bytes(Path(path)))
+    rows = raw.get("gpus") if isinstance(raw, dict) else None
+    if not isinstance(rows, list):
+        raise BadValueError(
+            f"{path}: must be a mapping with a 'gpus:' list of {{id, price_usd, price_kind, price_date}}"
+        )
+    by_id = {g.id: g for g in gpus}
+    for i, r in enumerate(rows):
+        e = _Entry(path, "price", i, r)
+        gid = e.str_("id", required=True) or ""
+        if gid not in by_id:
+            raise BadValueError(
+                f"{path}: price {i + 1} names unknown GPU {gid!r}", "ids as 'willitrun gpus' lists them"
+            )
+        by_id[gid] = replace(
+            by_id[gid],
+            price_usd=e.num("price_usd", required=True, lo=1, hi=10_000_000),
+            price_kind=e.str_("price_kind") or "street",
+            price_date=e.date("price_date") or "given",
+        )
+    return tuple(by_id.values())

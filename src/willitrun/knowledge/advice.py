@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from willitrun.estimate.core import Request, estimate
 from willitrun.estimate.quants import MIX_DEFAULT
 from willitrun.estimate.tensors import weights_breakdown
 from willitrun.estimate.types import GIB, Machine, ModelSpec
+
+if TYPE_CHECKING:
+    from willitrun.catalog.load import Catalog
+    from willitrun.knowledge.troubleshoot import LogFacts, Match
 
 # Smaller quantizations worth suggesting, best first.
 _LADDER = ("Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "IQ4_XS", "Q3_K_M", "IQ3_M", "Q2_K")
@@ -61,3 +68,42 @@ def oom_advice(spec: ModelSpec, machine: Machine, quant: str | None, ctx: int | 
             size_gib = fit.weights_bytes / GIB
             out.append(f"Or a smaller quantization: {fit.quant} ({size_gib:.1f} GiB) fits entirely at context {c}")
     return out
+
+
+# Problems that are an out-of-memory: for these, the fixes are sized with the estimator.
+OOM_IDS = frozenset(
+    {
+        "cuda-out-of-memory",
+        "metal-out-of-memory",
+        "rocm-out-of-memory",
+        "vulkan-out-of-memory",
+        "llama-cpp-kv-cache-alloc-failed",
+        "model-too-big-for-ram",
+        "ollama-model-needs-more-ram",
+        "mlx-metal-oom",
+    }
+)
+
+
+def oom_fixes(
+    cat: Catalog, matches: list[Match], facts: LogFacts, machine: Callable[[], Machine]
+) -> dict[str, list[str]]:
+    """For an out-of-memory on a model the log names: what fits this (or the --gpu) machine instead, by problem id.
+    `machine` is called only when there is such a problem and a model to size."""
+    from willitrun.catalog.resolve import resolve_model
+    from willitrun.errors import WillItRunError
+
+    oom = [m for m in matches if m.problem.id in OOM_IDS]
+    if not oom:
+        return {}
+    spec = None
+    for name in facts.model_names():
+        try:
+            spec = resolve_model(cat, name)
+            break
+        except WillItRunError:
+            continue
+    if spec is None:
+        return {}
+    tips = oom_advice(spec, machine(), facts.quant or facts.quant_from_file(), facts.ctx, facts.file)
+    return {m.problem.id: tips for m in oom} if tips else {}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from willitrun.catalog.load import _Entry, cached_records, data_dir, revive
-from willitrun.errors import CatalogError
+from willitrun.errors import BadValueError, CatalogError
 
 MAX_LINE = 4000
 MAX_EVIDENCE = 3
@@ -270,3 +270,49 @@ class LogFacts:
                 stem = re.sub(r"[.\-_]" + re.escape(q) + r"$", "", stem, flags=re.IGNORECASE)
             out.append(stem)
         return out
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What a log or message showed: the known problems found, the facts read along the way, and fixes sized for
+    this machine (by problem id) that come before each problem's own."""
+
+    matches: list[Match]
+    facts: LogFacts
+    sized_fixes: dict[str, list[str]] = field(default_factory=dict)
+
+    def fixes(self, m: Match) -> list[str]:
+        return self.sized_fixes.get(m.problem.id, []) + list(m.problem.fixes)
+
+
+def scan_log(source: str | None, stdin: Any) -> tuple[list[Match], LogFacts]:
+    """Match the known problems in `source`: '-' or None reads `stdin`, a path reads that file, anything else is
+    the message itself."""
+    import io
+
+    stream: Any
+    if source is None or source == "-":
+        stream = stdin.buffer if hasattr(stdin, "buffer") else stdin
+    elif len(source) < 4096 and "\n" not in source and _is_file(source):
+        try:
+            stream = open(source, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise BadValueError(f"{source}: cannot be read ({exc.__class__.__name__})") from None
+    else:
+        stream = io.StringIO(source)
+    facts = LogFacts()
+    try:
+        matches = Matcher(load_problems()).scan(read_lines(stream), facts)
+    finally:
+        if stream not in (stdin, getattr(stdin, "buffer", None)):
+            stream.close()
+    return matches, facts
+
+
+def _is_file(text: str) -> bool:
+    import os.path
+
+    try:
+        return os.path.isfile(text)
+    except (OSError, ValueError):
+        return False

@@ -7,22 +7,30 @@ are imported only when a function needs them.
 
 from __future__ import annotations
 
-from willitrun.sources.gguf_file import GgufModel, find_mmproj, mmproj_bytes, read_gguf, spec_from_gguf_metadata
-from willitrun.sources.huggingface import HubModel, config_to_spec, fetch_model
-from willitrun.sources.ollama import OllamaModel, list_models, ollama_host, running, show_model
+# The submodules are imported on first use: `check llama3-8b` needs none of them.
+_WHERE = {
+    "GgufModel": "gguf_file",
+    "find_mmproj": "gguf_file",
+    "mmproj_bytes": "gguf_file",
+    "read_gguf": "gguf_file",
+    "spec_from_gguf_metadata": "gguf_file",
+    "HubModel": "huggingface",
+    "config_to_spec": "huggingface",
+    "fetch_model": "huggingface",
+    "OllamaModel": "ollama",
+    "list_models": "ollama",
+    "ollama_host": "ollama",
+    "running": "ollama",
+    "show_model": "ollama",
+}
 
-__all__ = [
-    "GgufModel",
-    "HubModel",
-    "OllamaModel",
-    "config_to_spec",
-    "fetch_model",
-    "find_mmproj",
-    "list_models",
-    "mmproj_bytes",
-    "ollama_host",
-    "read_gguf",
-    "running",
-    "show_model",
-    "spec_from_gguf_metadata",
-]
+
+def __getattr__(name: str) -> object:
+    if name not in _WHERE:
+        raise AttributeError(name)
+    import importlib
+
+    return getattr(importlib.import_module(f"willitrun.sources.{_WHERE[name]}"), name)
+
+
+__all__ = sorted(_WHERE)
