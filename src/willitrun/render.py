@@ -142,6 +142,7 @@ def machine_json(machine: Machine) -> dict[str, Any]:
                 "catalog_id": d.catalog_id,
                 "count": 1,
                 "desktop_bytes": d.desktop_bytes,
+                "alternatives": [{"id": i, "name": n, "memory_bytes": b} for i, n, b in d.alternatives],
             }
         )
     return {

