@@ -418,8 +418,8 @@ def print_check(term: Terminal, r: CheckResult) -> None:
     m = est.model
     ctx_text = f"context {est.context}" + (" (model default, fitted per option)" if est.context_auto else "")
     active = f", {params_text(m.active_params)} active" if m.active_params else ""
-    term.line(f"{m.name} ({m.id}): {params_text(m.params)} params{active}, {m.layers} layers")
-    term.line(f"on {machine_line(est.machine)}; {ctx_text}; {est.runtime}")
+    term.wrap(f"{m.name} ({m.id}): {params_text(m.params)} params{active}, {m.layers} layers")
+    term.wrap(f"on {machine_line(est.machine)}; {ctx_text}; {est.runtime}")
     term.show(check_table(est, color=term.color))
     term.line("sizes in GiB; tok/s = generation, pp512 = prompt tokens/s; * = recommended")
     if est.machine.devices:
@@ -428,7 +428,7 @@ def print_check(term: Terminal, r: CheckResult) -> None:
     rec = next((o for o in est.options if o.quant == est.recommended), None)
     if rec is not None:
         speed = _speed_words(rec.tokens_per_s)
-        term.line(f"Recommended: {rec.quant} ({gib(rec.total_bytes)}, {rec.verdict}, {speed}, context {rec.context})")
+        term.wrap(f"Recommended: {rec.quant} ({gib(rec.total_bytes)}, {rec.verdict}, {speed}, context {rec.context})")
         cmd = run_command(est, rec)
         if cmd:
             term.line(f"Run: {cmd}")
@@ -436,7 +436,7 @@ def print_check(term: Terminal, r: CheckResult) -> None:
         if oc and oc != cmd:
             term.line(f" or: {oc}")
         for n in rec.notes:
-            term.line(f"  - {n}")
+            term.bullet(n)
     else:
         _print_nothing_runs(term, r)
     _print_measured(term, r)
@@ -449,11 +449,11 @@ def _print_nothing_runs(term: Terminal, r: CheckResult) -> None:
     shown = r.est.options[-1] if r.est.options else None
     if shown is not None:
         for n in shown.notes:
-            term.line(f"  - {n}")
+            term.bullet(n)
     if r.rescue:
         term.line("What would run:")
         for x in r.rescue:
-            term.line(f"  - {x.text}")
+            term.bullet(x.text)
     else:
         term.line("Try a smaller model, a smaller --ctx, or more memory.")
 
@@ -469,7 +469,7 @@ def _print_measured(term: Terminal, r: CheckResult) -> None:
         tg = ", ".join(f"{x.tokens_per_s:.1f} tok/s {x.test}" for x in rows if x.metric == "tg")
         pp = ", ".join(f"{x.tokens_per_s:,.0f} {x.test}" for x in rows if x.metric == "pp")
         srcs |= {x.source.split(":")[0] for x in rows}
-        term.line(f"  {q}: {'; '.join(t for t in (tg, pp) if t)}")
+        term.wrap(f"{q}: {'; '.join(t for t in (tg, pp) if t)}", indent="    ", first="  ")
     term.line(f"  source: {', '.join(sorted(srcs))}")
 
 
@@ -524,7 +524,7 @@ def print_detect(term: Terminal, machine: Machine, measured_note: str | None) ->
         if d.details:
             term.line("     " + ", ".join(f"{k} {v}" for k, v in d.details if k != "ram_bytes"))
     c = machine.cpu
-    term.line(f"CPU: {c.name}: {c.cores} cores, {c.threads} threads; SIMD: {' '.join(c.flags) or '-'}")
+    term.wrap(f"CPU: {c.name}: {c.cores} cores, {c.threads} threads; SIMD: {' '.join(c.flags) or '-'}", indent="     ")
     term.line(f"RAM: {gib(machine.ram_bytes)} ({gib(machine.ram_free_bytes)} available)")
     term.line(f"     {machine.ram_bandwidth_gbps:g} GB/s: {machine.ram_bandwidth_how}")
     if measured_note:
@@ -635,9 +635,9 @@ def print_diagnosis(term: Terminal, d: Diagnosis) -> None:
         term.line(f"{k + 1}. {p.title}  [{p.id}, confidence {m.confidence:.0%}]", style="bold")
         for n, line in m.evidence:
             term.line(f"   line {n}: {line[:160]}")
-        term.line(f"   Cause: {p.cause}")
+        term.wrap(f"Cause: {p.cause}", indent="   ")
         for i, fix in enumerate(d.fixes(m), 1):
-            term.line(f"   {i}. {fix}")
+            term.wrap(fix, indent="      ", first=f"   {i}. ")
         if p.related:
             term.line("   See: " + ", ".join(f"willitrun explain {r}" for r in p.related[:3]))
     if len(d.matches) > 5:
@@ -681,7 +681,7 @@ def print_picks(term: Terminal, picks: dict[str, list[Pick]], min_tps: float, ct
         for i, p in enumerate(rows, 1):
             o = p.option
             term.line(f"  {i}. {p.model.id:{width}s}  {o.quant:7s} {o.tokens_per_s or 0:6.0f} tok/s  {o.verdict}")
-            term.line(f"     {p.why}")
+            term.wrap(p.why, indent="     ")
 
 
 def best_gpu_json(budget: float, model: ModelSpec | None, rows: list[Ranked]) -> dict[str, Any]:
@@ -717,7 +717,7 @@ def print_best_gpu(
 ) -> None:
     if not rows:
         what = f"runs {model.id} fully on GPU" if model else "is priced"
-        term.line(f"Nothing within ${budget:,.0f} {what}. Try a larger --budget, --used, or a smaller model.")
+        term.wrap(f"Nothing within ${budget:,.0f} {what}. Try a larger --budget, --used, or a smaller model.")
         return
     title = f"Within ${budget:,.0f}" + (f", running {model.name} ({quant}, {ctx // 1024}k context)" if model else "")
     term.line(title + ":", style="bold")
@@ -726,8 +726,8 @@ def print_best_gpu(
         speed = f", {r.option.tokens_per_s or 0:.0f} tok/s" if model and r.option else ""
         power = f", {c.power_w:.0f} W" if c.power_w else ""
         price = f"${c.price_usd:,.0f} ({c.price_kind} {c.price_date})"
-        term.line(f"{i:2d}. {c.label}: {price}, {c.vram_bytes / GIB:.0f} GB{speed}{power}")
-        term.line(f"    {r.why}")
+        term.wrap(f"{c.label}: {price}, {c.vram_bytes / GIB:.0f} GB{speed}{power}", indent="    ", first=f"{i:2d}. ")
+        term.wrap(r.why, indent="    ")
     term.note("prices move; --prices FILE overrides them, --used uses dated used-market prices where known")
 
 
@@ -813,11 +813,14 @@ def cost_json(r: CostReport) -> dict[str, Any]:
 def print_cost(term: Terminal, r: CostReport) -> None:
     term.line(f"{r.model.name}, {r.tokens_per_day:,.0f} tokens a day:", style="bold")
     for x in r.lines:
-        term.line(f"  {x.what}: ${x.usd_per_month:,.2f}/month, ${x.usd_per_m_tokens:,.3f} per M tokens")
-        term.line(f"     {x.detail}")
-        term.line(f"     price: {x.source}")
+        term.wrap(f"{x.what}: ${x.usd_per_month:,.2f}/month, ${x.usd_per_m_tokens:,.3f} per M tokens", indent="  ")
+        term.wrap(x.detail, indent="     ")
+        term.wrap(f"price: {x.source}", indent="     ")
     if r.break_even is not None:
-        term.line(f"  Owning pays for itself after about {r.break_even:.0f} months against the cheapest alternative.")
+        term.wrap(
+            f"Owning pays for itself after about {r.break_even:.0f} months against the cheapest alternative.",
+            indent="  ",
+        )
     elif r.local is not None and len(r.lines) > 1:
         term.line("  At this volume, owning never beats the cheapest alternative.")
     for n in r.notes:
@@ -842,7 +845,7 @@ def installed_json(r: Installed) -> dict[str, Any]:
 
 def print_installed(term: Terminal, r: Installed) -> None:
     if not r.models:
-        term.line("No installed models found (Ollama's, or .gguf files in the usual folders; add --dir).")
+        term.wrap("No installed models found (Ollama's, or .gguf files in the usual folders; add --dir).")
     else:
         from rich import box
         from rich.table import Table

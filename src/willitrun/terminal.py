@@ -34,10 +34,43 @@ class Terminal:
 
     @property
     def width(self) -> int:
-        return self.console.width
+        """Columns to fill: $COLUMNS, else the terminal's width, else 80 (as when piped)."""
+        cols = os.environ.get("COLUMNS", "")
+        if cols.isdigit() and int(cols) > 0:
+            return int(cols)
+        if sys.stdout.isatty():
+            import shutil
+
+            return shutil.get_terminal_size((80, 24)).columns
+        return 80
+
+    def wrap(self, text: str, *, indent: str = "", first: str | None = None) -> None:
+        """Prose, wrapped to the width at spaces only (a path, a flag or a URL is never split), continuation
+        lines indented by `indent`; `first` replaces the indent on the first line (a bullet, a number)."""
+        import textwrap
+
+        lead = indent if first is None else first
+        lines = textwrap.wrap(
+            text,
+            width=max(40, self.width),
+            initial_indent=lead,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        sys.stdout.write("\n".join(lines or [lead.rstrip()]) + "\n")
+
+    def bullet(self, text: str, *, depth: int = 1) -> None:
+        """A note under a heading: '  - text', its continuation indented under the text."""
+        pad = "  " * depth
+        self.wrap(text, indent=pad + "  ", first=pad + "- ")
 
     def line(self, text: str = "", *, style: str | None = None) -> None:
-        self.console.print(text, style=style if self.color else None)
+        """One line as it is: never re-wrapped (a command stays whole to paste), styled only on a colour terminal."""
+        if style and self.color:
+            self.console.print(text, style=style)
+        else:
+            sys.stdout.write(text + "\n")
 
     def show(self, renderable: Any) -> None:
         self.console.print(renderable)

@@ -49,7 +49,8 @@ def check(cat: Catalog, src: ModelSource, machine: Machine, req: Request) -> Che
     if src.notes:
         est = replace(est, notes=(*src.notes, *est.notes))
     measured: dict[str, list[Measured]] = {}
-    if gguf_runtime:
+    one_gpu = len({d.catalog_id for d in machine.devices}) == 1 and machine.devices[0].catalog_id is not None
+    if gguf_runtime and one_gpu:  # measured rows exist only for one catalog GPU (times a count)
         from willitrun.catalog.measured import load_measured, matching
 
         measured = matching(load_measured(model_id=spec.id), spec.id, machine)
