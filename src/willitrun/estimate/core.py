@@ -152,6 +152,82 @@ def _fmt_gib(n: float) -> str:
     return f"{n / GIB:.1f} GiB"
 
 
+def _fitted_context(
+    m: ModelSpec, w: WeightsBreakdown, machine: Machine, req: Request, prof: RuntimeProfile, ctx: int, auto: bool
+) -> tuple[int, int | None, list[str]]:
+    """The context to allocate, the largest that runs fully on the GPUs, and a note when it was shrunk.
+    llama.cpp's --fit shrinks an unset context to fit, but not below 4096. Ollama passes its num_ctx to the runner
+    explicitly, so its context stays and layers move to the CPU instead."""
+    mc = max_context(m, w, machine, req, prof) if req.max_context or auto else None
+    shrinks = auto and prof.shrinks_context
+    if shrinks and mc is not None and mc < ctx:
+        use = max(mc, min(prof.min_fit_context, m.context_max))
+        if use < ctx:
+            return use, mc, [f"context reduced from {ctx} to {use} to fit, as llama.cpp's automatic fit does"]
+        return use, mc, []
+    if shrinks and mc is None:
+        return min(prof.min_fit_context, ctx), mc, []
+    return ctx, mc, []
+
+
+def _split_notes(
+    m: ModelSpec, p: Plan, speed: Speed | None, alts: tuple[OffloadChoice, ...], prof: RuntimeProfile, ctx: int
+) -> list[str]:
+    """What a partial placement means: which part stays in RAM, and how the alternatives compare."""
+    notes: list[str] = []
+    if p.cpu_expert_layers:
+        k = len(p.cpu_expert_layers)
+        layers_too = f"; {p.ram.layers} whole layers run on the CPU too" if p.ram.layers else ""
+        notes.append(
+            f"expert offload: the experts of {k} of {m.layers} layers stay in system RAM "
+            f"(--n-cpu-moe {p.cpu_moe}), attention, shared weights and the KV cache on the GPU{layers_too}; "
+            "see 'willitrun explain expert-offloading'"
+        )
+        if prof.name == "ollama":
+            notes.append("Ollama's runner places the experts itself (llama.cpp's fit keeps experts in RAM first)")
+        layer_alt = next((a for a in alts if a.mode == "layers"), None)
+        if layer_alt and layer_alt.tokens_per_s and speed:
+            notes.append(
+                f"expert offload decodes at {speed.tokens_per_s:.1f} tok/s against {layer_alt.tokens_per_s:.1f} "
+                f"with -ngl {layer_alt.gpu_layers} (whole layers on the CPU)"
+            )
+        return notes
+    what = f"{p.ram.layers} of {m.layers} layers stay" if p.ram.layers else "the output layer stays"
+    kept = f"; Ollama keeps the context of {ctx} you asked for" if prof.name == "ollama" else ""
+    return [f"{what} in system RAM and run on the CPU{kept}; see 'willitrun explain offloading'"]
+
+
+def _memory_notes(
+    m: ModelSpec, machine: Machine, req: Request, p: Plan, verdict: str, mc: int | None, ctx: int
+) -> list[str]:
+    """Why it does not fit the GPUs (or at all), and the nearest fix."""
+    notes: list[str] = []
+    if verdict == "no":
+        need = sum(d.total_bytes for d in p.devices)
+        have = sum(d.capacity_bytes for d in p.devices)
+        notes.append(f"needs {_fmt_gib(need)} but the GPUs and RAM offer {_fmt_gib(have)}")
+    if machine.devices and verdict in ("partial", "cpu", "no"):
+        per_tok = kv_bytes_per_token(m, req.kv_type) * req.parallel
+        if per_tok > 0 and mc is not None and mc < ctx:
+            kv = kv_cache_bytes(m, ctx, req.kv_type, req.parallel)
+            notes.append(f"KV cache at {ctx} context needs {_fmt_gib(kv)}; use --ctx {mc} to fit on the GPU")
+        elif mc is None and verdict != "no" and req.max_context and not p.cpu_expert_layers:
+            fix = "more VRAM" if mxfp4_native(m) else "a smaller quantization or more VRAM"
+            notes.append(f"the weights alone exceed GPU memory; {fix} is needed")
+    return notes
+
+
+def _speed_notes(speed: Speed | None, req: Request, prof: RuntimeProfile) -> list[str]:
+    notes: list[str] = []
+    if req.kv_type != "f16" and not prof.flash_attention:
+        notes.append("a quantized KV cache needs flash attention (-fa on)")
+    if speed and speed.limited_by == "compute":
+        notes.append("decode is limited by compute, not memory bandwidth, on this hardware")
+    if speed is not None and speed.tokens_per_s < 1.0:
+        notes.append("under 1 token/s: usable for batch jobs only")
+    return notes
+
+
 def estimate_option(
     m: ModelSpec,
     machine: Machine,
@@ -166,86 +242,35 @@ def estimate_option(
     if req.extra_bytes:
         # a projector loads beside the output layer on the last GPU: count it with the output weights
         w = replace(w, output_bytes=w.output_bytes + req.extra_bytes, total_bytes=w.total_bytes + req.extra_bytes)
-    notes: list[str] = []
-    mc = max_context(m, w, machine, req, prof) if req.max_context or auto_ctx else None
-    use_ctx = ctx
-    # llama.cpp's --fit shrinks an unset context to fit, but not below 4096. Ollama passes its num_ctx to the
-    # runner explicitly, so its context stays and layers move to the CPU instead.
-    shrinks = auto_ctx and prof.shrinks_context
-    if shrinks and mc is not None and mc < ctx:
-        floor = min(prof.min_fit_context, m.context_max)
-        use_ctx = max(mc, floor)
-        if use_ctx < ctx:
-            notes.append(f"context reduced from {ctx} to {use_ctx} to fit, as llama.cpp's automatic fit does")
-    elif shrinks and mc is None:
-        use_ctx = min(prof.min_fit_context, ctx)
+    use_ctx, mc, notes = _fitted_context(m, w, machine, req, prof, ctx, auto_ctx)
     p, speed, alts = _choose(m, w, machine, req, prof, use_ctx)
     verdict = _verdict(p, machine)
     if verdict == "no":
         speed = None
-    kv_total = kv_cache_bytes(m, use_ctx, req.kv_type, req.parallel)
-    devs = p.devices
-    weights = w.total_bytes
-    compute = sum(d.compute_bytes for d in devs)
-    overhead = sum(d.overhead_bytes for d in devs)
+    if verdict == "partial":
+        notes += _split_notes(m, p, speed, alts, prof, use_ctx)
+    notes += _memory_notes(m, machine, req, p, verdict, mc, use_ctx)
+    notes += _speed_notes(speed, req, prof)
+    overhead = sum(d.overhead_bytes for d in p.devices)
     if w.output_is_tied and p.output_device is not None:
         overhead += w.token_embd_bytes  # the GPU copy of the tied embedding
-    engine = "Ollama" if prof.name == "ollama" else "llama.cpp"
-    if verdict == "partial" and p.cpu_expert_layers:
-        k = len(p.cpu_expert_layers)
-        layers_too = f"; {p.ram.layers} whole layers run on the CPU too" if p.ram.layers else ""
-        notes.append(
-            f"expert offload: the experts of {k} of {m.layers} layers stay in system RAM "
-            f"(--n-cpu-moe {p.cpu_moe}), attention, shared weights and the KV cache on the GPU{layers_too}; "
-            "see 'willitrun explain expert-offloading'"
-        )
-        if prof.name == "ollama":
-            notes.append("Ollama's runner places the experts itself (llama.cpp's fit keeps experts in RAM first)")
-    elif verdict == "partial":
-        what = f"{p.ram.layers} of {m.layers} layers stay" if p.ram.layers else "the output layer stays"
-        kept = f"; {engine} keeps the context of {use_ctx} you asked for" if prof.name == "ollama" else ""
-        notes.append(f"{what} in system RAM and run on the CPU{kept}; see 'willitrun explain offloading'")
-    layer_alt = next((a for a in alts if a.mode == "layers"), None)
-    if p.cpu_expert_layers and layer_alt and layer_alt.tokens_per_s and speed:
-        notes.append(
-            f"expert offload decodes at {speed.tokens_per_s:.1f} tok/s against {layer_alt.tokens_per_s:.1f} with "
-            f"-ngl {layer_alt.gpu_layers} (whole layers on the CPU)"
-        )
-    if verdict == "no":
-        need = sum(d.total_bytes for d in devs)
-        have = sum(d.capacity_bytes for d in devs)
-        notes.append(f"needs {_fmt_gib(need)} but the GPUs and RAM offer {_fmt_gib(have)}")
-    if machine.devices and verdict in ("partial", "cpu", "no"):
-        per_tok = kv_bytes_per_token(m, req.kv_type) * req.parallel
-        if per_tok > 0 and mc is not None and mc < use_ctx:
-            notes.append(f"KV cache at {use_ctx} context needs {_fmt_gib(kv_total)}; use --ctx {mc} to fit on the GPU")
-        elif mc is None and verdict != "no" and req.max_context and not p.cpu_expert_layers:
-            fix = "more VRAM" if mxfp4_native(m) else "a smaller quantization or more VRAM"
-            notes.append(f"the weights alone exceed GPU memory; {fix} is needed")
-    if req.kv_type != "f16" and not prof.flash_attention:
-        notes.append("a quantized KV cache needs flash attention (-fa on)")
-    tps = speed.tokens_per_s if speed else None
-    if speed and speed.limited_by == "compute":
-        notes.append("decode is limited by compute, not memory bandwidth, on this hardware")
-    if tps is not None and tps < 1.0:
-        notes.append("under 1 token/s: usable for batch jobs only")
     return Option(
         quant=mix,
         context=use_ctx,
-        weights_bytes=weights,
-        kv_cache_bytes=kv_total,
-        compute_bytes=compute,
+        weights_bytes=w.total_bytes,
+        kv_cache_bytes=kv_cache_bytes(m, use_ctx, req.kv_type, req.parallel),
+        compute_bytes=sum(d.compute_bytes for d in p.devices),
         overhead_bytes=overhead,
         verdict=verdict,
         gpu_layers=p.ngl,
         layers=m.layers + 1,
-        placement=devs,
-        tokens_per_s=tps,
+        placement=p.devices,
+        tokens_per_s=speed.tokens_per_s if speed else None,
         tokens_per_s_low=speed.low if speed else None,
         tokens_per_s_high=speed.high if speed else None,
         prefill_tokens_per_s=speed.prefill_tokens_per_s if speed else None,
         max_context=mc,
-        bits_per_weight=weights * 8 / max(1, parameter_count(m)),
+        bits_per_weight=w.total_bytes * 8 / max(1, parameter_count(m)),
         notes=tuple(notes),
         offload="experts" if p.cpu_expert_layers else ("layers" if verdict == "partial" else "none"),
         cpu_moe_layers=p.cpu_moe,

@@ -17,7 +17,7 @@ from willitrun.estimate.kv import kv_bytes_per_token, kv_cache_bytes, kv_read_by
 from willitrun.estimate.quants import quant_family
 from willitrun.estimate.speed import Part, Terms, decode_time, layer_read_bytes, prefill_time, speed_range
 from willitrun.estimate.tensors import WeightsBreakdown, active_parameter_count, parameter_count
-from willitrun.estimate.types import GIB, MIB, DevicePlacement, Machine, ModelSpec, Option
+from willitrun.estimate.types import GIB, MIB, Device, DevicePlacement, Machine, ModelSpec, Option
 
 VLLM_GPU_MEMORY_UTILIZATION = 0.9
 VLLM_MAX_BATCHED_TOKENS = 2048  # the profile run's batch (vLLM's default for online serving)
@@ -64,6 +64,36 @@ def _vllm_activation_bytes(m: ModelSpec) -> int:
     return t * (m.hidden * 8 + ffn * 4) + VLLM_MAX_SEQS * m.vocab * 4
 
 
+def _vllm_terms(m: ModelSpec, w: WeightsBreakdown, d0: Device, fmt: str, kv_t: str, tp: int) -> tuple[Terms, Terms]:
+    """Decode and prefill terms of one tensor-parallel rank: each reads 1/tp of the weights and of the cache."""
+    active = float(active_parameter_count(m))
+    bw = d0.bandwidth_gbps or 100.0
+    read = sum(layer_read_bytes(m, w, i) for i in range(m.layers)) + w.output_bytes
+    kv_read = sum(kv_read_bytes(m, i, 0, kv_t) for i in range(m.layers))
+    part = Part(
+        backend=d0.backend,
+        read_bytes=read / tp,
+        flops=2 * active / tp,
+        layers=m.layers,
+        bandwidth_gbps=bw,
+        tflops=d0.rate("fp32"),
+        known=d0.figures_known,
+        kv_bytes=kv_read / tp,
+    )
+    dec = Terms(quant_family(fmt), (part,), d0.backend, 1)
+    # vLLM's prefill GEMMs run on the tensor cores at 16-bit rate whatever the weight format
+    pre_part = Part(
+        backend=d0.backend,
+        read_bytes=w.total_bytes / tp,
+        flops=2 * active * 512 / tp,
+        layers=0,
+        bandwidth_gbps=bw,
+        tflops=d0.rate("acc16"),
+    )
+    pre = Terms("float", (pre_part,), d0.backend, 1, 512)
+    return dec, pre
+
+
 def vllm_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, kv_type: str, parallel: int) -> Option:
     w = format_breakdown(m, "vllm", fmt)
     gpus = [d for d in machine.devices if d.backend in ("cuda", "rocm")]
@@ -105,47 +135,18 @@ def vllm_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, 
         notes.append(f"tensor parallel over {tp} GPUs (--tensor-parallel-size {tp})")
     per_gpu = [
         DevicePlacement(
-            d.name,
-            m.layers,
-            w.total_bytes // tp,
-            kv_alloc // tp,
-            _vllm_activation_bytes(m),
-            VLLM_CUDA_GRAPHS_BYTES + VLLM_NON_TORCH_BYTES,
-            int(d.memory_bytes * VLLM_GPU_MEMORY_UTILIZATION),
+            name=d.name,
+            layers=m.layers,
+            weights_bytes=w.total_bytes // tp,
+            kv_cache_bytes=kv_alloc // tp,
+            compute_bytes=_vllm_activation_bytes(m),
+            overhead_bytes=VLLM_CUDA_GRAPHS_BYTES + VLLM_NON_TORCH_BYTES,
+            capacity_bytes=int(d.memory_bytes * VLLM_GPU_MEMORY_UTILIZATION),
         )
         for d in gpus
     ]
-    active = float(active_parameter_count(m))
-    d0 = gpus[0]
-    bw = d0.bandwidth_gbps or 100.0
-    read = sum(layer_read_bytes(m, w, i) for i in range(m.layers)) + w.output_bytes
-    kv_read = sum(kv_read_bytes(m, i, 0, kv_t) for i in range(m.layers))
+    dec, pre = _vllm_terms(m, w, gpus[0], fmt, kv_t, tp)
     layer_cost = m.layers * (2 * VLLM_ALLREDUCE_S if tp > 1 else 0.0)
-    dec = Terms(
-        quant_family(fmt),
-        (
-            Part(
-                d0.backend,
-                read / tp,
-                2 * active / tp,
-                m.layers,
-                bw,
-                d0.rate("fp32"),
-                d0.figures_known,
-                kv_bytes=kv_read / tp,
-            ),
-        ),
-        d0.backend,
-        1,
-    )
-    # vLLM's prefill GEMMs run on the tensor cores at 16-bit rate whatever the weight format
-    pre = Terms(
-        "float",
-        (Part(d0.backend, w.total_bytes / tp, 2 * active * 512 / tp, 0, bw, d0.rate("acc16")),),
-        d0.backend,
-        1,
-        512,
-    )
     return _runs(
         m,
         fmt,
@@ -230,11 +231,24 @@ def mlx_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, k
     bw, tf = d.bandwidth_gbps or 100.0, d.rate("fp16")
     dec = Terms(
         quant_family(fmt),
-        (Part("metal", read, 2 * active, m.layers, bw, d.rate("fp32"), kv_bytes=kv_read),),
+        (
+            Part(
+                backend="metal",
+                read_bytes=read,
+                flops=2 * active,
+                layers=m.layers,
+                bandwidth_gbps=bw,
+                tflops=d.rate("fp32"),
+                kv_bytes=kv_read,
+            ),
+        ),
         "metal",
         1,
     )
-    pre = Terms(quant_family(fmt), (Part("metal", w.total_bytes, 2 * active * 512, 0, bw, tf),), "metal", 1, 512)
+    pre_part = Part(
+        backend="metal", read_bytes=w.total_bytes, flops=2 * active * 512, layers=0, bandwidth_gbps=bw, tflops=tf
+    )
+    pre = Terms(quant_family(fmt), (pre_part,), "metal", 1, 512)
     notes.append("MLX speed uses llama.cpp's Metal constants; MLX is often somewhat faster")
     return _runs(
         m,
@@ -244,7 +258,17 @@ def mlx_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, k
         kv=kv,
         compute=0,
         overhead=MLX_OVERHEAD_BYTES,
-        placement=(DevicePlacement(d.name, m.layers, w.total_bytes, kv, 0, MLX_OVERHEAD_BYTES, d.free_bytes),),
+        placement=(
+            DevicePlacement(
+                name=d.name,
+                layers=m.layers,
+                weights_bytes=w.total_bytes,
+                kv_cache_bytes=kv,
+                compute_bytes=0,
+                overhead_bytes=MLX_OVERHEAD_BYTES,
+                capacity_bytes=d.free_bytes,
+            ),
+        ),
         decode=dec,
         extra_s=0.0,
         prefill=pre,

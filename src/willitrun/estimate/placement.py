@@ -9,7 +9,7 @@ and the output layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from willitrun.estimate.kv import layer_kv_bytes
 from willitrun.estimate.runtime import RuntimeProfile, compute_buffer_bytes, output_buffer_bytes
@@ -68,6 +68,89 @@ def _kv_per_layer(m: ModelSpec, ctx: int, kv_type: str, parallel: int) -> tuple[
     return tuple(layer_kv_bytes(m, i, ctx, kv_type, parallel) for i in range(m.layers))
 
 
+@dataclass(frozen=True)
+class _Split:
+    """What one plan() call works with: which layers are offloaded, and which of their experts stay in RAM."""
+
+    first_off: int  # the first offloaded layer; layers below it stay on the CPU
+    out_on_gpu: bool
+    cpu_exp: tuple[int, ...]
+    kv: tuple[int, ...]  # KV bytes per layer
+    ctx_cells: int
+    pipeline: bool
+
+    @cached_property
+    def cpu_exp_set(self) -> frozenset[int]:
+        return frozenset(self.cpu_exp)
+
+    def on_gpu(self, w: WeightsBreakdown, i: int) -> int:
+        """Bytes of layer i that live on its GPU."""
+        lb = w.layers[i]
+        return lb.bytes_total - (lb.bytes_experts if i in self.cpu_exp_set else 0)
+
+
+def _gpu_placements(
+    m: ModelSpec, w: WeightsBreakdown, machine: Machine, prof: RuntimeProfile, sp: _Split
+) -> tuple[list[DevicePlacement], list[tuple[int, ...]], bool]:
+    """Each GPU's share: layers split in proportion to what it can hold after its reserve, compute buffer and
+    margin; the last GPU takes the output layer."""
+    gpus = machine.devices
+    margin = machine.gpu_margin_bytes
+    reserves = [prof.device_reserve_bytes.get(d.backend, 400 * 1024**2) for d in gpus]
+    computes = [
+        compute_buffer_bytes(
+            m, sp.ctx_cells, prof, has_layers=True, has_output=(j == len(gpus) - 1), pipeline=sp.pipeline
+        )
+        for j in range(len(gpus))
+    ]
+    caps = [d.free_bytes - r - c - margin for d, r, c in zip(gpus, reserves, computes, strict=True)]
+    offloaded = range(sp.first_off, m.layers)
+    sizes = [sp.on_gpu(w, i) + sp.kv[i] for i in offloaded] if sp.cpu_exp else [1] * len(offloaded)
+    counts = _split(sizes, caps)
+    placements: list[DevicePlacement] = []
+    layer_sets: list[tuple[int, ...]] = []
+    fits = True
+    start = sp.first_off
+    for j, d in enumerate(gpus):
+        idx = tuple(range(start, start + counts[j]))
+        start += counts[j]
+        holds_out = sp.out_on_gpu and j == len(gpus) - 1
+        used = bool(idx) or holds_out
+        wb = sum(sp.on_gpu(w, i) for i in idx) + (w.output_bytes if holds_out else 0)
+        cb = 0
+        if used:
+            cb = compute_buffer_bytes(
+                m, sp.ctx_cells, prof, has_layers=bool(idx), has_output=holds_out, pipeline=sp.pipeline
+            )
+        kb = sum(sp.kv[i] for i in idx)
+        rb = reserves[j] if used else 0
+        p = DevicePlacement(d.name, len(idx), wb, kb, cb, rb, d.free_bytes, margin if used else 0)
+        fits = fits and p.total_bytes + p.margin_bytes <= d.free_bytes
+        placements.append(p)
+        layer_sets.append(idx)
+    return placements, layer_sets, fits
+
+
+def _ram_placement(
+    m: ModelSpec, w: WeightsBreakdown, machine: Machine, prof: RuntimeProfile, sp: _Split, parallel: int, on_gpus: int
+) -> DevicePlacement:
+    """System RAM: the input tables, the layers left on the CPU, the experts kept there, and the host buffers.
+    `on_gpus`: what unified-memory GPUs already took from the same RAM."""
+    cpu_idx = range(sp.first_off)
+    ram_w = w.input_bytes + sum(w.layers[i].bytes_total for i in cpu_idx)
+    ram_w += sum(w.layers[i].bytes_experts for i in sp.cpu_exp)
+    if not sp.out_on_gpu:
+        ram_w += w.output_bytes - (w.token_embd_bytes if w.output_is_tied else 0)
+    ram_kv = sum(sp.kv[i] for i in cpu_idx)
+    has_layers = sp.first_off > 0 or bool(sp.cpu_exp)
+    ram_cb = compute_buffer_bytes(
+        m, sp.ctx_cells, prof, has_layers=has_layers, has_output=not sp.out_on_gpu, pipeline=False
+    )
+    ram_ob = output_buffer_bytes(m, parallel) + prof.host_footprint_bytes
+    ram_cap = machine.ram_free_bytes - on_gpus
+    return DevicePlacement("RAM", sp.first_off, ram_w, ram_kv, ram_cb, ram_ob, max(0, ram_cap))
+
+
 def plan(
     m: ModelSpec,
     w: WeightsBreakdown,
@@ -85,77 +168,28 @@ def plan(
     gpus = machine.devices
     n = m.layers
     ngl = max(0, min(ngl, n + 1)) if gpus else 0
-    n_off = min(ngl, n)
-    first_off = n - n_off
+    first_off = n - min(ngl, n)
     out_on_gpu = ngl == n + 1
-    kv = _kv_per_layer(m, ctx, kv_type, parallel)
-    ctx_cells = ctx * parallel
-    cpu_exp = tuple(i for i in range(first_off, n) if i < cpu_moe and m.layer_is_moe(i)) if gpus else ()
-    cpu_exp_set = frozenset(cpu_exp)
-    # llama.cpp pipelines micro-batches over several GPUs only with every layer offloaded and no tensor overrides
-    pipeline = len(gpus) > 1 and out_on_gpu and not cpu_exp
-    margin = machine.gpu_margin_bytes if gpus else 0
-
-    def on_gpu(i: int) -> int:
-        lb = w.layers[i]
-        return lb.bytes_total - (lb.bytes_experts if i in cpu_exp_set else 0)
-
-    reserves = [prof.device_reserve_bytes.get(d.backend, 400 * 1024**2) for d in gpus]
-    computes = [
-        compute_buffer_bytes(m, ctx_cells, prof, has_layers=True, has_output=(j == len(gpus) - 1), pipeline=pipeline)
-        for j in range(len(gpus))
-    ]
-    caps = [d.free_bytes - r - c - margin for d, r, c in zip(gpus, reserves, computes, strict=True)]
-    offloaded = range(first_off, n)
-    sizes = [on_gpu(i) + kv[i] for i in offloaded] if cpu_exp else [1] * n_off
-    counts = _split(sizes, caps) if gpus else []
-
-    placements: list[DevicePlacement] = []
-    layer_sets: list[tuple[int, ...]] = []
-    fits = True
-    start = first_off
-    used_on_gpus = 0
-    for j, d in enumerate(gpus):
-        idx = tuple(range(start, start + counts[j]))
-        start += counts[j]
-        holds_out = out_on_gpu and j == len(gpus) - 1
-        wb = sum(on_gpu(i) for i in idx) + (w.output_bytes if holds_out else 0)
-        kb = sum(kv[i] for i in idx)
-        used = bool(idx) or holds_out
-        cb = (
-            compute_buffer_bytes(m, ctx_cells, prof, has_layers=bool(idx), has_output=holds_out, pipeline=pipeline)
-            if used
-            else 0
-        )
-        rb = reserves[j] if used else 0
-        p = DevicePlacement(d.name, len(idx), wb, kb, cb, rb, d.free_bytes, margin if used else 0)
-        if p.total_bytes + p.margin_bytes > d.free_bytes:
-            fits = False
-        used_on_gpus += p.total_bytes if d.unified else 0
-        placements.append(p)
-        layer_sets.append(idx)
-
-    cpu_idx = range(first_off)
-    ram_w = w.input_bytes + sum(w.layers[i].bytes_total for i in cpu_idx)
-    ram_w += sum(w.layers[i].bytes_experts for i in cpu_exp)
-    if not out_on_gpu:
-        ram_w += w.output_bytes - (w.token_embd_bytes if w.output_is_tied else 0)
-    ram_kv = sum(kv[i] for i in cpu_idx)
-    ram_cb = compute_buffer_bytes(
-        m, ctx_cells, prof, has_layers=first_off > 0 or bool(cpu_exp), has_output=not out_on_gpu, pipeline=False
+    cpu_exp = tuple(i for i in range(first_off, min(n, cpu_moe)) if m.layer_is_moe(i)) if gpus else ()
+    sp = _Split(
+        first_off=first_off,
+        out_on_gpu=out_on_gpu,
+        cpu_exp=cpu_exp,
+        kv=_kv_per_layer(m, ctx, kv_type, parallel),
+        ctx_cells=ctx * parallel,
+        # llama.cpp pipelines micro-batches over several GPUs only with every layer offloaded and no overrides
+        pipeline=len(gpus) > 1 and out_on_gpu and not cpu_exp,
     )
-    ram_ob = output_buffer_bytes(m, parallel) + prof.host_footprint_bytes
-    ram_cap = machine.ram_free_bytes - used_on_gpus
-    ram = DevicePlacement("RAM", first_off, ram_w, ram_kv, ram_cb, ram_ob, max(0, ram_cap))
-    fits_ram = ram.total_bytes <= ram_cap
-    placements.append(ram)
+    placements, layer_sets, fits = _gpu_placements(m, w, machine, prof, sp) if gpus else ([], [], True)
+    on_gpus = sum(p.total_bytes for p, d in zip(placements, gpus, strict=True) if d.unified)
+    ram = _ram_placement(m, w, machine, prof, sp, parallel, on_gpus)
     return Plan(
         ngl=ngl,
         gpu_layers=tuple(layer_sets),
         output_device=(len(gpus) - 1) if out_on_gpu and gpus else None,
-        devices=tuple(placements),
+        devices=(*placements, ram),
         fits_gpus=fits,
-        fits_ram=fits_ram,
+        fits_ram=ram.total_bytes <= machine.ram_free_bytes - on_gpus,
         cpu_moe=cpu_moe if cpu_exp else 0,
         cpu_expert_layers=cpu_exp,
     )
