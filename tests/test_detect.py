@@ -89,13 +89,21 @@ def no_tools(cmd: list[str], timeout: float) -> str | None:
     return None
 
 
+def meminfo(root: Path, total: int = 64 * GIB, available: int = 48 * GIB) -> None:
+    """The RAM the fake machine reports, where detection reads it on Linux (through the probe)."""
+    f = root / "proc" / "meminfo"
+    if not f.exists():
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(f"MemTotal: {total // 1024} kB\nMemAvailable: {available // 1024} kB\n", encoding="utf-8")
+
+
 def probe(tmp_path: Path, platform: str = "linux", run: Callable[[list[str], float], str | None] = no_tools) -> Probe:
+    meminfo(tmp_path)
     return Probe(root=tmp_path, run=run, platform=platform, env={})
 
 
 def use(monkeypatch: pytest.MonkeyPatch, module: types.ModuleType | None) -> None:
     monkeypatch.setitem(sys.modules, "pynvml", module)  # type: ignore[arg-type]
-    monkeypatch.setattr(det, "detect_ram", lambda: (64 * GIB, 48 * GIB, []))
 
 
 def write(root: Path, files: dict[str, str]) -> None:

@@ -14,7 +14,6 @@ import pytest
 import willitrun.hardware.detect as det
 from tests.conftest import Result
 from willitrun.catalog.load import Catalog
-from willitrun.estimate.types import GIB
 from willitrun.hardware.probe import Probe, run_command
 
 Run = Callable[..., Result]
@@ -165,12 +164,18 @@ def _exploding_nvml(kind: type[Exception]) -> types.ModuleType:
     return m
 
 
+def _meminfo(root: Path) -> None:
+    """32 GiB of RAM, 30 free, where Linux detection reads it through the probe."""
+    (root / "proc").mkdir(parents=True, exist_ok=True)
+    (root / "proc" / "meminfo").write_text(f"MemTotal: {32 * 2**20} kB\nMemAvailable: {30 * 2**20} kB\n")
+
+
 @pytest.mark.parametrize("kind", [_Boom, RuntimeError, OSError, ValueError, KeyError, MemoryError, UnicodeError])
 def test_nvml_raising_anything_degrades(
     kind: type[Exception], monkeypatch: pytest.MonkeyPatch, catalog: Catalog, tmp_path: Path
 ) -> None:
     monkeypatch.setitem(sys.modules, "pynvml", _exploding_nvml(kind))
-    monkeypatch.setattr(det, "detect_ram", lambda: (32 * GIB, 30 * GIB, []))
+    _meminfo(tmp_path)
     m = ORIGINAL_DETECT(catalog, probe=Probe(root=tmp_path, run=lambda c, t: None, platform="linux", env={}))
     (d,) = m.devices  # the GPU is there, its fields unknown: named generically, memory from system RAM
     assert d.name == "NVIDIA GPU 0" and d.unified
@@ -182,7 +187,7 @@ def test_nvml_raising_anything_degrades(
 )
 def test_nvidia_smi_garbage(output: str, monkeypatch: pytest.MonkeyPatch, catalog: Catalog, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "pynvml", None)
-    monkeypatch.setattr(det, "detect_ram", lambda: (32 * GIB, 30 * GIB, []))
+    _meminfo(tmp_path)
     m = ORIGINAL_DETECT(catalog, probe=Probe(root=tmp_path, run=lambda c, t: output, platform="linux", env={}))
     for d in m.devices:
         assert d.memory_bytes >= 0
@@ -198,7 +203,7 @@ def test_hanging_command_times_out() -> None:
 
 def test_unreadable_sysfs_and_tool_garbage(monkeypatch: pytest.MonkeyPatch, catalog: Catalog, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "pynvml", None)
-    monkeypatch.setattr(det, "detect_ram", lambda: (32 * GIB, 30 * GIB, []))
+    _meminfo(tmp_path)
     base = tmp_path / "sys/class/drm/card0/device"
     base.mkdir(parents=True)
     (base / "vendor").write_text("0x1002")

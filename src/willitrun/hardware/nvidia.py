@@ -8,28 +8,11 @@ caller gives them system RAM. MIG instances are reported as the devices a progra
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from willitrun.hardware.probe import Probe
+from willitrun.hardware.probe import Probe, RawGpu
 
 SMI_QUERY = "name,memory.total,memory.free,driver_version,pci.device_id,compute_cap"
-
-
-@dataclass(frozen=True)
-class RawGpu:
-    """What a vendor probe learnt of one GPU, before the catalog adds speed figures."""
-
-    name: str
-    vendor: str
-    backend: str
-    memory_bytes: int  # 0 = not reported (unified memory)
-    free_bytes: int
-    how: str
-    driver: str | None = None
-    pci_id: str | None = None
-    details: tuple[tuple[str, str], ...] = ()
-    unified: bool = False
 
 
 class Nvml:

@@ -66,3 +66,20 @@ class Probe:
             return sorted(self.path(folder).glob(pattern))
         except OSError:
             return []
+
+
+@dataclass(frozen=True)
+class RawGpu:
+    """What a vendor probe learnt of one GPU, before the catalog adds speed figures."""
+
+    name: str
+    vendor: str
+    backend: str
+    memory_bytes: int  # 0 = not reported (unified memory)
+    free_bytes: int
+    how: str
+    driver: str | None = None
+    pci_id: str | None = None
+    details: tuple[tuple[str, str], ...] = ()
+    unified: bool = False
+    system_ram_bytes: int | None = None  # a unified-memory chip's whole RAM, where the probe read it (Apple)

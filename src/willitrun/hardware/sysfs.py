@@ -14,8 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from willitrun.hardware.nvidia import RawGpu
-from willitrun.hardware.probe import Probe
+from willitrun.hardware.probe import Probe, RawGpu
 
 GIB = 1024**3
 AMD, INTEL, NVIDIA = "0x1002", "0x8086", "0x10de"
