@@ -388,7 +388,7 @@ def _read_bytes(path: Path) -> bytes:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "3"
+CACHE_LAYOUT = "4"
 
 
 def _tuples(v: Any) -> Any:
@@ -461,6 +461,8 @@ def _load_file(path: Path, keys: list[str] | None = None) -> tuple[list[Any], li
             dup = {i for i in ids if ids.count(i) > 1}
             if dup:
                 raise CatalogError(f"{p}: {kind} id {sorted(dup)[0]!r} appears twice")
+            # names unique within the file, checked once when it is parsed (the cache holds only checked files)
+            _check_unique(p, kind, {x.id: x for x in items})
         return {"models": models, "gpus": gpus}
 
     doc = cached_records(path, "catalog", build, keys)
@@ -509,14 +511,15 @@ def load_catalog(extra: Iterable[str] = ()) -> Catalog:
     models: dict[str, Any] = {}
     gpus: dict[str, Any] = {}
     keys: list[str] = []
-    for f in files:
+    for n, f in enumerate(files):
         p = str(f)
         new_models, new_gpus = _load_file(f, keys)
         for rec in new_models:  # an overlay entry with an existing id replaces it
             models[str(_rec_get(rec, "id"))] = rec
         for rec in new_gpus:
             gpus[str(_rec_get(rec, "id"))] = rec
-        _check_unique(p, "model", models)
-        _check_unique(p, "gpu", gpus)
+        if n >= 2:  # an overlay: its names must not clash with the bundled ones (each file checked itself)
+            _check_unique(p, "model", models)
+            _check_unique(p, "gpu", gpus)
     digest = fingerprint("|".join(keys).encode())
     return Catalog(models, gpus, tuple(str(f) for f in files), digest)
