@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -13,7 +12,7 @@ from willitrun.catalog.types import GpuSpec
 from willitrun.errors import CatalogError
 from willitrun.estimate.types import ModelSpec
 from willitrun.fingerprint import fingerprint
-from willitrun.paths import cache_dir
+from willitrun.paths import cache_dir, read_cache, write_cache
 
 T = TypeVar("T")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
@@ -421,26 +420,15 @@ def cached_records(
         keys.append(key)  # the caller's fingerprint of everything it loaded
     cdir = cache_dir()
     cached = cdir / f"{kind}-{key}.json" if cdir else None
-    if cached is not None:
-        try:
-            doc = json.loads(cached.read_text(encoding="utf-8"))
-            if isinstance(doc, dict):
-                return doc
-        except (OSError, ValueError):
-            pass
+    doc = read_cache(cached) if cached is not None else None
+    if isinstance(doc, dict):
+        return doc
     data = _read_bytes(path)
     built = build(_parse_yaml(path, data))
     if cached is not None:
         import dataclasses
 
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-            out = {k: [dataclasses.asdict(x) for x in v] for k, v in built.items()}
-            tmp.write_text(json.dumps(out, separators=(",", ":")), encoding="utf-8")
-            os.replace(tmp, cached)
-        except (OSError, TypeError, ValueError):
-            pass
+        write_cache(cached, {k: [dataclasses.asdict(x) for x in v] for k, v in built.items()})
     return built
 
 

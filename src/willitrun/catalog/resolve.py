@@ -177,33 +177,19 @@ def _ids(cat: Catalog) -> dict[str, Any]:
     memo: dict[str, Any] | None = cat.memo.get("ids")
     if memo is not None:
         return memo
-    import json
-
-    from willitrun.paths import cache_dir
+    from willitrun.paths import cache_dir, read_cache, write_cache
 
     cdir = cache_dir()
     path = cdir / f"index2-{cat.key}.json" if cdir and cat.key else None
     tables: dict[str, Any] | None = None
-    if path is not None:
-        try:
-            got = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(got, dict) and all(isinstance(got.get(k), dict) for k in ("models", "gpus", "variants")):
-                tables = got
-        except (OSError, ValueError):
-            pass
+    got = read_cache(path) if path is not None else None
+    if isinstance(got, dict) and all(isinstance(got.get(k), dict) for k in ("models", "gpus", "variants")):
+        tables = got
     if tables is None:
         gpus, variants = _build_gpu_ids(cat)
         tables = {"models": _build_model_ids(cat), "gpus": gpus, "variants": variants}
         if path is not None:
-            import os
-
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(tables), encoding="utf-8")
-                os.replace(tmp, path)
-            except OSError:
-                pass
+            write_cache(path, tables)
     cat.memo["ids"] = tables
     return tables
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from typing import Any
 
 from willitrun.estimate.tensors import LayerBytes, WeightsBreakdown, weights_breakdown
 from willitrun.estimate.types import ModelSpec
 from willitrun.fingerprint import fingerprint
-from willitrun.paths import cache_dir
+from willitrun.paths import cache_dir, read_cache, write_cache
 
 LAYOUT = "2"
 
@@ -27,48 +26,41 @@ def _key(spec: ModelSpec, mixes: tuple[str, ...]) -> str:
 
 
 def _revive(d: dict[str, Any]) -> WeightsBreakdown:
-    layers = tuple(LayerBytes(*x) for x in d["layers"])
     return WeightsBreakdown(
-        d["mix"],
-        d["total_bytes"],
-        d["token_embd_bytes"],
-        d["output_bytes"],
-        d["output_is_tied"],
-        layers,
-        d["types"],
-        d["input_extra_bytes"],
+        mix=d["mix"],
+        total_bytes=d["total_bytes"],
+        token_embd_bytes=d["token_embd_bytes"],
+        output_bytes=d["output_bytes"],
+        output_is_tied=d["output_is_tied"],
+        layers=tuple(LayerBytes(*x) for x in d["layers"]),  # [layer, total, dense, experts], as written below
+        types=d["types"],
+        input_extra_bytes=d["input_extra_bytes"],
     )
 
 
 def cached_weights(spec: ModelSpec, mixes: tuple[str, ...]) -> tuple[WeightsBreakdown, ...]:
     cdir = cache_dir()
     path = cdir / f"weights-{_key(spec, mixes)}.json" if cdir else None
-    if path is not None:
+    data = read_cache(path) if path is not None else None
+    if isinstance(data, list):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
             return tuple(_revive(d) for d in data)
-        except (OSError, ValueError, KeyError, TypeError):
+        except (KeyError, TypeError, ValueError):
             pass
     out = tuple(weights_breakdown(spec, m) for m in mixes)
     if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            rows = [
-                {
-                    "mix": w.mix,
-                    "total_bytes": w.total_bytes,
-                    "token_embd_bytes": w.token_embd_bytes,
-                    "output_bytes": w.output_bytes,
-                    "output_is_tied": w.output_is_tied,
-                    "layers": [[lb.layer, lb.bytes_total, lb.bytes_dense, lb.bytes_experts] for lb in w.layers],
-                    "types": w.types,
-                    "input_extra_bytes": w.input_extra_bytes,
-                }
-                for w in out
-            ]
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(rows), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass
+        rows = [
+            {
+                "mix": w.mix,
+                "total_bytes": w.total_bytes,
+                "token_embd_bytes": w.token_embd_bytes,
+                "output_bytes": w.output_bytes,
+                "output_is_tied": w.output_is_tied,
+                "layers": [[lb.layer, lb.bytes_total, lb.bytes_dense, lb.bytes_experts] for lb in w.layers],
+                "types": w.types,
+                "input_extra_bytes": w.input_extra_bytes,
+            }
+            for w in out
+        ]
+        write_cache(path, rows)
     return out

@@ -7,7 +7,6 @@ copying cannot saturate every memory channel, so this is a floor for what llama.
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import date
 
@@ -38,14 +37,10 @@ def save(gbps: float) -> str | None:
     d = cache_dir()
     if d is None:
         return None
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / f"{FILE}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"ram_bandwidth_gbps": round(gbps, 2), "date": date.today().isoformat()}))
-        os.replace(tmp, d / FILE)
-        return str(d / FILE)
-    except OSError:
-        return None
+    from willitrun.paths import write_atomic
+
+    record = {"ram_bandwidth_gbps": round(gbps, 2), "date": date.today().isoformat()}
+    return str(d / FILE) if write_atomic(d / FILE, json.dumps(record).encode("utf-8")) else None
 
 
 def load() -> tuple[float, str] | None:

@@ -327,13 +327,10 @@ def _write_cache(repo: str, record: dict[str, Any]) -> None:
     path = _cache_file(repo)
     if path is None:
         return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(record, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written only costs the offline fallback
+    from willitrun.paths import write_atomic
+
+    # a cache that cannot be written only costs the offline fallback
+    write_atomic(path, json.dumps(record, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def _scrub(text: str, token: str | None) -> str:
