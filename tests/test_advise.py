@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import pytest
@@ -33,8 +34,9 @@ def test_best_gpu_for_a_model(run: Run) -> None:
     for o in d["options"]:
         assert o["verdict"] == "gpu" and o["tokens_per_s"] > 0 and o["price_usd"] <= 4000
         assert o["vram_bytes"] >= 40 * 2**30  # 70B Q4_K_M is about 40 GiB of weights
-    per_dollar = [o["tokens_per_s"] / o["price_usd"] for o in d["options"]]
-    assert per_dollar == sorted(per_dollar, reverse=True)
+    # fastest first (speeds within 10% tie, and the cheaper of a tie comes first)
+    speeds = [o["tokens_per_s"] for o in d["options"]]
+    assert all(b <= a * 1.1 for a, b in itertools.pairwise(speeds))
 
 
 def test_best_gpu_nothing_fits(run: Run) -> None:
@@ -106,7 +108,7 @@ def test_cost_local_cloud_api(run: Run) -> None:
     )
     assert more.json()["options"][1]["usd_per_month"] > d["options"][1]["usd_per_month"]
     big = run("cost", "--model", "llama3.3-70b", "--gpu", "2x RTX 3090", "--tokens-per-day", "5e6", "--json").json()
-    assert "x2 to keep up" in big["options"][0]["what"] or "x4 to keep up" in big["options"][0]["what"]
+    assert "to keep up" in big["options"][0]["what"]  # one box cannot generate and read prompts that fast
     r = run("cost", "--model", "llama3.1-8b", "--gpu", "RTX 4090")
     assert r.code == 0 and "per M tokens" in r.out
 

@@ -19,7 +19,7 @@ from willitrun.terminal import Terminal
 if TYPE_CHECKING:  # names in quotes below: typer reads the commands' annotations at run time
     from willitrun.catalog.load import Catalog
     from willitrun.catalog.types import GpuSpec
-    from willitrun.estimate.types import Headroom, Machine
+    from willitrun.estimate.types import Headroom, Machine, Runtime
 
 app = typer.Typer(
     name="willitrun",
@@ -46,6 +46,13 @@ VramOpt = Annotated[float | None, typer.Option("--vram", help="GPU memory per de
 RamOpt = Annotated[float | None, typer.Option("--ram", help="System RAM in GB.")]
 RamBwOpt = Annotated[float | None, typer.Option("--ram-bandwidth", help="System RAM bandwidth in GB/s.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document (see docs/cli.md).")]
+PricesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--prices",
+        help="YAML with gpus: [{id, price_usd, price_kind, price_date, used_price_usd, used_price_date, source}].",
+    ),
+]
 MarginOpt = Annotated[
     float | None,
     typer.Option(
@@ -112,11 +119,14 @@ def _headroom(margin: float | None, headless: bool) -> "Headroom":
     return Headroom(headless=headless) if margin is None else Headroom(int(margin * GIB), headless)
 
 
-def _runtime(text: str) -> str:
+def _runtime(text: str) -> "Runtime":
+    from willitrun.estimate.types import RUNTIMES
+
     rt = text.strip().lower().replace("llamacpp", "llama.cpp").replace("llama-cpp", "llama.cpp")
-    if rt not in ("llama.cpp", "ollama", "vllm", "mlx"):
-        raise BadValueError(f"--runtime {text!r} is not supported", "allowed: llama.cpp, ollama, vllm, mlx")
-    return rt
+    for known in RUNTIMES:
+        if rt == known:
+            return known
+    raise BadValueError(f"--runtime {text!r} is not supported", "allowed: " + ", ".join(RUNTIMES))
 
 
 @app.callback()
@@ -139,9 +149,10 @@ def root(
         TERM.line("More: willitrun check MODEL, willitrun recommend --use code, willitrun --help")
 
 
-def _parse_quants(quant: str | None, runtime: str) -> tuple[str, ...]:
+def _parse_quants(quant: str | None, runtime: "Runtime") -> tuple[str, ...]:
     from willitrun.estimate.core import formats_for
     from willitrun.estimate.quants import normalize_mix
+    from willitrun.estimate.types import GGUF_RUNTIMES
 
     if quant is None:
         return ()
@@ -151,7 +162,7 @@ def _parse_quants(quant: str | None, runtime: str) -> tuple[str, ...]:
     out: list[str] = []
     for q in quant.split(","):
         key = q.strip().upper().replace("-", "_")
-        n = normalize_mix(q) if runtime in ("llama.cpp", "ollama") else (key if key in known else None)
+        n = normalize_mix(q) if runtime in GGUF_RUNTIMES else (key if key in known else None)
         if n is None and runtime == "mlx" and key in ("8", "6", "4", "3", "Q8", "Q4", "INT4", "INT8"):
             n = key.strip("QINT") + "BIT"
         if n is None or n not in known:
@@ -441,19 +452,18 @@ def best_gpu(
     min_tps: Annotated[
         float | None, typer.Option("--min-tps", help="Slowest acceptable tok/s (default 20 without --model).")
     ] = None,
-    used: Annotated[bool, typer.Option("--used", help="Use dated used-market prices where known.")] = False,
+    used: Annotated[bool, typer.Option("--used", help="Only used-market prices (dated, where known).")] = False,
+    new_only: Annotated[bool, typer.Option("--new-only", help="Only new (street or list) prices.")] = False,
     kind: Annotated[str, typer.Option("--kind", help="gpu, system or any.")] = "any",
     max_count: Annotated[int, typer.Option("--max-count", help="Most identical GPUs in one box (1-8).")] = 4,
     top: Annotated[int, typer.Option("--top", help="Rows to show (1-100).")] = 10,
-    prices: Annotated[
-        str | None, typer.Option("--prices", help="YAML with gpus: [{id, price_usd, price_kind, price_date}].")
-    ] = None,
+    prices: PricesOpt = None,
     margin: MarginOpt = None,
     headless: HeadlessOpt = False,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Hardware to buy within a budget, ranked by what it actually runs."""
+    """Hardware to buy within a budget, new and used, ranked by what it actually runs."""
     from willitrun.advise.best_gpu import LADDER
     from willitrun.advise.best_gpu import best_gpu as run_best
     from willitrun.render import best_gpu_json, print_best_gpu
@@ -465,6 +475,8 @@ def best_gpu(
     _positive("--top", top, 1, 100)
     if kind not in ("gpu", "system", "any"):
         raise BadValueError(f"--kind {kind!r} is not a kind", "allowed: gpu, system, any")
+    if used and new_only:
+        raise BadValueError("--used and --new-only exclude each other", "give one, or neither for both")
     q = _parse_quants(quant, "llama.cpp")
     if len(q) != 1:
         raise BadValueError("--quant takes one quantization here", "e.g. --quant Q4_K_M")
@@ -483,7 +495,7 @@ def best_gpu(
         quant=q[0],
         ctx=ctx,
         min_tps=min_tps,
-        used=used,
+        market="used" if used else "new" if new_only else "any",
         kind=kind,
         max_count=max_count,
         headroom=_headroom(margin, headless),
@@ -491,7 +503,7 @@ def best_gpu(
     if as_json:
         TERM.json(best_gpu_json(budget, spec, rows))
     else:
-        print_best_gpu(TERM, budget, spec, q[0], ctx, rows)
+        print_best_gpu(TERM, budget, spec, q[0], ctx, rows, market="used" if used else "new" if new_only else "any")
     raise typer.Exit(0 if rows else 1)
 
 
@@ -540,14 +552,22 @@ def cost(
     model: Annotated[str, typer.Option("--model", help="The model to run.")],
     gpu: GpuOpt = None,
     tokens_per_day: Annotated[
-        float, typer.Option("--tokens-per-day", help="Tokens generated per day (default 1,000,000).")
+        float, typer.Option("--tokens-per-day", help="Tokens generated (output) per day (default 1,000,000).")
     ] = 1_000_000,
+    input_tokens_per_day: Annotated[
+        float | None,
+        typer.Option("--input-tokens-per-day", help="Prompt (input) tokens per day (default 3x the generated)."),
+    ] = None,
+    hours_on: Annotated[
+        float, typer.Option("--hours-on", help="Hours a day the local machine is on (busy, else idle).")
+    ] = 24.0,
+    load_fraction: Annotated[
+        float, typer.Option("--load-fraction", help="Share of board power drawn while generating (default 0.7).")
+    ] = 0.7,
     kwh: Annotated[float | None, typer.Option("--kwh", help="Electricity price, USD per kWh.")] = None,
     years: Annotated[float, typer.Option("--years", help="Years to spread the hardware price over.")] = 3.0,
     quant: Annotated[str, typer.Option("--quant", "-q", help="Quantization run locally and in the cloud.")] = "Q4_K_M",
-    prices: Annotated[
-        str | None, typer.Option("--prices", help="YAML with gpus: [{id, price_usd, price_kind, price_date}].")
-    ] = None,
+    prices: PricesOpt = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -560,13 +580,26 @@ def cost(
     _positive("--tokens-per-day", tokens_per_day, 1, 1e12)
     _positive("--kwh", kwh, 0, 10)
     _positive("--years", years, 0.1, 20)
+    _positive("--input-tokens-per-day", input_tokens_per_day, 0, 1e12)
+    _positive("--hours-on", hours_on, 0, 24)
+    _positive("--load-fraction", load_fraction, 0.05, 1.5)
     cat = _load(catalog)
     spec = resolve_model(cat, model)
     q = _parse_quants(quant, "llama.cpp")
     gpus = _priced(cat, prices)
     local = local_config(cat, gpus, gpu, _machine(cat) if gpu is None else None)
     report = cost_report(
-        gpus, spec, local, load_prices(), tokens_per_day=tokens_per_day, kwh_usd=kwh, years=years, quant=q[0]
+        gpus,
+        spec,
+        local,
+        load_prices(),
+        tokens_per_day=tokens_per_day,
+        kwh_usd=kwh,
+        years=years,
+        quant=q[0],
+        input_tokens_per_day=input_tokens_per_day,
+        hours_on=hours_on,
+        load_fraction=load_fraction,
     )
     if as_json:
         TERM.json(cost_json(report))

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from willitrun.catalog.types import GpuSpec
 from willitrun.estimate.core import Estimate
-from willitrun.estimate.types import GIB, Machine, ModelSpec, Option
+from willitrun.estimate.types import GGUF_RUNTIMES, GIB, Machine, ModelSpec, Option
 
 if TYPE_CHECKING:
     from willitrun.advise.best_gpu import Ranked
@@ -110,7 +110,7 @@ def run_command(est: Estimate, o: Option) -> str | None:
 
 def ollama_command(est: Estimate, o: Option) -> str | None:
     tag = est.model.ollama
-    if not tag or o.verdict == "no" or est.runtime not in ("llama.cpp", "ollama"):
+    if not tag or o.verdict == "no" or est.runtime not in GGUF_RUNTIMES:
         return None
     default_quant = "MXFP4" if est.model.arch == "gpt-oss" else "Q4_K_M"
     if o.quant != default_quant:
@@ -275,6 +275,23 @@ def gpu_json(g: GpuSpec) -> dict[str, Any]:
         "memory_options_bytes": [int(x * GIB) for x in g.memory_options_gib],
         "backends": list(g.backends),
         "laptop": g.laptop,
+        **price_fields(g),
+    }
+
+
+def price_fields(g: GpuSpec) -> dict[str, Any]:
+    """Launch date and price (history), and the dated street and used prices with their sources."""
+    from willitrun.catalog.prices import is_stale
+
+    return {
+        "launched": g.launched,
+        "launch_price_usd": g.launch_price_usd,
+        "price_source": g.price_source,
+        "price_stale": is_stale(g.price_date) if g.price_usd else None,
+        "used_price_usd": g.used_price_usd,
+        "used_price_date": g.used_price_date,
+        "used_price_source": g.used_price_source,
+        "used_price_stale": is_stale(g.used_price_date) if g.used_price_usd else None,
     }
 
 
@@ -697,6 +714,8 @@ def best_gpu_json(budget: float, model: ModelSpec | None, rows: list[Ranked]) ->
                 "price_usd": r.config.price_usd,
                 "price_kind": r.config.price_kind,
                 "price_date": r.config.price_date,
+                "price_source": r.config.price_source,
+                "price_stale": _stale(r.config.price_date),
                 "vram_bytes": r.config.vram_bytes,
                 "power_w": r.config.power_w,
                 **(
@@ -706,29 +725,59 @@ def best_gpu_json(budget: float, model: ModelSpec | None, rows: list[Ranked]) ->
                 ),
                 **({"runs_up_to": r.model.id} if r.model and model is None else {}),
                 "why": r.why,
+                "caveats": list(r.caveats),
             }
             for r in rows
         ],
     }
 
 
+def _stale(date: str | None) -> bool:
+    from willitrun.catalog.prices import is_stale
+
+    return is_stale(date)
+
+
+def price_text(usd: float, kind: str | None, date: str | None) -> str:
+    """'$1,207 used 2026-09-30', with 'stale' after a date over a year old."""
+    when = f" {date}" + (" (stale)" if _stale(date) else "") if date else ""
+    return f"${usd:,.0f} {kind or 'price'}{when}"
+
+
 def print_best_gpu(
-    term: Terminal, budget: float, model: ModelSpec | None, quant: str, ctx: int, rows: list[Ranked]
+    term: Terminal,
+    budget: float,
+    model: ModelSpec | None,
+    quant: str,
+    ctx: int,
+    rows: list[Ranked],
+    market: str = "any",
 ) -> None:
     if not rows:
         what = f"runs {model.id} fully on GPU" if model else "is priced"
-        term.wrap(f"Nothing within ${budget:,.0f} {what}. Try a larger --budget, --used, or a smaller model.")
+        term.wrap(f"Nothing within ${budget:,.0f} {what}. Try a larger --budget or a smaller model.")
         return
-    title = f"Within ${budget:,.0f}" + (f", running {model.name} ({quant}, {ctx // 1024}k context)" if model else "")
+    prices = {"any": "new and used", "new": "new only", "used": "used only"}[market]
+    title = f"Within ${budget:,.0f} ({prices})" + (
+        f", running {model.name} ({quant}, {ctx // 1024}k context)" if model else ""
+    )
     term.line(title + ":", style="bold")
     for i, r in enumerate(rows, 1):
         c = r.config
         speed = f", {r.option.tokens_per_s or 0:.0f} tok/s" if model and r.option else ""
         power = f", {c.power_w:.0f} W" if c.power_w else ""
-        price = f"${c.price_usd:,.0f} ({c.price_kind} {c.price_date})"
+        each = f" ({price_text(c.price_usd / c.count, c.price_kind, c.price_date)} each)" if c.count > 1 else ""
+        price = price_text(c.price_usd, c.price_kind, c.price_date) if c.count == 1 else f"${c.price_usd:,.0f}{each}"
         term.wrap(f"{c.label}: {price}, {c.vram_bytes / GIB:.0f} GB{speed}{power}", indent="    ", first=f"{i:2d}. ")
         term.wrap(r.why, indent="    ")
-    term.note("prices move; --prices FILE overrides them, --used uses dated used-market prices where known")
+        for cv in r.caveats:
+            term.wrap(cv, indent="      ", first="    - ")
+    term.note("prices move: each is dated (stale = over a year old); --prices FILE overrides them")
+    if any(r.config.gpu.kind == "gpu" for r in rows):
+        term.note("a card's price leaves out the PC around it; systems and Macs are complete computers")
+    if model:
+        term.note("ranked by speed (within 10% counts as a tie), then price")
+    term.note("new and used prices are weighed together; --used or --new-only restrict them")
 
 
 def compare_json(cols: list[Column]) -> dict[str, Any]:
@@ -795,6 +844,8 @@ def cost_json(r: CostReport) -> dict[str, Any]:
     return {
         "model": r.model.id,
         "tokens_per_day": r.tokens_per_day,
+        "output_tokens_per_day": r.tokens_per_day,
+        "input_tokens_per_day": r.input_tokens_per_day,
         "options": [
             {
                 "what": x.what,
@@ -811,7 +862,11 @@ def cost_json(r: CostReport) -> dict[str, Any]:
 
 
 def print_cost(term: Terminal, r: CostReport) -> None:
-    term.line(f"{r.model.name}, {r.tokens_per_day:,.0f} tokens a day:", style="bold")
+    term.line(
+        f"{r.model.name}, {r.tokens_per_day:,.0f} generated (output) + {r.input_tokens_per_day:,.0f} prompt (input)"
+        " tokens a day:",
+        style="bold",
+    )
     for x in r.lines:
         term.wrap(f"{x.what}: ${x.usd_per_month:,.2f}/month, ${x.usd_per_m_tokens:,.3f} per M tokens", indent="  ")
         term.wrap(x.detail, indent="     ")

@@ -1,14 +1,17 @@
 """`willitrun best-gpu`: hardware within a budget, ranked by what it actually runs.
 
 Configurations are 1 to `max_count` identical discrete GPUs (a price per card times the count) and complete
-systems or Apple chips at each memory configuration with a price. Without a model they rank by the largest
-model of a reference ladder that runs fully on the GPU at a usable speed (Q4_K_M, 8k context), then memory and
-bandwidth per dollar; with a model, only configurations that run it fully on the GPU, best speed per dollar.
+systems or Apple chips at each memory configuration with a price. New (street or list) and used prices are
+weighed together unless `market` says "new" or "used". Without a model they rank by the largest model of a
+reference ladder that runs fully on the GPU at a usable speed (Q4_K_M, 8k context), then memory and bandwidth
+per dollar; with a model, only configurations that run it fully on the GPU: the fastest first (speeds within
+10% count as a tie), then the cheaper. Each option carries the caveats a buyer should know (`caveats`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 from willitrun.advise.rank import quick_option
 from willitrun.catalog.types import GpuSpec
@@ -40,6 +43,7 @@ class Config:
     price_usd: float
     price_kind: str
     price_date: str
+    price_source: str = ""
 
     @property
     def label(self) -> str:
@@ -72,27 +76,80 @@ class Ranked:
     option: Option | None  # the model (or the ladder's largest) on this configuration
     model: ModelSpec | None
     why: str
+    caveats: tuple[str, ...] = field(default=())
 
 
 def configurations(
-    gpus: tuple[GpuSpec, ...], *, budget: float, kind: str = "any", max_count: int = 4, used: bool = False
+    gpus: tuple[GpuSpec, ...],
+    *,
+    budget: float,
+    kind: str = "any",
+    max_count: int = 4,
+    used: bool = False,
+    market: str = "any",
 ) -> list[Config]:
+    """Every purchase within budget. market: "any" (new and used), "new" or "used"; `used=True` is "used"."""
+    market = "used" if used else market
     out: list[Config] = []
     for g in gpus:
         is_system = g.kind in ("system", "apple") or g.unified_memory
         if (kind == "gpu" and is_system) or (kind == "system" and not is_system) or g.laptop:
             continue
-        priced: list[tuple[float, float, str, str]] = []  # (memory, usd, kind, date)
-        if used and g.used_price_usd and g.used_price_date:
-            priced.append((g.memory_gib, g.used_price_usd, "used", g.used_price_date))
-        elif g.price_usd and g.price_kind and g.price_date:
-            priced.append((g.memory_gib, g.price_usd, g.price_kind, g.price_date))
-        priced += [p for p in g.prices if p[0] != g.memory_gib]
-        for mem, usd, pk, date in priced:
+        priced: list[tuple[float, float, str, str, str]] = []  # (memory, usd, kind, date, source)
+        if market != "new" and g.used_price_usd and g.used_price_date:
+            priced.append((g.memory_gib, g.used_price_usd, "used", g.used_price_date, g.used_price_source or ""))
+        if market != "used" and g.price_usd and g.price_kind and g.price_date:
+            priced.append((g.memory_gib, g.price_usd, g.price_kind, g.price_date, g.price_source or ""))
+        if market != "used":
+            priced += [(*p, "gpus.yaml") for p in g.prices if p[0] != g.memory_gib]
+        for mem, usd, pk, date, src in priced:
             counts = range(1, max_count + 1) if not is_system and g.kind == "gpu" else range(1, 2)
             for n in counts:
                 if usd * n <= budget:
-                    out.append(Config(g, n, mem, usd * n, pk, date))
+                    out.append(Config(g, n, mem, usd * n, pk, date, src))
+    return out
+
+
+def caveats(cfg: Config) -> list[str]:
+    """What a buyer should know before acting on this option, from the catalog's facts about the part."""
+    from willitrun.catalog.prices import is_stale
+
+    g, n = cfg.gpu, cfg.count
+    out: list[str] = []
+    if is_stale(cfg.price_date):
+        out.append(f"price dated {cfg.price_date} is over a year old (stale): check today's")
+    if cfg.price_kind == "used":
+        out.append("used: little or no warranty; test it under load before paying")
+    elif cfg.price_kind == "msrp":
+        out.append("launch list price, not a price seen in shops: street prices may differ")
+    if g.form == "sxm":
+        out.append("SXM module: needs a server baseboard, not a PCIe slot")
+    if g.cooling == "passive":
+        out.append("passive cooling: made for server airflow; a desktop needs a ducted fan on it or it throttles")
+    if not g.display and not g.unified_memory and g.kind == "gpu":
+        out.append("no display outputs: the screen needs another GPU or the CPU's graphics")
+    if g.cuda_until:
+        out.append(
+            f"CUDA {int(g.cuda_until) + 1} dropped this architecture (CUDA 13.0 release notes): builds stay on "
+            f"CUDA {g.cuda_until}.x, and new libraries stop supporting it"
+        )
+    if g.kind == "gpu" and "cuda" not in g.backends:
+        runs_on = ", ".join(b for b in g.backends if b != "cpu") or "vulkan"
+        out.append(f"no CUDA: llama.cpp runs on {runs_on}; vLLM and many tools support less")
+    if g.tdp_w and g.kind == "gpu":
+        total = g.tdp_w * n
+        psu = math.ceil((total + 250) / 0.8 / 50) * 50  # + the rest of the PC, with 20% spare
+        if n > 1 or g.tdp_w >= 300:
+            out.append(
+                f"up to {total:.0f} W under load: a power supply of about {psu:,.0f} W, with the connectors for it"
+            )
+    if n >= 2 and g.kind == "gpu":
+        out.append(
+            f"{n} cards: {n} spaced x16-size slots (lanes split x8/x8 or x16/x4: fine for inference), "
+            "a large case, and their combined heat and noise"
+        )
+    if n >= 3 and g.kind == "gpu":
+        out.append("3 or more cards usually need a workstation or server board, or risers on an open frame")
     return out
 
 
@@ -123,11 +180,12 @@ def best_gpu(
     ctx: int = 8192,
     min_tps: float | None = None,
     used: bool = False,
+    market: str = "any",
     kind: str = "any",
     max_count: int = 4,
     headroom: Headroom = DEFAULT_HEADROOM,
 ) -> list[Ranked]:
-    configs = configurations(gpus, budget=budget, kind=kind, max_count=max_count, used=used)
+    configs = configurations(gpus, budget=budget, kind=kind, max_count=max_count, used=used, market=market)
     ranked: list[Ranked] = []
     if model is None:
         floor = 20.0 if min_tps is None else min_tps
@@ -152,7 +210,7 @@ def best_gpu(
             )
 
         ranked.sort(key=key, reverse=True)
-        return _dedupe(ranked)
+        return _with_caveats(_dedupe(ranked))
     floor = 0.0 if min_tps is None else min_tps
     for cfg in configs:
         o = quick_option(model, cfg.machine(headroom), quant, min(ctx, model.context_max))
@@ -161,8 +219,20 @@ def best_gpu(
         tps = o.tokens_per_s or 0
         why = f"{tps:.0f} tok/s for ${cfg.price_usd:,.0f}: {tps / cfg.price_usd * 1000:.1f} tok/s per $1000"
         ranked.append(Ranked(cfg, o, model, why))
-    ranked.sort(key=lambda r: (r.option.tokens_per_s or 0) / r.config.price_usd if r.option else 0, reverse=True)
-    return _dedupe(ranked)
+
+    def speed_then_price(r: Ranked) -> tuple[int, float]:
+        tps = r.option.tokens_per_s or 0 if r.option else 0
+        tier = int(math.log(max(tps, 0.1)) / math.log(1.1))  # speeds within 10% of each other tie
+        return (-tier, r.config.price_usd)
+
+    ranked.sort(key=speed_then_price)
+    return _with_caveats(_dedupe(ranked))
+
+
+def _with_caveats(rows: list[Ranked]) -> list[Ranked]:
+    from dataclasses import replace
+
+    return [replace(r, caveats=tuple(caveats(r.config))) for r in rows]
 
 
 def _dedupe(rows: list[Ranked]) -> list[Ranked]:

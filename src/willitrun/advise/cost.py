@@ -1,9 +1,12 @@
 """`willitrun cost`: running a model locally versus renting a cloud GPU versus paying an API, per month.
 
-Local: the hardware's price spread over `years`, plus electricity for the hours the GPUs work (the tokens a day
-over the estimated speed) at board power plus 100 W for the rest of the PC. Cloud: the cheapest listed rental
-of a GPU the model fits, paid for the same working hours. API: the cheapest listed price for the model, with
-`input_ratio` prompt tokens per generated token (chat-like use). Every price keeps its date and source.
+All three are priced for the same work: `tokens_per_day` generated (output) tokens and `input_tokens_per_day`
+prompt (input) tokens. Local: the hardware's price spread over `years`, plus electricity: the hours the GPUs
+work (prompt tokens over the estimated prefill speed plus generated tokens over the decode speed) at typical
+draw under load (LOAD_FRACTION of board power, plus the rest of the PC), and the remaining hours the machine is
+on (`hours_on` a day) at idle draw. Cloud: the cheapest listed rental of a GPU the model fits, paid for the same
+working hours. API: the cheapest listed price for the model, input and output tokens priced apart.
+Every price keeps its date and source.
 """
 
 from __future__ import annotations
@@ -14,17 +17,23 @@ from typing import TYPE_CHECKING
 
 from willitrun.advise.best_gpu import Config
 from willitrun.advise.rank import quick_option
-from willitrun.catalog.prices import ApiPrice, Prices
+from willitrun.catalog.prices import ApiPrice, Prices, is_stale
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import BadValueError
-from willitrun.estimate.types import ModelSpec
+from willitrun.estimate.types import ModelSpec, Option
 
 if TYPE_CHECKING:
     from willitrun.catalog.load import Catalog
     from willitrun.estimate.types import Machine
 
-SYSTEM_OVERHEAD_W = 100.0
+SYSTEM_OVERHEAD_W = 100.0  # the rest of the PC (CPU, board, fans, PSU losses) while the GPU works
+SYSTEM_IDLE_W = 50.0  # the rest of the PC at idle
+GPU_IDLE_W = 20.0  # one discrete GPU at idle with the model loaded (assumed; measure with nvidia-smi)
+# Token generation is limited by memory bandwidth, not compute, so cards draw well under their board power;
+# an assumption, stated in the output, that --load-fraction changes.
+LOAD_FRACTION = 0.7
 DAYS_PER_MONTH = 30.4
+DEFAULT_INPUT_RATIO = 3.0  # prompt tokens per generated token (chat with history); --input-tokens-per-day
 
 
 @dataclass(frozen=True)
@@ -36,8 +45,55 @@ class Line:
     source: str
 
 
+@dataclass(frozen=True)
+class Work:
+    """A day's tokens and what the machine is on for."""
+
+    output_tokens: float
+    input_tokens: float
+    hours_on: float = 24.0
+    load_fraction: float = LOAD_FRACTION
+
+    def hours(self, o: Option) -> tuple[float, float]:
+        """(hours generating, hours reading prompts) a day on this option."""
+        gen = self.output_tokens / (o.tokens_per_s or 1) / 3600
+        pp = self.input_tokens / o.prefill_tokens_per_s / 3600 if o.prefill_tokens_per_s else 0.0
+        return gen, pp
+
+
 def _per_m(monthly: float, tokens_per_day: float) -> float:
+    """USD per million generated tokens."""
     return monthly / (tokens_per_day * DAYS_PER_MONTH / 1e6) if tokens_per_day > 0 else 0.0
+
+
+def _local_line(model: ModelSpec, local: Config, work: Work, o: Option, kwh_usd: float, years: float) -> Line:
+    gen_h, pp_h = work.hours(o)
+    busy = gen_h + pp_h
+    boxes = max(1, math.ceil(busy / 24))
+    n = local.count * boxes
+    board = local.power_w or 300.0
+    load_w = board * boxes * work.load_fraction + SYSTEM_OVERHEAD_W * boxes
+    idle_w = (GPU_IDLE_W * n if local.gpu.kind == "gpu" else 0.0) + SYSTEM_IDLE_W * boxes
+    idle_h = max(0.0, work.hours_on - busy / boxes) if boxes == 1 else 0.0
+    kwh_day = (load_w * busy / boxes + idle_w * idle_h) / 1000
+    power = kwh_day * kwh_usd * DAYS_PER_MONTH
+    hw = local.price_usd * boxes / (years * 12)
+    monthly = hw + power
+    owned = f"{boxes} x ${local.price_usd:,.0f}" if boxes > 1 else f"${local.price_usd:,.0f}"
+    return Line(
+        f"local: {local.label}" + (f" (x{boxes} to keep up)" if boxes > 1 else ""),
+        monthly,
+        _per_m(monthly, work.output_tokens),
+        f"{owned} over {years:g} years (${hw:,.0f}/month); busy {busy:.1f} h/day ({pp_h:.1f} h reading "
+        f"{work.input_tokens:,.0f} prompt tokens at {o.prefill_tokens_per_s or 0:,.0f} tok/s, {gen_h:.1f} h "
+        f"generating at {o.tokens_per_s or 0:.0f} tok/s) at about {load_w:.0f} W "
+        f"({work.load_fraction:.0%} of {board:.0f} W board power + {SYSTEM_OVERHEAD_W:.0f} W for the PC), "
+        f"idle {idle_h:.1f} h/day at {idle_w:.0f} W (on {work.hours_on:g} h/day): {kwh_day:.1f} kWh/day, "
+        f"${power:,.2f}/month; {o.verdict}",
+        f"{local.price_kind} price {local.price_date}"
+        + (" (stale: over a year old)" if is_stale(local.price_date) else "")
+        + (f" ({local.price_source})" if local.price_source else ""),
+    )
 
 
 def cost(
@@ -51,8 +107,16 @@ def cost(
     years: float,
     quant: str = "Q4_K_M",
     ctx: int = 8192,
-    input_ratio: float = 3.0,
+    input_tokens_per_day: float | None = None,
+    hours_on: float = 24.0,
+    load_fraction: float = LOAD_FRACTION,
 ) -> tuple[list[Line], list[str]]:
+    work = Work(
+        tokens_per_day,
+        tokens_per_day * DEFAULT_INPUT_RATIO if input_tokens_per_day is None else input_tokens_per_day,
+        hours_on,
+        load_fraction,
+    )
     lines: list[Line] = []
     notes: list[str] = []
     if local is not None:
@@ -60,27 +124,14 @@ def cost(
         if o.verdict == "no" or not o.tokens_per_s:
             notes.append(f"{model.name} {quant} does not run on {local.label}")
         else:
-            hours = tokens_per_day / o.tokens_per_s / 3600
-            boxes = max(1, math.ceil(hours / 24))
-            watts = (local.power_w or 300.0) + SYSTEM_OVERHEAD_W
-            power = watts / 1000 * hours * kwh_usd * DAYS_PER_MONTH
-            hw = local.price_usd * boxes / (years * 12)
-            monthly = hw + power
-            owned = f"{boxes} x ${local.price_usd:,.0f}" if boxes > 1 else f"${local.price_usd:,.0f}"
-            lines.append(
-                Line(
-                    f"local: {local.label}" + (f" (x{boxes} to keep up)" if boxes > 1 else ""),
-                    monthly,
-                    _per_m(monthly, tokens_per_day),
-                    f"{owned} over {years:g} years (${hw:,.0f}/month) + {hours:.1f} h/day at "
-                    f"{watts:.0f} W (${power:,.2f}/month); {o.tokens_per_s:.0f} tok/s, {o.verdict}",
-                    f"{local.price_kind} price {local.price_date}",
-                )
-            )
-            if boxes > 1:
+            line = _local_line(model, local, work, o, kwh_usd, years)
+            lines.append(line)
+            gen_h, pp_h = work.hours(o)
+            if gen_h + pp_h > 24:
                 notes.append(
-                    f"{tokens_per_day:,.0f} tokens a day at one stream's {o.tokens_per_s:.0f} tok/s take {hours:.0f} "
-                    "GPU-hours: batched serving (llama-server -np N, vLLM) multiplies throughput and cuts this"
+                    f"{tokens_per_day:,.0f} tokens a day at one stream's {o.tokens_per_s:.0f} tok/s take "
+                    f"{gen_h + pp_h:.0f} GPU-hours: batched serving (llama-server -np N, vLLM) multiplies "
+                    "throughput and cuts this"
                 )
     best_cloud: Line | None = None
     for c in prices.cloud:
@@ -91,13 +142,14 @@ def cost(
         o = quick_option(model, cfg.machine(), quant, min(ctx, model.context_max))
         if o.verdict != "gpu" or not o.tokens_per_s:
             continue
-        hours = tokens_per_day / o.tokens_per_s / 3600
-        monthly = hours * c.usd_per_hour * DAYS_PER_MONTH
+        gen_h, pp_h = work.hours(o)
+        monthly = (gen_h + pp_h) * c.usd_per_hour * DAYS_PER_MONTH
         line = Line(
             f"cloud: {g.name} ({c.provider})",
             monthly,
             _per_m(monthly, tokens_per_day),
-            f"${c.usd_per_hour:.2f}/h ({c.kind}) x {hours:.1f} h/day at {o.tokens_per_s:.0f} tok/s",
+            f"${c.usd_per_hour:.2f}/h ({c.kind}) x {gen_h + pp_h:.1f} h/day ({pp_h:.1f} h prompts at "
+            f"{o.prefill_tokens_per_s or 0:,.0f} tok/s, {gen_h:.1f} h generating at {o.tokens_per_s:.0f} tok/s)",
             f"{c.source} ({c.date})",
         )
         if best_cloud is None or line.usd_per_month < best_cloud.usd_per_month:
@@ -109,18 +161,18 @@ def cost(
     apis = [a for a in prices.apis if a.model == model.id]
     if apis:
 
-        def blended(a: ApiPrice) -> float:
-            return (a.usd_per_m_input * input_ratio + a.usd_per_m_output) / (input_ratio + 1)
+        def daily(a: ApiPrice) -> float:
+            return (a.usd_per_m_input * work.input_tokens + a.usd_per_m_output * work.output_tokens) / 1e6
 
-        a = min(apis, key=blended)
-        per_m = blended(a)
-        monthly = per_m * tokens_per_day * DAYS_PER_MONTH / 1e6
+        a = min(apis, key=daily)
+        monthly = daily(a) * DAYS_PER_MONTH
         lines.append(
             Line(
                 f"API: {a.provider}",
                 monthly,
-                per_m,
-                f"${a.usd_per_m_input:g} in / ${a.usd_per_m_output:g} out per M tokens, {input_ratio:g}:1 in:out",
+                _per_m(monthly, tokens_per_day),
+                f"{work.input_tokens:,.0f} input tokens/day at ${a.usd_per_m_input:g}/M + "
+                f"{work.output_tokens:,.0f} output tokens/day at ${a.usd_per_m_output:g}/M",
                 f"{a.source} ({a.date})",
             )
         )
@@ -139,6 +191,7 @@ def break_even_months(hardware_usd: float, local_running: float, other_monthly: 
 class CostReport:
     model: ModelSpec
     tokens_per_day: float
+    input_tokens_per_day: float
     local: Config | None
     lines: tuple[Line, ...]  # local first (when there is local hardware), then cloud, then API
     break_even: float | None  # months until owning beats the cheapest alternative
@@ -146,10 +199,16 @@ class CostReport:
 
 
 def config_of(g: GpuSpec, count: int, memory_gib: float) -> Config | None:
-    """A priced purchase of `count` of this GPU, or None without a price."""
-    if not g.price_usd:
+    """A priced purchase of `count` of this GPU at the lowest dated price known (new or used), or None."""
+    offers = []
+    if g.price_usd:
+        offers.append((g.price_usd, g.price_kind or "", g.price_date or "", g.price_source or ""))
+    if g.used_price_usd:
+        offers.append((g.used_price_usd, "used", g.used_price_date or "", g.used_price_source or ""))
+    if not offers:
         return None
-    return Config(g, count, memory_gib, g.price_usd * count, g.price_kind or "", g.price_date or "")
+    usd, kind, date, src = min(offers)
+    return Config(g, count, memory_gib, usd * count, kind, date, src)
 
 
 def local_config(cat: Catalog, gpus: tuple[GpuSpec, ...], gpu: str | None, detected: Machine | None) -> Config | None:
@@ -187,6 +246,9 @@ def cost_report(
     kwh_usd: float | None,
     years: float,
     quant: str,
+    input_tokens_per_day: float | None = None,
+    hours_on: float = 24.0,
+    load_fraction: float = LOAD_FRACTION,
 ) -> CostReport:
     notes: list[str] = []
     if local is None:
@@ -205,6 +267,18 @@ def cost_report(
         kwh_usd=power,
         years=years,
         quant=quant,
+        input_tokens_per_day=input_tokens_per_day,
+        hours_on=hours_on,
+        load_fraction=load_fraction,
+    )
+    if input_tokens_per_day is None:
+        notes.append(
+            f"prompt tokens assumed {DEFAULT_INPUT_RATIO:g}x the generated ones "
+            f"({tokens_per_day * DEFAULT_INPUT_RATIO:,.0f} a day, chat with history); set --input-tokens-per-day"
+        )
+    notes.append(
+        f"local power assumes {load_fraction:.0%} of board power while working (--load-fraction) and "
+        f"{GPU_IDLE_W:g} W per GPU + {SYSTEM_IDLE_W:g} W for the PC at idle, on {hours_on:g} h a day (--hours-on)"
     )
     be = None
     if local is not None and lines and lines[0].what.startswith("local"):
@@ -212,4 +286,5 @@ def cost_report(
         others = [x.usd_per_month for x in lines[1:]]
         if others:
             be = break_even_months(local.price_usd, running, min(others))
-    return CostReport(model, tokens_per_day, local, tuple(lines), be, (*notes, *more))
+    inputs = tokens_per_day * DEFAULT_INPUT_RATIO if input_tokens_per_day is None else input_tokens_per_day
+    return CostReport(model, tokens_per_day, inputs, local, tuple(lines), be, (*notes, *more))

@@ -61,6 +61,7 @@ class Catalog:
         self.files = files
         self.key = key  # a hash of the files' content: keys caches derived from the whole catalog
         self.memo: dict[str, Any] = {}  # name look-up tables, built on first use by catalog.resolve
+        self._market: dict[str, Any] | None = None  # data/street_prices.yaml, read on first GPU asked for
 
     def model(self, model_id: str) -> ModelSpec:
         rec = self._m[model_id]
@@ -72,8 +73,15 @@ class Catalog:
     def gpu(self, gpu_id: str) -> GpuSpec:
         rec = self._g[gpu_id]
         if isinstance(rec, dict):
-            rec = self._g[gpu_id] = GpuSpec(**{k: _tuples(v) for k, v in rec.items()})
+            rec = GpuSpec(**{k: _tuples(v) for k, v in rec.items()})
         assert isinstance(rec, GpuSpec)
+        if rec.price_source is None:  # street/used prices not merged yet
+            from willitrun.catalog.prices import load_market, merge_market
+
+            if self._market is None:
+                self._market = load_market()
+            rec = merge_market(rec, self._market)
+        self._g[gpu_id] = rec
         return rec
 
     @property

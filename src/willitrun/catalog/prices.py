@@ -98,7 +98,9 @@ def load_prices(path: Path | None = None) -> Prices:
 
 
 def apply_price_file(gpus: tuple[GpuSpec, ...], path: str) -> tuple[GpuSpec, ...]:
-    """The GPUs with the prices of a --prices file applied: `gpus: [{id, price_usd, price_kind, price_date}]`."""
+    """The GPUs with the prices of a --prices file applied:
+    `gpus: [{id, price_usd, price_kind, price_date, used_price_usd, used_price_date, source}]`.
+    A row gives a new price (price_kind street/msrp), a used one (price_kind used, or used_price_usd), or both."""
     from dataclasses import replace
 
     from willitrun.catalog.load import _parse_yaml, _read_bytes
@@ -117,10 +119,127 @@ def apply_price_file(gpus: tuple[GpuSpec, ...], path: str) -> tuple[GpuSpec, ...
             raise BadValueError(
                 f"{path}: price {i + 1} names unknown GPU {gid!r}", "ids as 'willitrun gpus' lists them"
             )
-        by_id[gid] = replace(
-            by_id[gid],
-            price_usd=e.num("price_usd", required=True, lo=1, hi=10_000_000),
-            price_kind=e.str_("price_kind") or "street",
-            price_date=e.date("price_date") or "given",
-        )
+        src = e.str_("source") or path
+        kind = e.str_("price_kind") or "street"
+        if kind not in ("street", "used", "msrp"):
+            raise BadValueError(f"{path}: price {i + 1}: price_kind must be street, used or msrp")
+        usd = e.num("price_usd", lo=1, hi=10_000_000)
+        date = e.date("price_date") or "given"
+        used = e.num("used_price_usd", lo=1, hi=10_000_000)
+        if usd is None and used is None:
+            raise BadValueError(f"{path}: price {i + 1} needs price_usd or used_price_usd")
+        g = by_id[gid]
+        if usd is not None and kind == "used":
+            g = replace(g, used_price_usd=usd, used_price_date=date, used_price_source=src)
+        elif usd is not None:
+            g = replace(g, price_usd=usd, price_kind=kind, price_date=date, price_source=src)
+        if used is not None:
+            g = replace(
+                g, used_price_usd=used, used_price_date=e.date("used_price_date") or date, used_price_source=src
+            )
+        by_id[gid] = g
     return tuple(by_id.values())
+
+
+# --- street and used prices (data/street_prices.yaml) -------------------------------------------------------
+
+MARKET_KEYS = frozenset({"street", "used", "cooling", "form", "cuda_until"})
+STALE_DAYS = 365  # a price older than this is marked stale wherever it is shown
+
+
+@dataclass(frozen=True)
+class MarketPrice:
+    gpu: str
+    kind: str  # "street" or "used"
+    usd: float
+    date: str
+    source: str
+
+
+@dataclass(frozen=True)
+class MarketFacts:
+    gpu: str
+    cooling: str | None
+    form: str | None
+    cuda_until: str | None
+
+
+def _build_market(path: str, raw: Any) -> dict[str, list[Any]]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("gpus"), dict):
+        raise CatalogError(f"{path}: must be a mapping with 'sources' and a 'gpus' mapping of id -> prices")
+    sources = raw.get("sources") or {}
+    if not isinstance(sources, dict):
+        raise CatalogError(f"{path}: 'sources' must map keys to URLs")
+    prices: list[MarketPrice] = []
+    facts: list[MarketFacts] = []
+    for gid, r in raw["gpus"].items():
+        e = _Entry(path, "gpu", 0, r if isinstance(r, dict) else {})
+        if not isinstance(r, dict):
+            raise CatalogError(f"{path}: gpu {gid}: must be a mapping")
+        unknown = set(r) - MARKET_KEYS
+        if unknown:
+            raise CatalogError(f"{path}: gpu {gid}: unknown field {sorted(unknown)[0]!r}")
+        for kind in ("street", "used"):
+            p = r.get(kind)
+            if p is None:
+                continue
+            pe = _Entry(path, f"{gid} {kind}", 0, p)
+            src = pe.str_("source", required=True) or ""
+            date = pe.date("date")
+            if not date:
+                raise CatalogError(f"{path}: gpu {gid}: {kind} needs a date")
+            usd = pe.num("usd", required=True, lo=1, hi=10_000_000) or 0.0
+            prices.append(MarketPrice(str(gid), kind, usd, date, str(sources.get(src, src))))
+        cooling, form = e.str_("cooling"), e.str_("form")
+        if cooling not in (None, "passive") or form not in (None, "sxm"):
+            raise CatalogError(f"{path}: gpu {gid}: cooling may be 'passive', form 'sxm'")
+        cuda = r.get("cuda_until")
+        if cooling or form or cuda is not None:
+            facts.append(MarketFacts(str(gid), cooling, form, None if cuda is None else str(cuda)))
+    return {"prices": prices, "facts": facts}
+
+
+def load_market(path: Path | None = None) -> dict[str, tuple[list[MarketPrice], MarketFacts | None]]:
+    """id -> (its street/used prices, its buying facts), from data/street_prices.yaml."""
+    p = path or data_dir() / "street_prices.yaml"
+    doc = cached_records(p, "market", lambda raw: _build_market(str(p), raw))
+    out: dict[str, tuple[list[MarketPrice], MarketFacts | None]] = {}
+    for mp in revive(MarketPrice, doc["prices"]):
+        out.setdefault(mp.gpu, ([], None))[0].append(mp)
+    for f in revive(MarketFacts, doc["facts"]):
+        out[f.gpu] = (out.get(f.gpu, ([], None))[0], f)
+    return out
+
+
+def merge_market(g: GpuSpec, market: dict[str, tuple[list[MarketPrice], MarketFacts | None]]) -> GpuSpec:
+    """The entry with its street price (when newer than its own) and used price applied, and its buying facts.
+    The launch MSRP stays in launch_price_usd."""
+    from dataclasses import replace
+
+    prices, facts = market.get(g.id, ([], None))
+    changes: dict[str, Any] = {"price_source": "gpus.yaml" if g.price_usd else ""}
+    for mp in prices:
+        if mp.kind == "street" and (not g.price_date or mp.date >= g.price_date or g.price_kind == "msrp"):
+            changes |= {"price_usd": mp.usd, "price_kind": "street", "price_date": mp.date, "price_source": mp.source}
+        if mp.kind == "used" and (not g.used_price_date or mp.date >= g.used_price_date):
+            changes |= {"used_price_usd": mp.usd, "used_price_date": mp.date, "used_price_source": mp.source}
+    if g.used_price_usd and "used_price_source" not in changes and not g.used_price_source:
+        changes["used_price_source"] = "gpus.yaml"
+    if facts is not None:
+        changes |= {"cooling": facts.cooling, "form": facts.form, "cuda_until": facts.cuda_until}
+    return replace(g, **changes)
+
+
+def is_stale(date: str | None, today: str | None = None) -> bool:
+    """A price dated more than STALE_DAYS before today (dates may be YYYY-MM or YYYY-MM-DD)."""
+    import datetime as dt
+
+    if not date or not date[:4].isdigit():
+        return False
+    parts = [int(x) for x in date.split("-")[:3]] + [1, 1]
+    try:
+        d = dt.date(parts[0], parts[1], parts[2])
+        now = dt.date.fromisoformat(today) if today else dt.date.today()
+    except ValueError:
+        return False
+    return (now - d).days > STALE_DAYS

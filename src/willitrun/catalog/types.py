@@ -39,6 +39,12 @@ class GpuSpec:
     used_price_date: str | None = None
     prices: tuple[tuple[float, float, str, str], ...] = ()  # (memory GiB, USD, kind, date) per configuration
     display: bool = True  # has display outputs, so a desktop may live on it (data-centre cards have none)
+    # merged from data/street_prices.yaml at load (catalog.prices.merge_market)
+    price_source: str | None = None
+    used_price_source: str | None = None
+    cooling: str | None = None  # "passive": needs a server's airflow
+    form: str | None = None  # "sxm": a module for a server baseboard, not a PCIe card
+    cuda_until: str | None = None  # last CUDA major version that builds for it ("12" for Pascal/Volta)
 
     @property
     def backend(self) -> str:

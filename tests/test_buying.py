@@ -1,0 +1,105 @@
+"""Buying advice a buyer would act on: dated street and used prices, caveats, new and used weighed together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import Result
+from willitrun.catalog.load import Catalog
+
+Run = Callable[..., Result]
+
+
+def test_street_prices_name_catalog_ids_and_carry_dates(catalog: Catalog) -> None:
+    from willitrun.catalog.prices import load_market
+
+    market = load_market()
+    ids = {g.id for g in catalog.gpus}
+    assert set(market) <= ids
+    for prices, _ in market.values():
+        for p in prices:
+            assert p.kind in ("street", "used") and p.usd > 0 and len(p.date) == 10 and p.source
+
+
+def test_gpus_json_has_launch_and_dated_prices(run: Run) -> None:
+    rows = run("gpus", "--json").json()
+    for g in rows:
+        assert {"launched", "launch_price_usd", "price_kind", "price_date", "used_price_usd"} <= set(g)
+        if g["price_usd"] is not None:
+            assert g["price_kind"] in ("msrp", "street", "used") and g["price_date"]
+        if g["used_price_usd"] is not None:
+            assert g["used_price_date"] and g["used_price_source"]
+    by_id = {g["id"]: g for g in rows}
+    # the launch price stays as history beside today's prices
+    r3090 = by_id["rtx-3090"]
+    assert r3090["launch_price_usd"] == 1499 and r3090["price_kind"] == "street"
+    assert r3090["used_price_usd"] < r3090["launch_price_usd"] and r3090["used_price_date"] >= "2025-06"
+
+
+def test_best_gpu_weighs_new_and_used_with_caveats(run: Run) -> None:
+    d = run("best-gpu", "--budget", "2500", "--model", "llama3.1-70b", "--json").json()
+    opts = d["options"]
+    kinds = {o["price_kind"] for o in opts}
+    assert "used" in kinds and kinds & {"street", "msrp"}
+    for o in opts:
+        assert isinstance(o["caveats"], list) and o["price_date"]
+        if o["price_kind"] == "used":
+            assert any(c.startswith("used") for c in o["caveats"])
+        if o["count"] > 1:
+            assert any(f"{o['count']} cards" in c for c in o["caveats"])
+    top3 = [(o["gpu_id"], o["count"], o["price_kind"]) for o in opts[:3]]
+    assert ("rtx-3090", 2, "used") in top3
+
+
+def test_best_gpu_market_restrictions(run: Run) -> None:
+    used = run("best-gpu", "--budget", "800", "--used", "--json").json()["options"]
+    new = run("best-gpu", "--budget", "800", "--new-only", "--json").json()["options"]
+    assert used and all(o["price_kind"] == "used" for o in used)
+    assert new and all(o["price_kind"] != "used" for o in new)
+    r = run("best-gpu", "--budget", "800", "--used", "--new-only")
+    assert r.code == 2 and "exclude" in r.err
+
+
+def test_pascal_passive_card_carries_its_caveats(run: Run) -> None:
+    opts = run("best-gpu", "--budget", "800", "--used", "--json").json()["options"]
+    p100 = next(o for o in opts if o["gpu_id"] == "tesla-p100-16gb")
+    text = " ".join(p100["caveats"])
+    assert "passive cooling" in text and "no display outputs" in text and "CUDA 13" in text
+    new_card = next(o for o in run("best-gpu", "--budget", "800", "--new-only", "--json").json()["options"])
+    assert "CUDA 13" not in " ".join(new_card["caveats"]) or new_card["gpu_id"].startswith("gtx-10")
+
+
+def test_prices_file_sets_used_prices(run: Run, tmp_path: Path) -> None:
+    f = tmp_path / "p.yaml"
+    f.write_text(
+        "gpus:\n  - {id: rtx-3090, price_usd: 500, price_kind: used, price_date: '2026-11-30', source: forum}\n"
+    )
+    d = run("best-gpu", "--budget", "1000", "--model", "llama3.1-70b", "--used", "--prices", str(f), "--json")
+    opts = d.json()["options"]
+    o = next(o for o in opts if o["gpu_id"] == "rtx-3090")
+    assert o["count"] == 2 and o["price_usd"] == 1000 and o["price_date"] == "2026-11-30"
+    assert o["price_source"] == "forum"
+
+
+def test_stale_prices_are_marked() -> None:
+    from willitrun.catalog.prices import is_stale
+
+    assert is_stale("2024-01-01", today="2026-12-03") and not is_stale("2026-06-01", today="2026-12-03")
+    assert is_stale("2025-11", today="2026-12-03") and not is_stale(None)
+
+
+def test_cost_prices_input_and_output_apart_with_prompt_time(run: Run) -> None:
+    d = run("cost", "--model", "llama3.1-8b", "--gpu", "RTX 4090", "--json").json()
+    assert d["output_tokens_per_day"] == 1_000_000 and d["input_tokens_per_day"] == 3_000_000
+    local, *_, api = d["options"]
+    assert local["what"].startswith("local") and "prompt tokens at" in local["detail"] and "idle" in local["detail"]
+    assert (
+        api["what"].startswith("API") and "input tokens/day" in api["detail"] and "output tokens/day" in api["detail"]
+    )
+    more = run("cost", "--model", "llama3.1-8b", "--gpu", "RTX 4090", "--input-tokens-per-day", "30000000", "--json")
+    m = more.json()
+    assert m["input_tokens_per_day"] == 30_000_000
+    # ten times the prompts cost the API more and keep the local GPU busier
+    assert m["options"][-1]["usd_per_month"] > api["usd_per_month"]
+    assert m["options"][0]["usd_per_month"] > local["usd_per_month"]
