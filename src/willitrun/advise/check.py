@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from willitrun.errors import BadValueError
 from willitrun.estimate.core import Estimate, Request, estimate
+from willitrun.estimate.types import GGUF_RUNTIMES
 
 if TYPE_CHECKING:
     from willitrun.advise.rescue import Suggestion
@@ -31,7 +32,7 @@ class CheckResult:
 def check(cat: Catalog, src: ModelSource, machine: Machine, req: Request) -> CheckResult:
     """Estimate every quantization asked for (`req.quants`, or the usual ladder) of the model on the machine."""
     spec = src.spec
-    gguf_runtime = req.runtime in ("llama.cpp", "ollama")
+    gguf_runtime = req.runtime in GGUF_RUNTIMES
     weights = src.weights
     if not weights and gguf_runtime:
         from willitrun.catalog.weights_cache import cached_weights

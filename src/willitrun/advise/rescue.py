@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from willitrun.estimate.core import Estimate, Request, estimate, formats_for, mxfp4_native
-from willitrun.estimate.types import GIB, Option
+from willitrun.estimate.types import GGUF_RUNTIMES, GIB, Option
 
 if TYPE_CHECKING:
     from willitrun.catalog.types import GpuSpec
@@ -63,7 +63,7 @@ def what_would_run(
     # an unset context is fitted per option (down to 4096): suggest at that context, not the model's maximum
     fitted = min((o.context for o in est.options), default=est.context)
     ctx = min(fitted if est.context_auto else est.context, m.context_max)
-    if req.runtime in ("llama.cpp", "ollama") and other_files and not mxfp4_native(m):
+    if req.runtime in GGUF_RUNTIMES and other_files and not mxfp4_native(m):
         tried = {o.quant for o in est.options}
         rest = tuple(q for q in formats_for(req.runtime) if q not in tried)
         if rest:
@@ -120,7 +120,7 @@ def what_would_run(
 def _cheapest_hardware(est: Estimate, req: Request, gpus: tuple[GpuSpec, ...]) -> Suggestion | None:
     """The cheapest priced catalog configuration (1-4 identical cards, or a system) that runs the model's usual
     quantization entirely on the GPU at a short context."""
-    if not gpus or req.runtime not in ("llama.cpp", "ollama"):
+    if not gpus or req.runtime not in GGUF_RUNTIMES:
         return None
     from willitrun.advise.best_gpu import configurations
     from willitrun.advise.rank import quick_option

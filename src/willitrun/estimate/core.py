@@ -12,6 +12,7 @@ from willitrun.estimate.runtime import RuntimeProfile, default_context, profile
 from willitrun.estimate.speed import Speed, estimate_speed
 from willitrun.estimate.tensors import WeightsBreakdown, active_parameter_count, parameter_count, weights_breakdown
 from willitrun.estimate.types import (
+    GGUF_RUNTIMES,
     GIB,
     DevicePlacement,
     Machine,
@@ -19,6 +20,8 @@ from willitrun.estimate.types import (
     OffloadChoice,
     OffloadMode,
     Option,
+    Runtime,
+    Verdict,
 )
 
 
@@ -28,7 +31,7 @@ class Request:
     ctx: int | None = None
     kv_type: str = "f16"
     parallel: int = 1
-    runtime: str = "llama.cpp"
+    runtime: Runtime = "llama.cpp"
     depth: int = 0
     # Exact weights, e.g. read from a GGUF file: one option per breakdown, instead of the mix rules.
     weights: tuple[WeightsBreakdown, ...] = ()
@@ -42,7 +45,7 @@ class Estimate:
     machine: Machine
     context: int
     context_auto: bool
-    runtime: str
+    runtime: Runtime
     kv_type: str
     parallel: int
     options: tuple[Option, ...]
@@ -100,7 +103,7 @@ def max_context(m: ModelSpec, w: object, machine: Machine, req: Request, prof: R
     return lo_s * 256
 
 
-def _verdict(p: Plan, machine: Machine) -> str:
+def _verdict(p: Plan, machine: Machine) -> Verdict:
     if not p.fits_ram:
         return "no"
     if not machine.devices:
@@ -308,7 +311,7 @@ def recommend(options: tuple[Option, ...], lossless_bpw: float = LOSSLESS_BPW) -
     return None
 
 
-def formats_for(runtime: str) -> tuple[str, ...]:
+def formats_for(runtime: Runtime) -> tuple[str, ...]:
     """Every quantization name a runtime understands."""
     if runtime in ("vllm", "mlx"):
         from willitrun.estimate.formats import MLX_FORMATS, VLLM_FORMATS
@@ -318,7 +321,7 @@ def formats_for(runtime: str) -> tuple[str, ...]:
 
 
 def estimate(m: ModelSpec, machine: Machine, req: Request) -> Estimate:
-    mixes = req.quants or (mixes_for(m) if req.runtime in ("llama.cpp", "ollama") else formats_for(req.runtime))
+    mixes = req.quants or (mixes_for(m) if req.runtime in GGUF_RUNTIMES else formats_for(req.runtime))
     if req.weights:
         mixes = tuple(w.mix for w in req.weights)
     for q in mixes if not req.weights else ():
@@ -330,7 +333,7 @@ def estimate(m: ModelSpec, machine: Machine, req: Request) -> Estimate:
     notes: list[str] = []
     if req.ctx is not None and req.ctx > m.context_max:
         notes.append(f"--ctx {req.ctx} is beyond the model's trained context of {m.context_max}")
-    if m.per_layer_input and req.runtime in ("llama.cpp", "ollama"):
+    if m.per_layer_input and req.runtime in GGUF_RUNTIMES:
         notes.append(
             "the per-layer embedding table stays in system RAM beside token_embd, and only "
             f"{m.layers - m.kv_shared_layers} of {m.layers} layers keep a KV cache (the rest reuse it); "

@@ -11,6 +11,12 @@ from typing import Literal
 GIB = 1024**3
 MIB = 1024**2
 
+# Fixed vocabularies, spelled once.
+Verdict = Literal["gpu", "partial", "cpu", "no"]  # all on GPU(s) | some in system RAM | no GPU used | does not fit
+Runtime = Literal["llama.cpp", "ollama", "vllm", "mlx"]
+RUNTIMES: tuple[Runtime, ...] = ("llama.cpp", "ollama", "vllm", "mlx")
+GGUF_RUNTIMES: tuple[Runtime, ...] = ("llama.cpp", "ollama")  # the runtimes that load GGUF files
+
 # llama.cpp's automatic fit keeps this much free on every GPU (`--fit-target`, default 1024 MiB in common.h):
 # a plan that leaves less is an out-of-memory error waiting for the first long prompt.
 FIT_MARGIN_BYTES = 1024 * MIB
@@ -282,7 +288,7 @@ class Option:
     kv_cache_bytes: int
     compute_bytes: int
     overhead_bytes: int
-    verdict: str  # gpu | partial | cpu | no
+    verdict: Verdict
     gpu_layers: int
     layers: int
     placement: tuple[DevicePlacement, ...]
