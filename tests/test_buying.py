@@ -103,3 +103,23 @@ def test_cost_prices_input_and_output_apart_with_prompt_time(run: Run) -> None:
     # ten times the prompts cost the API more and keep the local GPU busier
     assert m["options"][-1]["usd_per_month"] > api["usd_per_month"]
     assert m["options"][0]["usd_per_month"] > local["usd_per_month"]
+
+
+def test_recommend_code_ranks_by_published_scores(run: Run) -> None:
+    from willitrun.advise.rank import load_quality
+
+    scores, what = load_quality()["code"]
+    assert "evalplus" in what.lower() and scores
+    picks = run("recommend", "--use", "code", "--gpu", "RTX 4090", "--json").json()["uses"]["code"]
+    ids = [p["id"] for p in picks]
+    scored = [i for i in ids if i in scores]
+    assert scored and ids[: len(scored)] == scored  # models with a published result come first
+    assert ids[0] == max(scored, key=lambda i: scores[i])
+    assert "HumanEval+" in picks[0]["why"]
+
+
+def test_recommend_and_check_agree_on_gpt_oss_file(run: Run) -> None:
+    picks = run("recommend", "--use", "reasoning", "--gpu", "RTX 3060", "--top", "50", "--json").json()
+    gpt = next(p for p in picks["uses"]["reasoning"] if p["id"] == "gpt-oss-20b")
+    check = run("check", "gpt-oss-20b", "--gpu", "RTX 3060", "--json").json()
+    assert gpt["quant"] == check["recommended"] == "MXFP4"

@@ -49,3 +49,21 @@ def quality(m: ModelSpec, quant: str) -> float:
 def quick_option(m: ModelSpec, machine: Machine, quant: str, ctx: int) -> Option:
     """One quantization of one model at a fixed context, without the largest-context search."""
     return estimate(m, machine, Request(quants=(quant,), ctx=ctx, max_context=False)).options[0]
+
+
+def load_quality(path: str | None = None) -> dict[str, tuple[dict[str, float], str]]:
+    """use -> ({model id: published score}, 'benchmark (source, date)') from data/quality.yaml."""
+    from pathlib import Path
+
+    from willitrun.catalog.load import _parse_yaml, _read_bytes, data_dir
+    from willitrun.errors import CatalogError
+
+    p = Path(path) if path else data_dir() / "quality.yaml"
+    raw = _parse_yaml(p, _read_bytes(p))
+    out: dict[str, tuple[dict[str, float], str]] = {}
+    for use, b in ((raw or {}).get("benchmarks") or {}).items():
+        if not isinstance(b, dict) or not b.get("source") or not b.get("date"):
+            raise CatalogError(f"{p}: benchmark for {use!r} needs name, source and date")
+        scores = {str(k): float(v) for k, v in (b.get("scores") or {}).items()}
+        out[str(use)] = (scores, f"{b.get('name', use)} ({b['source']}, read {b['date']})")
+    return out

@@ -1,10 +1,16 @@
-"""`willitrun recommend`: the best models a machine runs well, per use, with quantization, speed and why."""
+"""`willitrun recommend`: the best models a machine runs well, per use, with quantization, speed and why.
+
+Per use, models with a published benchmark result for that use (data/quality.yaml) rank first, by that result
+times what their quantization keeps; models without one follow, by the size heuristic (`rank.quality`). Within
+each, what runs without offloading comes first, then the faster. gpt-oss and other MXFP4-native models are
+planned with their MXFP4 file, as `check` recommends.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from willitrun.advise.rank import RECOMMEND_QUANTS, dense_equivalent_b, quality, quick_option
+from willitrun.advise.rank import QUANT_QUALITY, RECOMMEND_QUANTS, dense_equivalent_b, quality, quick_option
 from willitrun.estimate.types import Machine, ModelSpec, Option
 
 USES = ("chat", "code", "reasoning", "vision")
@@ -16,6 +22,7 @@ class Pick:
     option: Option
     score: float
     why: str
+    benchmark: float | None = None  # the published result for the use (data/quality.yaml), None where none
 
 
 def _best_option(m: ModelSpec, machine: Machine, ctx: int, min_tps: float) -> Option | None:
@@ -26,7 +33,11 @@ def _best_option(m: ModelSpec, machine: Machine, ctx: int, min_tps: float) -> Op
         good = o.verdict != "no" and (o.tokens_per_s or 0) >= min_tps
         return good and (o.verdict in ("gpu", "cpu") if full else True)
 
-    ladder = RECOMMEND_QUANTS  # best first; smaller quantizations need less memory and run faster
+    from willitrun.estimate.core import mxfp4_native
+
+    # best first; smaller quantizations need less memory and run faster. MXFP4-native models: the MXFP4 file
+    # (their Q8_0/F16 builds keep MXFP4 experts, count as the same quality and are larger, so slower)
+    ladder = ("MXFP4",) if mxfp4_native(m) else RECOMMEND_QUANTS
     smallest = quick_option(m, machine, ladder[-1], ctx)
     if smallest.verdict == "no":
         return None
@@ -58,6 +69,11 @@ def recommend(
     top: int = 5,
 ) -> dict[str, list[Pick]]:
     """Per use (or the one asked for), the models ranked by quality among those that run at min_tps."""
+    from dataclasses import replace
+
+    from willitrun.advise.rank import load_quality
+
+    bench = load_quality()
     uses = (use,) if use else USES
     out: dict[str, list[Pick]] = {}
     cache: dict[str, Pick | None] = {}
@@ -79,9 +95,21 @@ def recommend(
                     cache[m.id] = Pick(m, o, quality(m, o.quant), why)
             p = cache[m.id]
             if p is not None:
+                scores, what = bench.get(u, ({}, ""))
+                got = scores.get(m.id)
+                if got is not None:
+                    kept = QUANT_QUALITY.get(p.option.quant, 0.9)
+                    p = replace(p, benchmark=got, why=f"{p.why}; {got:g} on {what.split(' (')[0]}")
+                    p = replace(p, score=got * kept)
                 picks.append(p)
         picks.sort(
-            key=lambda p: (p.option.verdict in ("gpu", "cpu"), p.score, p.option.tokens_per_s or 0), reverse=True
+            key=lambda p: (
+                p.benchmark is not None,
+                p.option.verdict in ("gpu", "cpu"),
+                p.score,
+                p.option.tokens_per_s or 0,
+            ),
+            reverse=True,
         )
         out[u] = picks[:top]
     return out
