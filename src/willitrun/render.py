@@ -825,7 +825,20 @@ def compare_table(cols: list[Column], models: list[ModelSpec]) -> Any:
     spec_row("FP16 TFLOPS", [c.gpu.fp16_tflops * c.count for c in cols], "{:,.0f}")
     spec_row("Power W", [c.gpu.tdp_w * c.count if c.gpu.tdp_w else None for c in cols], "{:,.0f}", higher=False)
     prices = [c.gpu.price_usd * c.count if c.gpu.price_usd else None for c in cols]
-    spec_row("Price USD", prices, "{:,.0f}", higher=False)
+    row(
+        "New USD",
+        prices,
+        [price_text(p, c.gpu.price_kind, c.gpu.price_date) if p else "-" for p, c in zip(prices, cols, strict=True)],
+        higher=False,
+    )
+    used = [c.gpu.used_price_usd * c.count if c.gpu.used_price_usd else None for c in cols]
+    if any(used):
+        row(
+            "Used USD",
+            used,
+            [price_text(u, "used", c.gpu.used_price_date) if u else "-" for u, c in zip(used, cols, strict=True)],
+            higher=False,
+        )
     for k, m in enumerate(models):
         opts = [c.runs[k][1] for c in cols]
         speeds = [o.tokens_per_s if o.verdict != "no" else None for o in opts]
