@@ -147,6 +147,116 @@ def _pick_tied(spec: ModelSpec, stated_params: int | None) -> bool:
     return abs(tied - stated_params) < abs(untied - stated_params)
 
 
+class _Meta:
+    """One architecture's keys in a GGUF header (`{arch}.block_count` ...), read as integers."""
+
+    def __init__(self, meta: Mapping[str, Any], arch: str, source: str) -> None:
+        self.meta, self.arch, self.source = meta, arch, source
+
+    def key(self, k: str) -> str:
+        return f"{self.arch}.{k}"
+
+    def num(self, k: str) -> int | None:
+        return _max_int(self.meta, self.key(k))
+
+    def required(self, k: str) -> int:
+        return _required(self.meta, self.key(k), self.source)
+
+
+def _recurrent_fields(g: _Meta, hidden: int) -> dict[str, Any]:
+    inner = g.num("ssm.inner_size") or 0
+    if g.arch == "lfm2" and inner == 0:
+        inner = hidden  # the short convolution runs over the full width
+    return {
+        "ssm_d_inner": inner,
+        "ssm_d_state": g.num("ssm.state_size") or 0,
+        "ssm_d_conv": g.num("ssm.conv_kernel") or g.num("shortconv.l_cache") or 0,
+        "ssm_n_group": g.num("ssm.group_count") or 1,
+    }
+
+
+def _attention_fields(g: _Meta, layers: int, hidden: int, recurrent: bool) -> dict[str, Any]:
+    """Heads, KV heads, head width, which layers have attention, and MLA's latent sizes."""
+    heads = g.num("attention.head_count")
+    if heads is None:
+        if not recurrent:
+            raise WillItRunError(f"{g.source}: metadata key {g.key('attention.head_count')!r} is missing")
+        heads = 0
+    kv_list = _int_list(g.meta, g.key("attention.head_count_kv"))
+    kv_heads = g.num("attention.head_count_kv")
+    attention_layers: tuple[int, ...] | None = None
+    if kv_list is not None and len(kv_list) == layers and any(v == 0 for v in kv_list):
+        attention_layers = tuple(i for i, v in enumerate(kv_list) if v > 0)  # 0 KV heads: a recurrent layer
+    elif recurrent and heads == 0:
+        attention_layers = ()  # a pure state-space model (Mamba)
+    key_length = g.num("attention.key_length")
+    value_length = g.num("attention.value_length")
+    out: dict[str, Any] = {
+        "heads": heads,
+        "kv_heads": heads if kv_heads is None else kv_heads,
+        "head_dim": key_length or (hidden // heads if heads else 0),
+        "attention_layers": attention_layers,
+    }
+    kv_lora = g.num("attention.kv_lora_rank") or None
+    if kv_lora:
+        # MLA: key/value_length_mla are the per-head sizes (newer files store the absorbed 576/512 as key/value)
+        rope = g.num("rope.dimension_count") or 64
+        k_mla = g.num("attention.key_length_mla") or key_length or (rope + 128)
+        out |= {
+            "kv_lora_rank": kv_lora,
+            "q_lora_rank": g.num("attention.q_lora_rank") or None,
+            "qk_rope_head_dim": rope,
+            "qk_nope_head_dim": k_mla - rope,
+            "v_head_dim": g.num("attention.value_length_mla") or value_length or (k_mla - rope),
+            "head_dim": k_mla,
+            "kv_heads": heads,
+        }
+    sliding = g.num("attention.sliding_window") or None
+    if sliding:
+        out["sliding_window"] = sliding
+        out["swa_pattern"] = _swa_pattern(g.arch, g.meta.get(g.key("attention.sliding_window_pattern")))
+    return out
+
+
+def _ffn_fields(g: _Meta) -> dict[str, Any]:
+    experts = g.num("expert_count") or 0
+    ffn = g.num("feed_forward_length")
+    expert_ffn = g.num("expert_feed_forward_length") or 0
+    if experts > 1 and not expert_ffn:
+        expert_ffn = ffn or 0  # Mixtral-style files: the expert width is the FFN width
+    return {
+        "intermediate": ffn if ffn is not None else expert_ffn,
+        "experts": experts,
+        "experts_active": g.num("expert_used_count") or 0,
+        "expert_intermediate": expert_ffn if experts > 1 else 0,
+        "shared_experts": g.num("expert_shared_count") or 0,
+        "dense_layers": g.num("leading_dense_block_count") or 0,
+        "moe_layer_step": g.num("interleave_moe_layer_step") or 1,
+    }
+
+
+def _gemma3n_fields(g: _Meta, layers: int) -> dict[str, Any]:
+    per_layer = (g.num("embedding_length_per_layer_input") or 0) if g.arch == "gemma3n" else 0
+    return {
+        "per_layer_input": per_layer,
+        "altup_inputs": (g.num("altup.num_inputs") or GEMMA3N_ALTUP_INPUTS) if per_layer else 0,
+        "laurel_rank": GEMMA3N_LAUREL_RANK if per_layer else 0,
+        "kv_shared_layers": min(layers - 1, g.num("attention.shared_kv_layers") or 0),
+    }
+
+
+def _vocab_size(g: _Meta, vocab: int | None) -> int:
+    if vocab is not None:
+        return vocab
+    tokens = g.meta.get("tokenizer.ggml.tokens")
+    if isinstance(tokens, (list, tuple)) and tokens:
+        return len(tokens)
+    size = g.num("vocab_size")
+    if size is None:
+        raise WillItRunError(f"{g.source}: metadata key 'tokenizer.ggml.tokens' is missing (no vocabulary size)")
+    return size
+
+
 def spec_from_gguf_metadata(
     meta: Mapping[str, Any],
     *,
@@ -164,90 +274,17 @@ def spec_from_gguf_metadata(
     `tensor_names`, when known, decide tied embeddings, q/k norms and attention biases exactly.
     Raises WillItRunError naming a missing required key.
     """
-    arch_v = meta.get("general.architecture")
-    if not isinstance(arch_v, str) or not arch_v:
+    arch = meta.get("general.architecture")
+    if not isinstance(arch, str) or not arch:
         raise WillItRunError(f"{source}: metadata key 'general.architecture' is missing")
-    arch = arch_v
-
-    def key(k: str) -> str:
-        return f"{arch}.{k}"
-
-    layers = _required(meta, key("block_count"), source)
+    g = _Meta(meta, arch, source)
+    layers = g.required("block_count")
     if not 0 < layers <= _MAX_BLOCKS:
-        raise WillItRunError(f"{source}: {key('block_count')} = {layers} is not a plausible layer count")
-    hidden = _required(meta, key("embedding_length"), source)
-    context = _required(meta, key("context_length"), source)
-
-    ssm_inner = _max_int(meta, key("ssm.inner_size")) or 0
-    ssm_state = _max_int(meta, key("ssm.state_size")) or 0
-    ssm_conv = _max_int(meta, key("ssm.conv_kernel")) or _max_int(meta, key("shortconv.l_cache")) or 0
-    ssm_groups = _max_int(meta, key("ssm.group_count")) or 1
-    recurrent_arch = ssm_inner > 0 or arch == "lfm2"
-    if arch == "lfm2" and ssm_inner == 0:
-        ssm_inner = hidden  # the short convolution runs over the full width
-
-    heads_v = _max_int(meta, key("attention.head_count"))
-    if heads_v is None:
-        if not recurrent_arch:
-            raise WillItRunError(f"{source}: metadata key {key('attention.head_count')!r} is missing")
-        heads_v = 0
-    heads = heads_v
-    kv_list = _int_list(meta, key("attention.head_count_kv"))
-    kv_heads = _max_int(meta, key("attention.head_count_kv"))
-    if kv_heads is None:
-        kv_heads = heads
-    attention_layers: tuple[int, ...] | None = None
-    if kv_list is not None and len(kv_list) == layers and any(v == 0 for v in kv_list):
-        attention_layers = tuple(i for i, v in enumerate(kv_list) if v > 0)  # 0 KV heads: a recurrent layer
-    elif recurrent_arch and heads == 0:
-        attention_layers = ()  # a pure state-space model (Mamba)
-
-    key_length = _max_int(meta, key("attention.key_length"))
-    value_length = _max_int(meta, key("attention.value_length"))
-    head_dim = key_length or (hidden // heads if heads else 0)
-
-    kv_lora = _max_int(meta, key("attention.kv_lora_rank")) or None
-    q_lora = _max_int(meta, key("attention.q_lora_rank")) or None
-    rope_dim: int | None = None
-    nope_dim: int | None = None
-    v_dim: int | None = None
-    if kv_lora:
-        # MLA: key/value_length_mla are the per-head sizes (newer files store the absorbed 576/512 as key/value)
-        rope_dim = _max_int(meta, key("rope.dimension_count")) or 64
-        k_mla = _max_int(meta, key("attention.key_length_mla")) or key_length or (rope_dim + 128)
-        v_dim = _max_int(meta, key("attention.value_length_mla")) or value_length or (k_mla - rope_dim)
-        nope_dim = k_mla - rope_dim
-        head_dim = k_mla
-        kv_heads = heads
-
-    experts = _max_int(meta, key("expert_count")) or 0
-    ffn = _max_int(meta, key("feed_forward_length"))
-    expert_ffn = _max_int(meta, key("expert_feed_forward_length")) or 0
-    if experts > 1 and not expert_ffn:
-        expert_ffn = ffn or 0  # Mixtral-style files: the expert width is the FFN width
-    intermediate = ffn if ffn is not None else expert_ffn
-
-    sliding = _max_int(meta, key("attention.sliding_window")) or None
-    pattern = _swa_pattern(arch, meta.get(key("attention.sliding_window_pattern"))) if sliding else None
-
-    if vocab is None:
-        tokens = meta.get("tokenizer.ggml.tokens")
-        if isinstance(tokens, (list, tuple)) and tokens:
-            vocab = len(tokens)
-        else:
-            vocab = _max_int(meta, key("vocab_size"))
-    if vocab is None:
-        raise WillItRunError(f"{source}: metadata key 'tokenizer.ggml.tokens' is missing (no vocabulary size)")
-
-    if tensor_names is not None:
-        names = set(tensor_names)
-        qk_norm = any(n.endswith("attn_q_norm.weight") for n in names)
-        attn_bias = any(n.endswith("attn_q.bias") for n in names)
-    else:
-        qk_norm = arch in QK_NORM
-        attn_bias = arch in ATTN_BIAS
-
-    per_layer = (_max_int(meta, key("embedding_length_per_layer_input")) or 0) if arch == "gemma3n" else 0
+        raise WillItRunError(f"{source}: {g.key('block_count')} = {layers} is not a plausible layer count")
+    hidden = g.required("embedding_length")
+    recurrent = _recurrent_fields(g, hidden)
+    is_recurrent = recurrent["ssm_d_inner"] > 0 or arch == "lfm2"
+    names = set(tensor_names) if tensor_names is not None else None
     general_name = meta.get("general.name")
     spec = ModelSpec(
         id=id,
@@ -256,45 +293,20 @@ def spec_from_gguf_metadata(
         params=0,
         layers=layers,
         hidden=hidden,
-        intermediate=intermediate,
-        heads=heads,
-        kv_heads=kv_heads,
-        head_dim=head_dim,
-        vocab=vocab,
-        context_max=context,
+        vocab=_vocab_size(g, vocab),
+        context_max=g.required("context_length"),
         source=source,
         family=arch,
         tied_embeddings=False,
-        experts=experts,
-        experts_active=_max_int(meta, key("expert_used_count")) or 0,
-        expert_intermediate=expert_ffn if experts > 1 else 0,
-        shared_experts=_max_int(meta, key("expert_shared_count")) or 0,
-        dense_layers=_max_int(meta, key("leading_dense_block_count")) or 0,
-        sliding_window=sliding,
-        swa_pattern=pattern,
-        q_lora_rank=q_lora if kv_lora else None,
-        kv_lora_rank=kv_lora,
-        qk_rope_head_dim=rope_dim,
-        qk_nope_head_dim=nope_dim,
-        v_head_dim=v_dim,
-        attn_bias=attn_bias,
-        qk_norm=qk_norm,
-        ssm_d_inner=ssm_inner,
-        ssm_d_state=ssm_state,
-        ssm_d_conv=ssm_conv,
-        ssm_n_group=ssm_groups,
-        attention_layers=attention_layers,
-        moe_layer_step=_max_int(meta, key("interleave_moe_layer_step")) or 1,
-        per_layer_input=per_layer,
-        altup_inputs=(_max_int(meta, key("altup.num_inputs")) or GEMMA3N_ALTUP_INPUTS) if per_layer else 0,
-        laurel_rank=GEMMA3N_LAUREL_RANK if per_layer else 0,
-        kv_shared_layers=min(layers - 1, _max_int(meta, key("attention.shared_kv_layers")) or 0),
+        attn_bias=any(n.endswith("attn_q.bias") for n in names) if names is not None else arch in ATTN_BIAS,
+        qk_norm=any(n.endswith("attn_q_norm.weight") for n in names) if names is not None else arch in QK_NORM,
+        **_attention_fields(g, layers, hidden, is_recurrent),
+        **_ffn_fields(g),
+        **recurrent,
+        **_gemma3n_fields(g, layers),
     )
     stated = _scalar_int(meta.get("general.parameter_count"))
-    if tensor_names is not None:
-        tied = "output.weight" not in tensor_names
-    else:
-        tied = _pick_tied(spec, tensor_elements or stated)
+    tied = "output.weight" not in names if names is not None else _pick_tied(spec, tensor_elements or stated)
     spec = replace(spec, tied_embeddings=tied)
     params = tensor_elements or stated or parameter_count(spec)
     # active parameters as model cards count them: the routed experts used per token, plus the embeddings
@@ -435,13 +447,18 @@ def _stem(path: Path) -> str:
     return m["prefix"] if m else path.stem
 
 
-def read_gguf(path: str) -> GgufModel:
-    """A GGUF model file (every part of a split set): its spec, exact weights, mix name and files.
+_Sized = tuple[str, tuple[int, ...], str, int]  # tensor name, shape, GGML type, bytes
 
-    Raises WillItRunError, one line naming the file, for anything unreadable.
-    """
-    first = Path(path)
-    _check_file(first)
+
+def _elements(ne: tuple[int, ...]) -> int:
+    n = 1
+    for d in ne:
+        n *= d
+    return n
+
+
+def _open_split_set(first: Path) -> tuple[list[tuple[Path, Any, int]], dict[str, Any], int | None]:
+    """Every part of a (possibly split) file opened, with the first part's metadata and token count."""
     parts = _split_parts(first)
     readers: list[tuple[Path, Any, int]] = []
     for p in parts:
@@ -457,8 +474,12 @@ def read_gguf(path: str) -> GgufModel:
                 "(name-00001-of-0000N.gguf)"
             )
         raise WillItRunError(f"{first}: the file names say {len(parts)} parts but split.count is {split_count}")
+    return readers, meta, n_tokens
 
-    sized: list[tuple[str, tuple[int, ...], str, int]] = []
+
+def _tensor_list(first: Path, readers: list[tuple[Path, Any, int]], meta: Mapping[str, Any]) -> list[_Sized]:
+    """Every tensor of the set once, as (name, shape, type, bytes)."""
+    sized: list[_Sized] = []
     seen: set[str] = set()
     try:
         for p, reader, _ in readers:
@@ -467,26 +488,20 @@ def read_gguf(path: str) -> GgufModel:
                 if name in seen:
                     raise WillItRunError(f"{p}: tensor {name} appears twice in the split set")
                 seen.add(name)
-                ne = tuple(int(d) for d in t.shape)
-                sized.append((name, ne, str(t.tensor_type.name), int(t.n_bytes)))
+                sized.append((name, tuple(int(d) for d in t.shape), str(t.tensor_type.name), int(t.n_bytes)))
     except WillItRunError:
         raise
     except Exception as e:
         raise WillItRunError(f"{first}: corrupt GGUF tensor list ({_one_line(e)})") from e
     expected = _scalar_int(meta.get("split.tensors.count"))
-    if expected is not None and split_count > 1 and expected != len(sized):
+    if expected is not None and len(readers) > 1 and expected != len(sized):
         raise WillItRunError(f"{first}: the split set holds {len(sized)} tensors but split.tensors.count is {expected}")
+    return sized
 
-    names = [s[0] for s in sized]
-    elements = 0
-    vocab_rows: int | None = None
-    for name, ne, _, _ in sized:
-        n = 1
-        for d in ne:
-            n *= d
-        elements += n
-        if name == "token_embd.weight" and len(ne) >= 2:
-            vocab_rows = ne[1]
+
+def _file_spec(first: Path, meta: Mapping[str, Any], n_tokens: int | None, sized: list[_Sized]) -> ModelSpec:
+    """The architecture the file describes, with its exact parameter counts (active ones for a MoE)."""
+    vocab_rows = next((ne[1] for name, ne, _, _ in sized if name == "token_embd.weight" and len(ne) >= 2), None)
     stem = _stem(first)
     general_name = meta.get("general.name")
     spec = spec_from_gguf_metadata(
@@ -494,19 +509,29 @@ def read_gguf(path: str) -> GgufModel:
         id=stem,
         name=general_name if isinstance(general_name, str) and general_name else stem,
         source=f"GGUF file {first}",
-        tensor_elements=elements or None,
+        tensor_elements=sum(_elements(ne) for _, ne, _, _ in sized) or None,
         vocab=vocab_rows or n_tokens,  # the embedding rows, as the catalog counts vocab (may exceed the tokens)
-        tensor_names=names,
+        tensor_names=[x[0] for x in sized],
     )
-    if spec.is_moe:
-        active = 0
-        for name, ne, _, _ in sized:
-            n = 1
-            for d in ne:
-                n *= d
-            active += n * spec.experts_active // spec.experts if "_exps" in name else n
-        spec = replace(spec, active_params=active)
+    if not spec.is_moe:
+        return spec
+    active = sum(
+        _elements(ne) * spec.experts_active // spec.experts if "_exps" in name else _elements(ne)
+        for name, ne, _, _ in sized
+    )
+    return replace(spec, active_params=active)
 
+
+def read_gguf(path: str) -> GgufModel:
+    """A GGUF model file (every part of a split set): its spec, exact weights, mix name and files.
+
+    Raises WillItRunError, one line naming the file, for anything unreadable.
+    """
+    first = Path(path)
+    _check_file(first)
+    readers, meta, n_tokens = _open_split_set(first)
+    sized = _tensor_list(first, readers, meta)
+    spec = _file_spec(first, meta, n_tokens, sized)
     type_bytes: dict[str, int] = {}
     for _, _, ty, b in sized:
         type_bytes[ty] = type_bytes.get(ty, 0) + b
@@ -518,14 +543,12 @@ def read_gguf(path: str) -> GgufModel:
         if layer is not None and layer >= spec.layers:
             layer = None  # e.g. next-token-prediction blocks beyond block_count: counted with the output
         shaped.append((TensorShape(name, ne, layer), ty, b))
-    weights = group_bytes(spec, quant, shaped)
-    total_size = sum(size for _, _, size in readers)
     return GgufModel(
         spec=spec,
-        weights=weights,
+        weights=group_bytes(spec, quant, shaped),
         quant=quant,
         files=tuple(str(p) for p, _, _ in readers),
-        file_bytes=total_size,
+        file_bytes=sum(size for _, _, size in readers),
     )
 
 

@@ -174,6 +174,76 @@ def _swa(cfg: Mapping[str, Any], arch: str, layers: int) -> tuple[int | None, in
     return window, pattern
 
 
+def _mla_fields(cfg: Mapping[str, Any], heads: int) -> dict[str, Any]:
+    """DeepSeek's multi-head latent attention: the latent ranks and per-head widths (empty without MLA)."""
+    kv_lora = _int(cfg.get("kv_lora_rank")) or None
+    if not kv_lora:
+        return {}
+    rope = _int(cfg.get("qk_rope_head_dim")) or 64
+    nope = _int(cfg.get("qk_nope_head_dim")) or 128
+    return {
+        "kv_lora_rank": kv_lora,
+        "q_lora_rank": _int(cfg.get("q_lora_rank")) or None,
+        "qk_rope_head_dim": rope,
+        "qk_nope_head_dim": nope,
+        "v_head_dim": _int(cfg.get("v_head_dim")) or nope,
+        "head_dim": nope + rope,
+        "kv_heads": heads,  # MLA: the catalog's convention (the cache holds one latent row per token)
+    }
+
+
+def _moe_fields(cfg: Mapping[str, Any], hidden: int) -> dict[str, Any]:
+    experts = _first_int(cfg, "num_local_experts", "num_experts", "n_routed_experts") or 0
+    moe_width = _int(cfg.get("moe_intermediate_size"))
+    intermediate = _first_int(cfg, "intermediate_size", "ffn_dim", "n_inner") or moe_width or 4 * hidden
+    expert_width = (moe_width or intermediate) if experts > 1 else 0
+    shared = _int(cfg.get("n_shared_experts")) or 0
+    shared_width = _int(cfg.get("shared_expert_intermediate_size"))
+    if not shared and shared_width and expert_width:
+        shared = max(1, shared_width // expert_width)  # Qwen2-MoE: one wide shared expert
+    return {
+        "intermediate": intermediate,
+        "experts": experts,
+        "experts_active": _first_int(cfg, "num_experts_per_tok", "experts_per_token", "num_experts_per_token") or 0,
+        "expert_intermediate": expert_width,
+        "shared_experts": shared,
+        "dense_layers": _int(cfg.get("first_k_dense_replace")) or 0,
+        "moe_layer_step": _first_int(cfg, "interleave_moe_layer_step", "decoder_sparse_step") or 1,
+    }
+
+
+def _recurrent_fields(cfg: Mapping[str, Any], arch: str, hidden: int, layers: int) -> dict[str, Any]:
+    """Mamba / short-convolution layers of hybrid models, and which layers keep attention."""
+    d_state = _first_int(cfg, "mamba_d_state", "ssm_state_size", "state_size") or 0
+    d_conv = _first_int(cfg, "mamba_d_conv", "conv_kernel", "conv_L_cache") or 0
+    d_inner = _int(cfg.get("mamba_d_ssm")) or 0
+    expand = cfg.get("mamba_expand") or cfg.get("expand")
+    if not d_inner and isinstance(expand, (int, float)) and not isinstance(expand, bool) and (d_state or d_conv):
+        d_inner = int(expand * hidden)
+    if arch == "lfm2" and not d_inner:
+        d_inner = hidden
+    attention_layers = _attention_layers(cfg, layers) if (d_state or d_conv or arch == "lfm2") else None
+    if arch == "falcon-h1":
+        attention_layers = None  # attention and the Mamba mixer side by side in every layer
+    return {
+        "ssm_d_inner": d_inner,
+        "ssm_d_state": d_state,
+        "ssm_d_conv": d_conv,
+        "ssm_n_group": _first_int(cfg, "mamba_n_groups", "n_groups") or 1,
+        "attention_layers": attention_layers,
+    }
+
+
+def _gemma3n_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[str, Any]:
+    per_layer = (_int(cfg.get("hidden_size_per_layer_input")) or 0) if arch == "gemma3n" else 0
+    return {
+        "per_layer_input": per_layer,
+        "altup_inputs": (_int(cfg.get("altup_num_inputs")) or GEMMA3N_ALTUP_INPUTS) if per_layer else 0,
+        "laurel_rank": (_int(cfg.get("laurel_rank")) or GEMMA3N_LAUREL_RANK) if per_layer else 0,
+        "kv_shared_layers": min(layers - 1, _int(cfg.get("num_kv_shared_layers")) or 0),
+    }
+
+
 def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
     """A transformers config.json as a ModelSpec (id = the repo id, params derived from the shapes).
 
@@ -188,50 +258,18 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
     heads = _need(cfg, repo, "num_attention_heads", "n_head", "n_heads")
     vocab = _need(cfg, repo, "vocab_size", "padded_vocab_size")
     context = _need(cfg, repo, "max_position_embeddings", "n_positions", "seq_length", "max_sequence_length", "n_ctx")
-    kv_heads = _first_int(cfg, "num_key_value_heads", "num_kv_heads", "multi_query_group_num", "n_kv_heads") or heads
-    head_dim = _int(cfg.get("head_dim")) or (hidden // heads if heads else 0)
-
-    kv_lora = _int(cfg.get("kv_lora_rank")) or None
-    q_lora = rope = nope = v_dim = None
-    if kv_lora:
-        q_lora = _int(cfg.get("q_lora_rank")) or None
-        rope = _int(cfg.get("qk_rope_head_dim")) or 64
-        nope = _int(cfg.get("qk_nope_head_dim")) or 128
-        v_dim = _int(cfg.get("v_head_dim")) or nope
-        head_dim = nope + rope
-        kv_heads = heads  # MLA: the catalog's convention (the cache holds one latent row per token)
-
-    experts = _first_int(cfg, "num_local_experts", "num_experts", "n_routed_experts") or 0
-    experts_active = _first_int(cfg, "num_experts_per_tok", "experts_per_token", "num_experts_per_token") or 0
-    moe_width = _int(cfg.get("moe_intermediate_size"))
-    intermediate = _first_int(cfg, "intermediate_size", "ffn_dim", "n_inner") or moe_width or 4 * hidden
-    expert_width = (moe_width or intermediate) if experts > 1 else 0
-    shared = _int(cfg.get("n_shared_experts")) or 0
-    shared_width = _int(cfg.get("shared_expert_intermediate_size"))
-    if not shared and shared_width and expert_width:
-        shared = max(1, shared_width // expert_width)  # Qwen2-MoE: one wide shared expert
-    step = _first_int(cfg, "interleave_moe_layer_step", "decoder_sparse_step") or 1
-
     window, pattern = _swa(cfg, arch, layers)
-    per_layer = (_int(cfg.get("hidden_size_per_layer_input")) or 0) if arch == "gemma3n" else 0
-
     tied_v = cfg.get("tie_word_embeddings")
-    tied = bool(tied_v) if isinstance(tied_v, bool) else arch in TIED_BY_DEFAULT
-    attn_bias = arch in ATTN_BIAS or cfg.get("attention_bias") is True or cfg.get("qkv_bias") is True
-
-    d_state = _first_int(cfg, "mamba_d_state", "ssm_state_size", "state_size") or 0
-    d_conv = _first_int(cfg, "mamba_d_conv", "conv_kernel", "conv_L_cache") or 0
-    n_group = _first_int(cfg, "mamba_n_groups", "n_groups") or 1
-    d_inner = _int(cfg.get("mamba_d_ssm")) or 0
-    expand = cfg.get("mamba_expand") or cfg.get("expand")
-    if not d_inner and isinstance(expand, (int, float)) and not isinstance(expand, bool) and (d_state or d_conv):
-        d_inner = int(expand * hidden)
-    if arch == "lfm2" and not d_inner:
-        d_inner = hidden
-    attention_layers = _attention_layers(cfg, layers) if (d_state or d_conv or arch == "lfm2") else None
-    if arch == "falcon-h1":
-        attention_layers = None  # attention and the Mamba mixer side by side in every layer
-
+    attention: dict[str, Any] = {
+        "heads": heads,
+        "kv_heads": _first_int(cfg, "num_key_value_heads", "num_kv_heads", "multi_query_group_num", "n_kv_heads")
+        or heads,
+        "head_dim": _int(cfg.get("head_dim")) or (hidden // heads if heads else 0),
+        "sliding_window": window,
+        "swa_pattern": pattern,
+        "attn_bias": arch in ATTN_BIAS or cfg.get("attention_bias") is True or cfg.get("qkv_bias") is True,
+        "qk_norm": arch in QK_NORM,
+    }
     spec = ModelSpec(
         id=repo,
         name=repo.rsplit("/", 1)[-1],
@@ -239,40 +277,16 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         params=0,
         layers=layers,
         hidden=hidden,
-        intermediate=intermediate,
-        heads=heads,
-        kv_heads=kv_heads,
-        head_dim=head_dim,
         vocab=vocab,
         context_max=context,
         source=f"{HUB_URL}/{repo}",
         family=model_type,
-        tied_embeddings=tied,
-        experts=experts,
-        experts_active=experts_active,
-        expert_intermediate=expert_width,
-        shared_experts=shared,
-        dense_layers=_int(cfg.get("first_k_dense_replace")) or 0,
-        sliding_window=window,
-        swa_pattern=pattern,
-        q_lora_rank=q_lora,
-        kv_lora_rank=kv_lora,
-        qk_rope_head_dim=rope,
-        qk_nope_head_dim=nope,
-        v_head_dim=v_dim,
-        attn_bias=attn_bias,
-        qk_norm=arch in QK_NORM,
-        ssm_d_inner=d_inner,
-        ssm_d_state=d_state,
-        ssm_d_conv=d_conv,
-        ssm_n_group=n_group,
-        attention_layers=attention_layers,
-        moe_layer_step=step,
-        per_layer_input=per_layer,
-        altup_inputs=(_int(cfg.get("altup_num_inputs")) or GEMMA3N_ALTUP_INPUTS) if per_layer else 0,
-        laurel_rank=(_int(cfg.get("laurel_rank")) or GEMMA3N_LAUREL_RANK) if per_layer else 0,
-        kv_shared_layers=min(layers - 1, _int(cfg.get("num_kv_shared_layers")) or 0),
+        tied_embeddings=bool(tied_v) if isinstance(tied_v, bool) else arch in TIED_BY_DEFAULT,
         hf_repo=repo,
+        **(attention | _mla_fields(cfg, heads)),
+        **_moe_fields(cfg, hidden),
+        **_recurrent_fields(cfg, arch, hidden, layers),
+        **_gemma3n_fields(cfg, arch, layers),
     )
     # active parameters as model cards count them: the routed experts used per token, plus the embeddings
     active = active_parameter_count(spec) + hidden * vocab if spec.is_moe else None
