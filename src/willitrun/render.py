@@ -67,10 +67,11 @@ def params_text(n: int | None) -> str:
 # --- commands to run -------------------------------------------------------------------------------------
 
 
-def gguf_name(m: ModelSpec, quant: str) -> str:
-    if m.source.startswith("GGUF file "):
-        return m.source[len("GGUF file ") :]  # the file itself
-    base = (m.hf_repo or m.id).split("/")[-1]
+def gguf_name(est: Estimate, quant: str) -> str:
+    """The file llama.cpp is told to load: the user's own file, or the name a download of this quantization has."""
+    if est.model_file:
+        return est.model_file
+    base = (est.model.hf_repo or est.model.id).split("/")[-1]
     return f"{base}-{quant}.gguf"
 
 
@@ -93,7 +94,7 @@ def run_command(est: Estimate, o: Option) -> str | None:
         return f"mlx_lm.server --model mlx-community/{base}-{suffix}"
     if est.runtime == "ollama":
         return ollama_command(est, o)
-    parts = ["llama-server", "-m", gguf_name(est.model, o.quant), "-ngl", str(o.gpu_layers)]
+    parts = ["llama-server", "-m", gguf_name(est, o.quant), "-ngl", str(o.gpu_layers)]
     if o.offload == "experts":
         parts += ["--n-cpu-moe", str(o.cpu_moe_layers)]
         gpus = o.placement[:-1]

@@ -45,7 +45,7 @@ def check(cat: Catalog, src: ModelSource, machine: Machine, req: Request) -> Che
             raise BadValueError(
                 f"--quant {','.join(req.quants)} is not among this model's files", "files: " + ", ".join(src.quants)
             )
-    req = replace(req, weights=weights if gguf_runtime else (), extra_bytes=src.extra_bytes)
+    req = replace(req, weights=weights if gguf_runtime else (), extra_bytes=src.extra_bytes, model_file=src.path)
     est = estimate(spec, machine, req)
     if src.notes:
         est = replace(est, notes=(*src.notes, *est.notes))

@@ -37,6 +37,7 @@ class Request:
     weights: tuple[WeightsBreakdown, ...] = ()
     extra_bytes: int = 0  # memory beside the model on the GPU, e.g. a vision projector (mmproj)
     max_context: bool = True  # search the largest context that fits (ranking many models can skip it)
+    model_file: str | None = None  # the local .gguf the weights were read from, for the command to run it
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Estimate:
     options: tuple[Option, ...]
     recommended: str | None
     notes: tuple[str, ...]
+    model_file: str | None = None  # the local .gguf file, when the model came from one
 
 
 # Files of MXFP4-native models (gpt-oss): the experts are MXFP4 in every published file, so only the other
@@ -361,6 +363,7 @@ def estimate(m: ModelSpec, machine: Machine, req: Request) -> Estimate:
         options=opts,
         recommended=recommend(opts, 0.0 if mxfp4_native(m) else LOSSLESS_BPW),
         notes=tuple(notes),
+        model_file=req.model_file,
     )
 
 
