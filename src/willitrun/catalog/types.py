@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from willitrun.estimate.types import Value
 
-@dataclass(frozen=True)
-class GpuSpec:
+
+@dataclass(frozen=True, eq=False, repr=False)
+class GpuSpec(Value):
     """An accelerator or unified-memory chip/system from data/gpus.yaml."""
+
+    _hash_fields = ("id", "memory_gib", "bandwidth_gbps")
 
     id: str
     name: str

@@ -11,6 +11,29 @@ from typing import Literal
 GIB = 1024**3
 MIB = 1024**2
 
+
+class Value:
+    """Equality, hashing and repr for the large value types, written once instead of generated per class: a
+    frozen dataclass with sixty fields spends milliseconds of every start-up building those methods. Two values
+    are equal when they are of the same type with the same fields; the hash mixes a few identifying fields (equal
+    values hash alike, which is all a hash must promise)."""
+
+    __slots__ = ()
+    _hash_fields: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.__dict__[f] for f in self._hash_fields))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f}={self.__dict__[f]!r}" for f in self._hash_fields)
+        return f"{type(self).__name__}({shown}, ...)"
+
+
 # Fixed vocabularies, spelled once.
 Verdict = Literal["gpu", "partial", "cpu", "no"]  # all on GPU(s) | some in system RAM | no GPU used | does not fit
 Runtime = Literal["llama.cpp", "ollama", "vllm", "mlx"]
@@ -22,9 +45,11 @@ GGUF_RUNTIMES: tuple[Runtime, ...] = ("llama.cpp", "ollama")  # the runtimes tha
 FIT_MARGIN_BYTES = 1024 * MIB
 
 
-@dataclass(frozen=True)
-class ModelSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class ModelSpec(Value):
     """A model's architecture: enough to derive every tensor's shape."""
+
+    _hash_fields = ("id", "arch", "params", "layers", "hidden")
 
     id: str
     name: str
@@ -158,9 +183,11 @@ class ModelSpec:
         return self.expert_intermediate * self.shared_experts
 
 
-@dataclass(frozen=True)
-class Device:
+@dataclass(frozen=True, eq=False, repr=False)
+class Device(Value):
     """One accelerator (or the memory a unified-memory GPU may use)."""
+
+    _hash_fields = ("name", "memory_bytes", "free_bytes", "catalog_id")
 
     name: str
     vendor: str
@@ -278,9 +305,11 @@ class OffloadChoice:
     prefill_tokens_per_s: float | None
 
 
-@dataclass(frozen=True)
-class Option:
+@dataclass(frozen=True, eq=False, repr=False)
+class Option(Value):
     """One quantization of one model on one machine."""
+
+    _hash_fields = ("quant", "context", "verdict", "gpu_layers")
 
     quant: str
     context: int
