@@ -107,3 +107,16 @@ def kv_read_bytes(m: ModelSpec, layer: int, depth: int, kv_type: str = "f16") ->
     if kind == "mla":
         return (_row(kv_type, _mla_width(m)) + _indexer_row(m, kv_type)) * depth
     return 2 * _row(kv_type, m.layer_head_dim(layer) * m.layer_kv_heads(layer)) * depth
+
+
+def legacy_mla_kv_cache_bytes(m: ModelSpec, ctx: int, kv_type: str = "f16", parallel: int = 1) -> int:
+    """The cache of an MLA model stored the older way (one `attn_kv_b` per layer, no `key_length_mla` in the
+    metadata): llama.cpp cannot absorb the up-projection and keeps full per-head K (`nope + rope` wide) and V
+    (`v_head_dim` wide) for every head, several times the latent cache (DeepSeek-V2-Lite at 8k: 2,160 MiB)."""
+    if not m.is_mla:
+        return kv_cache_bytes(m, ctx, kv_type, parallel)
+    rope = m.qk_rope_head_dim or 0
+    nope = m.qk_nope_head_dim or (m.head_dim - rope)
+    v_dim = m.v_head_dim or nope
+    per_token = _row(kv_type, m.heads * (nope + rope)) + _row(kv_type, m.heads * v_dim)
+    return sum(per_token * kv_tokens(m, i, ctx) * parallel for i in range(m.layers) if m.layer_has_kv(i))

@@ -200,6 +200,28 @@ def _more_bits(i: int, n: int) -> bool:
 _SKIP = ("altup", "laurel", "per_layer_model_proj", "ssm_conv1d", "shortconv.conv", "attn_rel_b")
 
 
+# Tensors llama.cpp's converter always writes in float32 (conversion/base.py), whatever the file type.
+_CONVERTER_F32 = (
+    "ffn_gate_inp",
+    "position_embd",
+    "token_types",
+    "ssm_conv1d",
+    "shortconv.conv",
+    "altup_correct_coef",
+    "altup_predict_coef",
+)
+
+
+def converted_type(t: TensorShape) -> str:
+    """The float type a tensor llama-quantize leaves alone keeps from the converter: F32 for vectors, norms,
+    biases (any name not ending in `.weight`, gpt-oss's 2-D expert biases too) and the converter's float32
+    list (router, convolutions, position tables, AltUp coefficients); F16 otherwise."""
+    name = t.name
+    if t.n_dims < 2 or name.endswith("_norm.weight") or not name.endswith(".weight"):
+        return "F32"
+    return "F32" if any(s in name for s in _CONVERTER_F32) else "F16"
+
+
 def is_quantizable(t: TensorShape) -> bool:
     key = (t.name, t.n_dims)
     got = _QUANTIZABLE.get(key)
@@ -231,6 +253,10 @@ class _Counters:
         self.ffn_up = 0
 
 
+def _attn_v_like(name: str) -> bool:
+    return name.endswith(("attn_v.weight", "attn_qkv.weight", "attn_kv_b.weight"))
+
+
 def _fallback(t: GgmlType, ne0: int) -> str:
     """llama.cpp's substitutes for tensors whose rows are not a multiple of the block size."""
     if ne0 % t.block == 0:
@@ -243,8 +269,8 @@ def _fallback(t: GgmlType, ne0: int) -> str:
         "IQ3_S": "IQ4_NL",
         "IQ1_S": "IQ4_NL",
         "IQ1_M": "IQ4_NL",
-        "Q2_K": "IQ4_NL",
-        "Q3_K": "IQ4_NL",
+        "Q2_K": "Q4_0",
+        "Q3_K": "Q4_0",
         "IQ4_XS": "IQ4_NL",
         "Q4_K": "Q5_0",
         "Q5_K": "Q5_1",
@@ -268,7 +294,7 @@ def tensor_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters) -> str:
     """The GGML type llama-quantize gives tensor t under file type mix (a restatement of its rules)."""
     default = MIX_DEFAULT[mix]
     if not is_quantizable(t):
-        return "F32" if t.n_dims < 2 or "_norm" in t.name or "ffn_gate_inp" in t.name else "F16"
+        return converted_type(t)
     if ctx.arch == "gpt-oss" and "_exps.weight" in t.name:
         # gpt-oss ships its experts in MXFP4 and every published GGUF keeps them so, whatever the file type
         # (unsloth/gpt-oss-20b-GGUF: F16 13.8 GB, Q8_0 12.1 GB, Q4_K_M 11.6 GB, Q2_K 11.5 GB)
@@ -296,7 +322,7 @@ def tensor_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters) -> str:
         elif mix in {"TQ1_0", "TQ2_0"}:
             new = "Q4_K"
     elif mix in _IQ_LOW:
-        if "attn_v.weight" in name:
+        if _attn_v_like(name):
             if ctx.n_gqa >= 4 or ctx.n_expert >= 4:
                 new = "Q4_K"
             else:
@@ -315,7 +341,8 @@ def tensor_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters) -> str:
                 new = "IQ2_XXS"
             elif mix in {"IQ2_S", "IQ2_M"}:
                 new = "IQ3_S"
-    elif "attn_v.weight" in name:
+    elif _attn_v_like(name):
+        # llama.cpp treats a fused QKV and DeepSeek's older attn_kv_b as attn_v: Q4_K_M alternates Q6_K/Q4_K
         i = c.attn_v
         if mix == "Q2_K":
             new = "Q4_K" if ctx.n_gqa >= 4 else "Q3_K"
@@ -407,13 +434,6 @@ def tensor_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters) -> str:
                 )
         elif mix == "Q3_K_L":
             new = "Q4_K"
-    elif "attn_qkv.weight" in name:
-        if mix in {"Q3_K_M", "Q3_K_L", "IQ3_M"}:
-            new = "Q4_K"
-        elif mix == "Q4_K_M":
-            new = "Q5_K"
-        elif mix == "Q5_K_M":
-            new = "Q6_K"
     elif "ffn_gate" in name:
         i = _layer_of(t, c.ffn_gate, ctx)
         if mix == "IQ3_XS" and n // 8 <= i < 7 * n // 8:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from willitrun.estimate.kv import pad
+from willitrun.estimate.tensors import FUSED_GATE_UP
 from willitrun.estimate.types import MIB, ModelSpec
 
 RUNTIMES = ("llama.cpp", "ollama", "vllm", "mlx")
@@ -80,17 +81,53 @@ def default_context(m: ModelSpec, runtime: str, total_vram_bytes: int) -> int:
     return m.context_max
 
 
+def _ffn_width(m: ModelSpec) -> int:
+    """The widest FFN activation of a layer per token: the dense FFN, or the routed experts a token uses (each
+    expert's gate/up output is a separate row) and any shared expert, computed after them."""
+    width = m.intermediate if (not m.is_moe or m.dense_layers or m.moe_layer_step > 1) else 0
+    if m.is_moe:
+        width = max(width, m.experts_active * m.expert_intermediate, m.shared_experts * m.expert_intermediate)
+    return width
+
+
+def _attention_width(m: ModelSpec) -> int:
+    """f32 values per token that an attention block keeps live at its peak, besides the hidden-wide ones: the
+    query and the attention output plus three hidden-wide tensors; for absorbed MLA (DeepSeek) per head the
+    projected query, its nope part taken into the latent space and the latent query fed to attention, plus six
+    hidden-wide tensors (fitted on DeepSeek V3's buffer)."""
+    if m.is_mla:
+        rope = m.qk_rope_head_dim or 64
+        nope = m.qk_nope_head_dim or (m.head_dim - rope)
+        lora = m.kv_lora_rank or 0
+        return m.heads * ((nope + rope) + lora + (lora + rope)) + 6 * m.hidden
+    return 2 * m.heads * m.head_dim + 3 * m.hidden
+
+
 def _layer_intermediates(m: ModelSpec, ub: int, n_kv: int, flash_attention: bool) -> int:
-    hd = m.head_dim
-    attn = 4 * ub * (m.heads * hd + 2 * m.kv_heads * hd + 2 * m.hidden)
+    """Peak f32 intermediates of one repeating layer for a micro-batch of ub tokens (the KQ mask aside).
+
+    Measured against llama.cpp's CPU compute buffer (tests/data/llamacpp_oracle.json): a gated FFN keeps three
+    FFN-wide tensors live (gate, up and their product; four with a fused gate+up) plus about four hidden-wide ones;
+    a mixture of experts the same per routed expert; attention what `_attention_width` counts. Without flash
+    attention the f32 KQ matrix `[n_kv, ub, heads]` comes on top."""
+    h = m.hidden
+    attn = 4 * ub * _attention_width(m)
     if not flash_attention:
         attn += 4 * n_kv * ub * m.heads
-    if m.is_moe:
-        ffn = 4 * ub * (m.experts_active * (2 * m.expert_intermediate + m.hidden) + m.experts)
-        ffn = max(ffn, 4 * ub * (2 * m.intermediate + m.hidden))
-    else:
-        ffn = 4 * ub * (2 * m.intermediate + m.hidden)
+    # a fused gate+up projection (Phi-3) writes one double-width tensor before splitting it: four FFN widths
+    n_wide = 4 if m.arch in FUSED_GATE_UP else 3
+    ffn = 4 * ub * (n_wide * _ffn_width(m) + 4 * h)
     return max(attn, ffn)
+
+
+def _mask_bytes(m: ModelSpec, ub: int, n_kv: int) -> int:
+    """The f16 KQ masks [n_kv, ub] of one sequence's cache: one per kind of attention layer (full, and the
+    sliding window's shorter one)."""
+    kinds = {m.layer_kind(i) for i in range(m.layers)}
+    mask = 2 * n_kv * ub if kinds & {"full", "mla"} or not m.sliding_window else 0
+    if "swa" in kinds and m.sliding_window:
+        mask += 2 * min(n_kv, pad(m.sliding_window + ub)) * ub
+    return mask
 
 
 def compute_buffer_bytes(
@@ -101,19 +138,24 @@ def compute_buffer_bytes(
     has_layers: bool,
     has_output: bool,
     pipeline: bool,
+    parallel: int = 1,
 ) -> int:
-    """One backend's compute buffer. ctx_cells: KV cells of the largest layer (all sequences)."""
+    """One backend's compute buffer. ctx_cells: KV cells of the largest layer, all `parallel` sequences together.
+
+    llama.cpp's graph allocator reuses memory, so the buffer is the larger of two phases, not their sum: the
+    layers (their intermediates and the KQ mask, which spans one sequence's cells) and the output (the f32 logits
+    `[n_vocab, ub]` and two hidden-wide tensors). With a large vocabulary the logits dominate and the buffer
+    stays flat with context (llama-fit-params: 258.5 MiB for Llama 3.2 1B at 4k and at 128k)."""
     ub = min(prof.n_ubatch, max(1, ctx_cells))
-    n_kv = pad(ctx_cells)
+    n_kv = pad(-(-ctx_cells // max(1, parallel)))
+    mask = _mask_bytes(m, ub, n_kv)
     need = 0
     if has_layers:
-        need = _layer_intermediates(m, ub, n_kv, prof.flash_attention)
+        need = _layer_intermediates(m, ub, n_kv, prof.flash_attention) + mask
     if has_output:
-        need = max(need, 4 * m.vocab * ub)
-    inputs = 4 * ub * m.hidden + 2 * n_kv * ub  # activations entering the split, and the f16 KQ mask
-    need += inputs + 4 * ub * m.hidden
+        need = max(need, 4 * ub * (m.vocab + 2 * m.hidden))
     if pipeline:
-        need += inputs * (prof.pipeline_copies - 1)
+        need += (4 * ub * m.hidden + mask) * (prof.pipeline_copies - 1)  # copies of each split's inputs
     return need
 
 

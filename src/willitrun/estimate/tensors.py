@@ -26,6 +26,8 @@ _POST_NORMS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embeddi
 # Architectures whose FFN is a plain up/down pair (no gate), with biases and LayerNorm biases.
 _PLAIN_FFN = frozenset({"bert", "starcoder2", "gpt2", "phi2"})
 _BERT = frozenset({"bert"})
+# Architectures whose gated FFN stores gate and up as one double-width ffn_up tensor.
+FUSED_GATE_UP = _FUSED_QKV - _PLAIN_FFN
 # Hybrid linear-attention Qwen models (Qwen3-Next, Qwen3.5): gated delta-net layers, and full-attention layers
 # whose q projection also carries an output gate (twice as wide).
 _DELTA_NET = frozenset({"qwen3next", "qwen35", "qwen35moe"})
