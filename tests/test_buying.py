@@ -12,18 +12,18 @@ Run = Callable[..., Result]
 
 
 def test_street_prices_name_catalog_ids_and_carry_dates(catalog: Catalog) -> None:
-    from willitrun.catalog.prices import load_market
+    from willitrun.catalog.market import load_market
 
     market = load_market()
     ids = {g.id for g in catalog.gpus}
     assert set(market) <= ids
     for prices, _ in market.values():
         for p in prices:
-            assert p.kind in ("street", "used") and p.usd > 0 and len(p.date) == 10 and p.source
+            assert p["kind"] in ("street", "used") and p["usd"] > 0 and len(p["date"]) == 10 and p["source"]
 
 
 def test_gpus_json_has_launch_and_dated_prices(run: Run) -> None:
-    rows = run("gpus", "--json").json()
+    rows = run("gpus", "--json").json()["gpus"]
     for g in rows:
         assert {"launched", "launch_price_usd", "price_kind", "price_date", "used_price_usd"} <= set(g)
         if g["price_usd"] is not None:

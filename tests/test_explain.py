@@ -86,10 +86,15 @@ def test_imbalanced_data_worked_example() -> None:
 def test_explain_command(run: Callable[..., Result]) -> None:
     r = run("explain", "imbalnced-data")
     assert r.code == 0 and "Imbalanced" in r.out and "class_weight" in r.out
-    assert max(len(x) for x in r.out.splitlines()) <= 80
+    t = find_term(TERMS, "imbalanced-data")
+    commands = {f"  {c}" for c in t.workflow.splitlines() if c.strip()}
+    lines = r.out.splitlines()
+    assert commands <= set(lines)  # each command to try on one whole line, never wrapped
+    assert max(len(x) for x in lines if x not in commands) <= 80
+    assert all(x == x.rstrip() for x in lines)  # nothing padded
     d = run("explain", "Imbalanced Data", "--json").json()
     assert set(d) >= {"id", "title", "category", "definition", "details", "example", "workflow", "related"}
-    listing = run("explain", "--list", "--json").json()
+    listing = run("explain", "--list", "--json").json()["terms"]
     assert len(listing) >= 120 and set(listing[0]) == {"id", "title", "category"}
     text = run("explain", "--list")
     assert all(c in text.out for c in CATEGORIES)

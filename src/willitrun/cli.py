@@ -71,9 +71,18 @@ TotalOpt = Annotated[
 TERM = Terminal()
 
 
-def _fail(err: WillItRunError) -> NoReturn:
-    TERM.error(f"willitrun: error: {err.one_line()}")
-    raise SystemExit(2)
+def _fail(err: WillItRunError, as_json: bool = False) -> NoReturn:
+    _error(err.one_line(), 2, "bad_input", as_json)
+
+
+def _error(message: str, code: int, kind: str, as_json: bool) -> NoReturn:
+    """One line on stderr, or under --json one `{"error", "code", "kind"}` document on stdout; the exit code."""
+    if as_json:
+        TERM.json_error(message, code, kind)
+    else:
+        prefix = "internal error" if kind == "internal" else "error"
+        TERM.error(f"willitrun: {prefix}: {message}" if code != 130 else f"willitrun: {message}")
+    raise SystemExit(code)
 
 
 def _load(catalog: list[str] | None) -> "Catalog":
@@ -228,6 +237,9 @@ def check(
     rt = _runtime(runtime)
     quants = _parse_quants(quant, rt)
     cat = _load(catalog)
+    plot: Annotated[
+        bool, typer.Option("--plot", help="Chart decode speed and time to first token against context.")
+    ] = False,
     src = model_source(cat, model, mmproj)
     machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless)
     req = Request(quants=quants, ctx=ctx, kv_type=kv, parallel=parallel, runtime=rt)
@@ -235,9 +247,9 @@ def check(
     from willitrun.render import check_result_json, print_check
 
     if as_json:
-        TERM.json(check_result_json(result))
+        TERM.json(check_result_json(result, curve))
     else:
-        print_check(TERM, result)
+        print_check(TERM, result, curve)
     raise typer.Exit(0 if result.runs else 1)
 
 
@@ -269,6 +281,13 @@ def detect(
         print_detect(TERM, machine, measured_note)
 
 
+    curve = None
+    if plot:
+        from dataclasses import replace
+
+        from willitrun.advise.plot import speed_by_context
+
+        curve = speed_by_context(result.est, replace(req, weights=src.weights, extra_bytes=src.extra_bytes))
 @app.command()
 def models(
     query: Annotated[str | None, typer.Argument(help="Words to look for in ids, names, families and aliases.")] = None,
@@ -297,7 +316,7 @@ def models(
         moe=moe,
     )
     if as_json:
-        TERM.json([model_json(m) for m in items])
+        TERM.json({"models": [model_json(m) for m in items]})
     elif not items:
         TERM.note("no model matches; try fewer filters ('willitrun models' lists all)")
     else:
@@ -335,7 +354,7 @@ def gpus(
         laptop=laptop,
     )
     if as_json:
-        TERM.json([gpu_json(g) for g in items])
+        TERM.json({"gpus": [gpu_json(g) for g in items]})
     elif not items:
         TERM.note("no GPU matches; try fewer filters ('willitrun gpus' lists all)")
     else:
@@ -353,13 +372,13 @@ def explain(
 ) -> None:
     """Explain a local-AI term: definition, details, an example with numbers, and commands to try."""
     from willitrun.knowledge.glossary import find_term, load_glossary
-    from willitrun.render import print_term_list, term_json, term_markdown
+    from willitrun.render import print_term, print_term_list, term_json
 
     terms = load_glossary()
     words = " ".join(term or []).strip()
     if list_all:
         if as_json:
-            TERM.json([{"id": t.id, "title": t.title, "category": t.category} for t in terms])
+            TERM.json({"terms": [{"id": t.id, "title": t.title, "category": t.category} for t in terms]})
         else:
             print_term_list(TERM, terms)
         return
@@ -369,7 +388,7 @@ def explain(
     if as_json:
         TERM.json(term_json(t))
     else:
-        TERM.show(term_markdown(t))
+        print_term(TERM, t)
 
 
 @app.command()
@@ -663,15 +682,15 @@ def _app_for(args: list[str]) -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning every failure into one line on stderr and exit 2."""
+    """Entry point: run the app, turning every failure into one line on stderr (a document under --json) and exit 2
+    (bad input), 3 (a bug) or 130 (interrupted)."""
     args = sys.argv[1:] if argv is None else argv
     try:
         rv = _app_for(args)(args=args, prog_name="willitrun", standalone_mode=False)
     except WillItRunError as err:
-        _fail(err)
+        _fail(err, as_json)
     except KeyboardInterrupt:
-        TERM.error("willitrun: interrupted")
-        raise SystemExit(130) from None
+        _error("interrupted", 130, "interrupted", as_json)
     except BrokenPipeError:
         raise SystemExit(0) from None
     except Exception as exc:
@@ -679,15 +698,13 @@ def main(argv: list[str] | None = None) -> None:
         if code is not None:
             raise SystemExit(code) from None
         if type(exc).__name__ == "Abort":
-            TERM.error("willitrun: aborted")
-            raise SystemExit(130) from None
+            _error("aborted", 130, "interrupted", as_json)
         fmt = getattr(exc, "format_message", None)
         if callable(fmt):  # click/typer usage errors: bad option value, unknown option, missing argument
             msg = " ".join(str(fmt()).split())
-            TERM.error(f"willitrun: error: {msg} (see 'willitrun --help')")
-            raise SystemExit(2) from None
+            _error(f"{msg} (see 'willitrun --help')", 2, "usage", as_json)
         # a bug: one line, never a traceback
-        TERM.error(f"willitrun: internal error: {exc.__class__.__name__}: {exc} (please report it)")
-        raise SystemExit(3) from None
+        _error(f"{exc.__class__.__name__}: {exc} (please report it)", 3, "internal", as_json)
     if isinstance(rv, int) and rv:
         raise SystemExit(rv)
+    as_json = "--json" in args

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from willitrun.advise.cost import CostReport
     from willitrun.advise.installed import Installed
     from willitrun.advise.recommend import Pick
+    from willitrun.advise.plot import SpeedCurve
     from willitrun.advise.rescue import Suggestion
     from willitrun.catalog.measured import Measured
     from willitrun.knowledge.glossary import Term
@@ -76,25 +77,76 @@ def gguf_name(est: Estimate, quant: str) -> str:
 
 
 def run_command(est: Estimate, o: Option) -> str | None:
-    if o.verdict == "no":
+# the quantizations the GGUF publishers the catalog names (bartowski, unsloth) upload for nearly every model; the
+# float files and the legacy or rare types vary, so those get the -m form and a note
+PUBLISHED_MIXES = frozenset(
+    {"Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q4_K_M", "Q4_K_S", "Q4_0", "IQ4_XS", "IQ4_NL"}
+    | {"Q3_K_L", "Q3_K_M", "Q3_K_S", "IQ3_M", "IQ3_XXS", "Q2_K", "IQ2_M"}
+)
+
+
+def _base_repo(est: Estimate) -> str:
+    return est.model.hf_repo or est.model.id
+
+
+def _gguf_tag(est: Estimate, quant: str) -> str | None:
+    """`repo:QUANT` for llama.cpp's -hf and Ollama's hf.co/ names, where the catalog names a GGUF repo that holds
+    this quantization (a repo of the natively MXFP4 gpt-oss holds only the MXFP4 file)."""
+    repo = est.model.gguf_repo
+    if repo is None or est.model_file:
         return None
-    base = (est.model.hf_repo or est.model.id).split("/")[-1]
+    if est.model.arch == "gpt-oss":
+        return f"{repo}:{quant}" if quant == "MXFP4" else None
+    return f"{repo}:{quant}" if quant in PUBLISHED_MIXES else None
+
+
+def _vllm_model(est: Estimate, quant: str) -> tuple[str, list[str]]:
+    """The checkpoint vLLM serves for a format, and its extra flags."""
+    repos = dict(est.model.vllm_repos)
+    if quant in repos:
+        return repos[quant], []
+    base = _base_repo(est)
+    if quant == "BF16":
+        return base, []
+    if quant == "FP8":  # vLLM quantizes the BF16 weights to FP8 as it loads them
+        return base, ["--quantization", "fp8"]
+    return f"./{base.split('/')[-1]}-{quant}", []
+
+
+def _mlx_model(est: Estimate, quant: str) -> tuple[str, str | None]:
+    """The model mlx_lm.server loads, and the conversion that makes it when no ready repo is known."""
+    repos = dict(est.model.mlx_repos)
+    if quant in repos:
+        return repos[quant], None
+    base = _base_repo(est)
+    if quant == "BF16":
+        return base, None
+    bits = quant.removesuffix("BIT")
+    folder = f"{base.split('/')[-1]}-{bits}bit"
+    return folder, f"mlx_lm.convert --hf-path {base} -q --q-bits {bits} --mlx-path {folder}"
+
+
+    if o.verdict == "no":
+    """The command that runs this option as printed: ready repos where the catalog names them (sourced), the
+    local file, or a conversion step; never a repo name made up from the model's."""
+        return None
     if est.runtime == "vllm":
-        repo = est.model.hf_repo or est.model.id
-        cmd = f"vllm serve {repo if o.quant == 'BF16' else repo + '-' + o.quant}"
-        cmd += f" --max-model-len {o.context}"
-        n = len(o.placement)
+        model, flags = _vllm_model(est, o.quant)
+        parts = ["vllm serve", model, *flags, "--max-model-len", str(o.context)]
+        n = len([p for p in o.placement if p.name != "RAM"])
         if n > 1:
-            cmd += f" --tensor-parallel-size {n}"
+            parts += ["--tensor-parallel-size", str(n)]
         if est.kv_type not in ("f16", "bf16"):
-            cmd += " --kv-cache-dtype fp8"
-        return cmd
+            parts += ["--kv-cache-dtype", "fp8"]
+        return " ".join(parts)
     if est.runtime == "mlx":
-        suffix = "bf16" if o.quant == "BF16" else o.quant.lower()
-        return f"mlx_lm.server --model mlx-community/{base}-{suffix}"
+        model, convert = _mlx_model(est, o.quant)
+        serve = f"mlx_lm.server --model {model}"
+        return f"{convert} && {serve}" if convert else serve
     if est.runtime == "ollama":
         return ollama_command(est, o)
-    parts = ["llama-server", "-m", gguf_name(est, o.quant), "-ngl", str(o.gpu_layers)]
+    tag = _gguf_tag(est, o.quant)
+    parts = ["llama-server", *(("-hf", tag) if tag else ("-m", gguf_name(est, o.quant))), "-ngl", str(o.gpu_layers)]
     if o.offload == "experts":
         parts += ["--n-cpu-moe", str(o.cpu_moe_layers)]
         gpus = o.placement[:-1]
@@ -110,15 +162,61 @@ def run_command(est: Estimate, o: Option) -> str | None:
 
 
 def ollama_command(est: Estimate, o: Option) -> str | None:
-    tag = est.model.ollama
-    if not tag or o.verdict == "no" or est.runtime not in GGUF_RUNTIMES:
+def _default_ollama_quant(est: Estimate) -> str:
+    return "MXFP4" if est.model.arch == "gpt-oss" else "Q4_K_M"
+
+
+    """`ollama run NAME`: the library tag (its default quantization, or a tag the catalog lists for this one), else
+    the GGUF repo as `hf.co/REPO:QUANT` (Ollama pulls GGUF files from Hugging Face by that name)."""
+    if o.verdict == "no" or est.runtime not in GGUF_RUNTIMES or est.model_file:
         return None
-    default_quant = "MXFP4" if est.model.arch == "gpt-oss" else "Q4_K_M"
-    if o.quant != default_quant:
-        return None
-    if est.runtime == "ollama" and not est.context_auto:
-        return f"OLLAMA_CONTEXT_LENGTH={o.context} ollama run {tag}"
-    return f"ollama run {tag}"
+    tags = dict(est.model.ollama_tags)
+    name: str | None = None
+    if est.model.ollama and o.quant == _default_ollama_quant(est):
+        name = est.model.ollama
+    elif o.quant in tags:
+        name = tags[o.quant]
+    else:
+        tag = _gguf_tag(est, o.quant)
+        name = f"hf.co/{tag}" if tag else None
+    return f"ollama run {name}" if name else None
+
+
+def command_notes(est: Estimate, o: Option) -> list[str]:
+    """What the command needs besides itself: where a file comes from, how Ollama takes a context."""
+    if o.verdict == "no":
+        return []
+    m = est.model
+    notes: list[str] = []
+    if est.runtime == "ollama":
+        if ollama_command(est, o) is None:
+            notes.append(
+                f"Ollama has no name for {m.id} {o.quant} in the catalog: import a GGUF file of it with a "
+                "Modelfile (FROM ./FILE.gguf, then ollama create)"
+            )
+        if not est.context_auto:
+            notes.append(
+                f"context {o.context}: in the session, /set parameter num_ctx {o.context}; or start the server "
+                f"with OLLAMA_CONTEXT_LENGTH={o.context} ollama serve"
+            )
+    elif est.runtime == "vllm":
+        if o.quant not in dict(m.vllm_repos) and o.quant in ("AWQ", "GPTQ"):
+            notes.append(
+                f"the catalog names no {o.quant} checkpoint of {m.id}: make one from {_base_repo(est)} (llm-compressor "
+                f"or AutoAWQ/GPTQModel) or take one from Hugging Face, and give vllm serve its folder or repo id"
+            )
+    elif est.runtime == "mlx":
+        if o.quant != "BF16" and o.quant not in dict(m.mlx_repos):
+            notes.append(f"the catalog names no ready MLX {o.quant.lower()} repo of {m.id}: mlx_lm.convert makes one")
+    elif not est.model_file and _gguf_tag(est, o.quant) is None:
+        where = f"the catalog names no GGUF repo of {m.id}"
+        if m.gguf_repo:
+            where = f"{m.gguf_repo} may not hold {o.quant}"
+        notes.append(
+            f"{where}: download a {o.quant} GGUF of {_base_repo(est)} from Hugging Face (or make one with "
+            "llama-quantize) and give its path to -m"
+        )
+    return notes
 
 
 # --- JSON -------------------------------------------------------------------------------------------------
@@ -182,6 +280,7 @@ def option_json(est: Estimate, o: Option, measured: list[dict[str, Any]] | None 
         "bits_per_weight": round(o.bits_per_weight, 4),
         "ollama_command": ollama_command(est, o),
         "offload": o.offload,
+        "command_notes": command_notes(est, o),
         "n_cpu_moe": o.cpu_moe_layers,
         "gpu_left_bytes": o.gpu_left_bytes,
         "offload_choices": [
@@ -393,18 +492,47 @@ def check_table(est: Estimate, *, color: bool) -> Any:
     return t
 
 
-def term_markdown(t: Any) -> Any:
-    """A glossary entry for the terminal: headings, paragraphs, a code block to try."""
-    from rich.markdown import Markdown
+def print_term(term: Terminal, t: Term) -> None:
+    """A glossary entry: prose wrapped to the width at spaces, list items indented under their dash, the commands
+    to try each on one whole line (never wrapped, nothing padded), so each pastes as it is."""
+    term.line(t.title, style="bold")
+    term.line(t.category, style="italic")
+    term.line()
+    _paragraphs(term, t.definition)
+    for head, body in (("In depth", t.details), ("Example", t.example)):
+        term.line()
+        term.line(head, style="bold")
+        _paragraphs(term, body)
+    term.line()
+    term.line("Try it", style="bold")
+    for cmd in t.workflow.strip().splitlines():
+        term.line(f"  {cmd}" if cmd.strip() else "")
+    if t.related:
+        term.line()
+        term.wrap("Related: " + ", ".join(t.related) + " (willitrun explain TERM)")
 
-    related = ", ".join(f"`{r}`" for r in t.related)
-    text = (
-        f"# {t.title}\n\n*{t.category}*\n\n{t.definition}\n\n## In depth\n\n{t.details}\n\n"
-        f"## Example\n\n{t.example}\n\n## Try it\n\n```bash\n{t.workflow}\n```\n"
-    )
-    if related:
-        text += f"\nRelated: {related} (willitrun explain TERM)\n"
-    return Markdown(text, code_theme="ansi_dark")
+
+def _paragraphs(term: Terminal, text: str) -> None:
+    for k, para in enumerate(p for p in text.strip().split("\n\n") if p.strip()):
+        if k:
+            term.line()
+        for item in _items(para):
+            if item.startswith(("- ", "* ")):
+                term.bullet(item[2:], depth=0)
+            else:
+                term.wrap(item)
+
+
+def _items(para: str) -> list[str]:
+    """A paragraph's lines joined into sentences, a line starting with a dash beginning a new list item."""
+    out: list[str] = []
+    for line in para.strip().splitlines():
+        s = line.strip()
+        if out and not s.startswith(("- ", "* ")):
+            out[-1] += " " + s
+        else:
+            out.append(s)
+    return out
 
 
 # --- check ------------------------------------------------------------------------------------------------
@@ -420,9 +548,23 @@ def measured_json(r: Measured) -> dict[str, Any]:
     }
 
 
-def check_result_json(r: CheckResult) -> dict[str, Any]:
+def check_result_json(r: CheckResult, curve: SpeedCurve | None = None) -> dict[str, Any]:
     measured = {q: [measured_json(x) for x in rows] for q, rows in r.measured.items()}
-    return {**check_json(r.est, measured), "if_nothing_runs": [suggestion_json(x) for x in r.rescue]}
+    out = {**check_json(r.est, measured), "if_nothing_runs": [suggestion_json(x) for x in r.rescue]}
+    if curve is not None:
+        out["speed_by_context"] = {
+            "quant": curve.quant,
+            "points": [
+                {
+                    "context": p.context,
+                    "tokens_per_s": _round(p.tokens_per_s),
+                    "prefill_tokens_per_s": _round(p.prefill_tokens_per_s),
+                    "time_to_first_token_s": _round(p.ttft_s),
+                }
+                for p in curve.points
+            ],
+        }
+    return out
 
 
 def _speed_words(tps: float | None) -> str:
@@ -431,7 +573,7 @@ def _speed_words(tps: float | None) -> str:
     return f"{tps:.0f} tok/s" if tps >= 10 else f"{tps:.1f} tok/s"
 
 
-def print_check(term: Terminal, r: CheckResult) -> None:
+def print_check(term: Terminal, r: CheckResult, curve: SpeedCurve | None = None) -> None:
     est = r.est
     m = est.model
     ctx_text = f"context {est.context}" + (" (model default, fitted per option)" if est.context_auto else "")
@@ -444,6 +586,7 @@ def print_check(term: Terminal, r: CheckResult) -> None:
         keep = est.machine.gpu_margin_bytes / GIB
         term.line(f"Left = GPU memory still free once loaded (plans keep {keep:.1f} GiB: explain headroom)")
     rec = next((o for o in est.options if o.quant == est.recommended), None)
+    print_memory_bars(term, est)
     if rec is not None:
         speed = _speed_words(rec.tokens_per_s)
         term.wrap(f"Recommended: {rec.quant} ({gib(rec.total_bytes)}, {rec.verdict}, {speed}, context {rec.context})")
@@ -453,9 +596,10 @@ def print_check(term: Terminal, r: CheckResult) -> None:
         oc = ollama_command(est, rec)
         if oc and oc != cmd:
             term.line(f" or: {oc}")
-        for n in rec.notes:
+        for n in (*command_notes(est, rec), *rec.notes):
             term.bullet(n)
     else:
+        print_speed_plot(term, curve)
         _print_nothing_runs(term, r)
     _print_measured(term, r)
     for n in (*est.notes, *est.machine.notes):
@@ -463,6 +607,100 @@ def print_check(term: Terminal, r: CheckResult) -> None:
 
 
 def _print_nothing_runs(term: Terminal, r: CheckResult) -> None:
+# memory bars: one character per slice of the card, weights, KV cache, compute buffers, the margin kept free
+_BAR_PARTS = (("#", "weights", "green"), ("k", "KV cache", "cyan"), ("c", "compute", "magenta"))
+_BAR_KEEP = (":", "kept free", "yellow")
+_BAR_FREE = (".", "free", "dim")
+
+
+def bar_cells(parts: list[int], capacity: int, width: int) -> list[int]:
+    """Cells per part on a bar `width` wide for `capacity` bytes: rounded so that the cells add up exactly to
+    the parts' share of the bar (a part that is there gets at least one cell)."""
+    if capacity <= 0 or width <= 0:
+        return [0 for _ in parts]
+    cells: list[int] = []
+    used = 0.0
+    for b in parts:
+        start = round(used / capacity * width)
+        used += max(0, b)
+        n = min(width, round(used / capacity * width)) - start
+        cells.append(max(n, 1 if b > 0 and start < width else 0))
+    over = sum(cells) - width
+    while over > 0:  # the at-least-one cells may overflow: take them back from the largest part
+        i = cells.index(max(cells))
+        cells[i] -= 1
+        over -= 1
+    return cells
+
+
+def _memory_line(o: Option, width: int) -> list[tuple[str, str | None]] | None:
+    gpus = [p for p in o.placement if p.name != "RAM"]
+    ram = next((p for p in o.placement if p.name == "RAM"), None)
+    shown = [p for p in gpus if p.total_bytes > 0] or gpus or ([ram] if ram else [])
+    if not shown:
+        return None
+    cap = sum(p.capacity_bytes for p in shown)
+    keep = sum(p.margin_bytes for p in shown)
+    sizes = [sum(p.weights_bytes for p in shown), sum(p.kv_cache_bytes for p in shown)]
+    sizes.append(sum(p.compute_bytes + p.overhead_bytes for p in shown))
+    sizes.append(min(keep, max(0, cap - sum(sizes))))
+    cells = bar_cells(sizes, cap, width)
+    out: list[tuple[str, str | None]] = [(f"  {o.quant:<8} [", None)]
+    for (ch, _, style), n in zip((*_BAR_PARTS, _BAR_KEEP), cells, strict=True):
+        out.append((ch * n, style))
+    out.append((_BAR_FREE[0] * max(0, width - sum(cells)), _BAR_FREE[2]))
+    used = sum(p.total_bytes for p in shown)
+    tail = f"] {used / GIB:4.1f}/{cap / GIB:.1f}"
+    if gpus and ram is not None and ram.total_bytes > 0:
+        tail += f" +{ram.total_bytes / GIB:.1f} RAM"
+    out.append((tail, None))
+    return out
+
+
+def print_memory_bars(term: Terminal, est: Estimate) -> None:
+    """Per option that runs, memory against the card(s) (system RAM where no GPU is used), and beside it what
+    stays in system RAM; left out where the terminal is too narrow for a readable bar."""
+    width = min(40, term.width - 34)
+    rows = [o for o in est.options if o.verdict != "no"]
+    if width < 12 or not rows:
+        return
+    on = "the GPUs" if len(est.machine.devices) > 1 else "the GPU" if est.machine.devices else "system RAM"
+    legend = "  ".join(f"{ch} {name}" for ch, name, _ in (*_BAR_PARTS, _BAR_KEEP, _BAR_FREE))
+    term.line(f"Memory on {on}, GiB ({legend}):")
+    for o in rows:
+        line = _memory_line(o, width)
+        if line:
+            term.segments(line)
+
+
+def print_speed_plot(term: Terminal, curve: SpeedCurve | None) -> None:
+    """Decode speed and time to first token against context, as two bar columns (one row per depth)."""
+    if curve is None or not curve.points:
+        return
+    pts = curve.points
+    top_tps = max((p.tokens_per_s or 0.0) for p in pts)
+    top_ttft = max((p.ttft_s or 0.0) for p in pts)
+    w = max(8, min(26, (term.width - 32) // 2))
+    fill = "█" if term.color else "#"
+    term.line(f"Speed against context ({curve.quant}, {curve.runtime}; estimates at each depth):")
+    term.line(f"  {'context':>7}  {'decode tok/s':<{w + 7}}  time to first token")
+    for p in pts:
+        tps = p.tokens_per_s or 0.0
+        a = round(tps / top_tps * w) if top_tps else 0
+        b = round((p.ttft_s or 0.0) / top_ttft * w) if top_ttft else 0
+        ttft = "-" if p.ttft_s is None else f"{p.ttft_s:.1f} s" if p.ttft_s < 100 else f"{p.ttft_s:,.0f} s"
+        term.segments(
+            [
+                (f"  {short_ctx(p.context) if p.context else '0':>7}  ", None),
+                (fill * a, "green"),
+                (" " * (w - a) + f" {rate(p.tokens_per_s):>6}  ", None),
+                (fill * b, "yellow"),
+                (" " * (w - b) + f" {ttft:>7}", None),
+            ]
+        )
+    term.line("  (first token: a prompt that long; decode: with that much already in the cache)")
+
+
     term.line("Nothing runs on this machine.")
     shown = r.est.options[-1] if r.est.options else None
     if shown is not None:
@@ -554,35 +792,38 @@ def print_detect(term: Terminal, machine: Machine, measured_note: str | None) ->
 # --- catalogs ---------------------------------------------------------------------------------------------
 
 
-def _catalog_table() -> Any:
+def _catalog_table(ids: list[str]) -> Any:
+    """A catalog listing: the Id column as wide as the longest id (people type them; never cut), the others
+    narrower or wrapped to fit the width."""
     from rich import box
     from rich.table import Table
 
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    t.add_column("Id", no_wrap=True, overflow="ellipsis", max_width=24)
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+    t.add_column("Id", no_wrap=True, min_width=max((len(i) for i in ids), default=2))
     return t
 
 
 def models_table(items: list[ModelSpec]) -> Any:
-    t = _catalog_table()
-    for col, width in (("Params", 6), ("Active", 6), ("Context", 7)):
-        t.add_column(col, no_wrap=True, min_width=width, justify="right")
-    t.add_column("Uses", no_wrap=True, overflow="ellipsis", min_width=12)
+    t = _catalog_table([m.id for m in items])
+    for col in ("Params", "Active", "Context"):
+        t.add_column(col, no_wrap=True, justify="right")
+    t.add_column("Uses", overflow="fold", ratio=1)
     for m in items:
         t.add_row(
             m.id,
             params_text(m.params),
             params_text(m.active_params) if m.active_params else "",
             f"{m.context_max // 1024}k" if m.context_max >= 1024 else str(m.context_max),
-            ",".join(m.uses),
+            " ".join(m.uses),
         )
     return t
 
 
 def gpus_table(items: list[GpuSpec]) -> Any:
-    t = _catalog_table()
-    for col, width in (("Memory", 10), ("GB/s", 6), ("FP16", 6), ("Price", 19)):
-        t.add_column(col, no_wrap=True, min_width=width, justify="right")
+    t = _catalog_table([g.id for g in items])
+    for col in ("Memory", "GB/s", "FP16"):
+        t.add_column(col, no_wrap=True, justify="right")
+    t.add_column("Price", justify="right", ratio=1)
     for g in items:
         price = f"${g.price_usd:,.0f} {g.price_kind} {g.price_date[:7]}" if g.price_usd and g.price_date else "-"
         top = max((g.memory_gib, *g.memory_options_gib))
@@ -691,15 +932,29 @@ def recommend_json(machine: Machine, picks: dict[str, list[Pick]], min_tps: floa
 
 
 def print_picks(term: Terminal, picks: dict[str, list[Pick]], min_tps: float, ctx: int) -> None:
-    width = max((len(p.model.id) for rows in picks.values() for p in rows), default=10)
+_WHERE = {"gpu": "all on GPU", "partial": "GPU + RAM", "cpu": "CPU only", "no": "does not run"}
+
+
+    """Per use, one aligned row per pick (id, size class, quantization, speed, where it runs), and below it the
+    published result where one ranked it; every column the same width in every use."""
+    from willitrun.advise.rank import dense_equivalent_b
+
+    every = [p for rows in picks.values() for p in rows]
+    width = max((len(p.model.id) for p in every), default=10)
+    qw = max((len(p.option.quant) for p in every), default=6)
     for u, rows in picks.items():
         term.line(f"Best for {u} (at {min_tps:g}+ tok/s, {ctx // 1024}k context):", style="bold")
         if not rows:
             term.line("  nothing in the catalog runs that fast here; try --min-tps 5 or a --gpu")
         for i, p in enumerate(rows, 1):
             o = p.option
-            term.line(f"  {i}. {p.model.id:{width}s}  {o.quant:7s} {o.tokens_per_s or 0:6.0f} tok/s  {o.verdict}")
-            term.wrap(p.why, indent="     ")
+            size = f"~{dense_equivalent_b(p.model):.0f}B"
+            term.line(
+                f"  {i:>2}. {p.model.id:<{width}}  {size:>5}  {o.quant:<{qw}}  {rate(o.tokens_per_s):>5} tok/s  "
+                f"{_WHERE[o.verdict]}"
+            )
+            if p.benchmark is not None and "; " in p.why:
+                term.wrap(p.why.split("; ", 1)[1], indent=" " * 6)
 
 
 def best_gpu_json(budget: float, model: ModelSpec | None, rows: list[Ranked]) -> dict[str, Any]:

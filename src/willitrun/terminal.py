@@ -15,6 +15,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+# The version of the JSON contract in docs/cli.md: a new major number when a field is renamed, removed or moves.
+# 2: every document is an object with schema_version; `models`, `gpus` and `explain --list` put their lists under
+# a key; errors under --json are documents on stdout.
+SCHEMA_VERSION = "2.0"
+
 
 class Terminal:
     def __init__(self) -> None:
@@ -72,11 +77,26 @@ class Terminal:
         else:
             sys.stdout.write(text + "\n")
 
+    def segments(self, parts: list[tuple[str, str | None]]) -> None:
+        """One line from pieces, each styled on a colour terminal (a bar's segments); plain text otherwise."""
+        if self.color and any(style for _, style in parts):
+            from rich.text import Text
+
+            self.console.print(Text.assemble(*((t, st or "") for t, st in parts)), soft_wrap=True)
+        else:
+            sys.stdout.write("".join(t for t, _ in parts) + "\n")
+
     def show(self, renderable: Any) -> None:
         self.console.print(renderable)
 
-    def json(self, payload: Any) -> None:
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    def json(self, payload: dict[str, Any]) -> None:
+        """The one JSON document of a command: an object whose first field is `schema_version` (docs/cli.md)."""
+        doc = {"schema_version": SCHEMA_VERSION, **payload}
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+    def json_error(self, message: str, code: int, kind: str) -> None:
+        """An error under --json: a document on stdout, so a script reads failures the way it reads answers."""
+        self.json({"error": message, "code": code, "kind": kind})
 
     @staticmethod
     def note(text: str) -> None:

@@ -76,7 +76,7 @@ class Catalog:
             rec = GpuSpec(**{k: _tuples(v) for k, v in rec.items()})
         assert isinstance(rec, GpuSpec)
         if rec.price_source is None:  # street/used prices not merged yet
-            from willitrun.catalog.prices import load_market, merge_market
+            from willitrun.catalog.market import load_market, merge_market
 
             if self._market is None:
                 self._market = load_market()
@@ -286,7 +286,52 @@ def _model(e: _Entry) -> ModelSpec:
         global_head_dim=e.int_("global_head_dim", default=0, hi=100000) or 0,
         global_kv_heads=e.int_("global_kv_heads", default=0, hi=10000) or 0,
         kv_eq_v=e.bool_("kv_eq_v"),
+        **_repos(e),
     )
+
+
+_REPO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+_TAG_RE = re.compile(r"^[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9._-]+$")
+
+
+def _repo_map(
+    e: _Entry, fld: str, keys: frozenset[str] | None, value_re: re.Pattern[str]
+) -> tuple[tuple[str, str], ...]:
+    v = e.raw.get(fld) or {}
+    if not isinstance(v, dict):
+        raise e.fail(fld, "must be a mapping of format to name")
+    out: list[tuple[str, str]] = []
+    for k, name in v.items():
+        known = str(k) in keys if keys is not None else re.match(r"^[A-Z0-9_]+$", str(k)) is not None
+        if not known:
+            allowed = ", ".join(sorted(keys)) if keys is not None else "quantization names such as Q8_0"
+            raise e.fail(fld, f"has {k!r}; allowed: {allowed}")
+        if not isinstance(name, str) or not value_re.match(name):
+            raise e.fail(fld, f"{k}: {name!r} is not a valid name")
+        out.append((str(k), name))
+    return tuple(out)
+
+
+def _repos(e: _Entry) -> dict[str, Any]:
+    """Where each runtime's files are published; any of them needs `repos_source` (where the names were checked)."""
+    from willitrun.estimate.formats import MLX_FORMATS, VLLM_FORMATS
+
+    gguf = e.str_("gguf_repo")
+    if gguf is not None and not _REPO_RE.match(gguf):
+        raise e.fail("gguf_repo", f"must be a Hugging Face repo id (org/name), not {gguf!r}")
+    out: dict[str, Any] = {
+        "gguf_repo": gguf,
+        "vllm_repos": _repo_map(e, "vllm_repos", frozenset(VLLM_FORMATS), _REPO_RE),
+        "mlx_repos": _repo_map(e, "mlx_repos", frozenset(MLX_FORMATS), _REPO_RE),
+        "ollama_tags": _repo_map(e, "ollama_tags", None, _TAG_RE),  # keys: GGUF quantizations
+        "repos_source": e.str_("repos_source"),
+    }
+    named = gguf or out["vllm_repos"] or out["mlx_repos"] or out["ollama_tags"]
+    if named and not (out["repos_source"] or "").strip():
+        raise e.fail("repos_source", "is required beside gguf_repo, vllm_repos, mlx_repos or ollama_tags")
+    return out
 
 
 def _gpu(e: _Entry) -> GpuSpec:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from willitrun.catalog.load import _Entry, cached_records, data_dir, revive
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import BadValueError, CatalogError
+
+if TYPE_CHECKING:
+    from willitrun.catalog.market import Market
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ class MarketFacts:
     cuda_until: str | None
 
 
-def _build_market(path: str, raw: Any) -> dict[str, list[Any]]:
+def build_market(path: str, raw: Any) -> dict[str, list[Any]]:
     if not isinstance(raw, dict) or not isinstance(raw.get("gpus"), dict):
         raise CatalogError(f"{path}: must be a mapping with 'sources' and a 'gpus' mapping of id -> prices")
     sources = raw.get("sources") or {}
@@ -199,35 +202,11 @@ def _build_market(path: str, raw: Any) -> dict[str, list[Any]]:
     return {"prices": prices, "facts": facts}
 
 
-def load_market(path: Path | None = None) -> dict[str, tuple[list[MarketPrice], MarketFacts | None]]:
-    """id -> (its street/used prices, its buying facts), from data/street_prices.yaml."""
-    p = path or data_dir() / "street_prices.yaml"
-    doc = cached_records(p, "market", lambda raw: _build_market(str(p), raw))
-    out: dict[str, tuple[list[MarketPrice], MarketFacts | None]] = {}
-    for mp in revive(MarketPrice, doc["prices"]):
-        out.setdefault(mp.gpu, ([], None))[0].append(mp)
-    for f in revive(MarketFacts, doc["facts"]):
-        out[f.gpu] = (out.get(f.gpu, ([], None))[0], f)
-    return out
+def load_market(path: Path | None = None) -> Market:
+    """Each GPU's street/used prices and buying facts, by id (see catalog.market)."""
+    from willitrun.catalog.market import load_market as load
 
-
-def merge_market(g: GpuSpec, market: dict[str, tuple[list[MarketPrice], MarketFacts | None]]) -> GpuSpec:
-    """The entry with its street price (when newer than its own) and used price applied, and its buying facts.
-    The launch MSRP stays in launch_price_usd."""
-    from dataclasses import replace
-
-    prices, facts = market.get(g.id, ([], None))
-    changes: dict[str, Any] = {"price_source": "gpus.yaml" if g.price_usd else ""}
-    for mp in prices:
-        if mp.kind == "street" and (not g.price_date or mp.date >= g.price_date or g.price_kind == "msrp"):
-            changes |= {"price_usd": mp.usd, "price_kind": "street", "price_date": mp.date, "price_source": mp.source}
-        if mp.kind == "used" and (not g.used_price_date or mp.date >= g.used_price_date):
-            changes |= {"used_price_usd": mp.usd, "used_price_date": mp.date, "used_price_source": mp.source}
-    if g.used_price_usd and "used_price_source" not in changes and not g.used_price_source:
-        changes["used_price_source"] = "gpus.yaml"
-    if facts is not None:
-        changes |= {"cooling": facts.cooling, "form": facts.form, "cuda_until": facts.cuda_until}
-    return replace(g, **changes)
+    return load(path)
 
 
 def is_stale(date: str | None, today: str | None = None) -> bool:

@@ -43,7 +43,7 @@ class GpuSpec(Value):
     used_price_date: str | None = None
     prices: tuple[tuple[float, float, str, str], ...] = ()  # (memory GiB, USD, kind, date) per configuration
     display: bool = True  # has display outputs, so a desktop may live on it (data-centre cards have none)
-    # merged from data/street_prices.yaml at load (catalog.prices.merge_market)
+    # merged from data/street_prices.yaml at load (catalog.market.merge_market)
     price_source: str | None = None
     used_price_source: str | None = None
     cooling: str | None = None  # "passive": needs a server's airflow

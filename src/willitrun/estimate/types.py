@@ -119,6 +119,14 @@ class ModelSpec(Value):
     # projection (the keys serve as values); 0 = as the sliding-window layers
     global_head_dim: int = 0
     global_kv_heads: int = 0
+    # where the files of each runtime's formats are published (sourced in repos_source): a Hugging Face repo with
+    # GGUF files of most quantizations, ready checkpoints by vLLM format (FP8, AWQ, GPTQ) and by MLX format (4BIT,
+    # 8BIT...), and Ollama library tags by GGUF quantization beyond the default tag's
+    gguf_repo: str | None = None
+    vllm_repos: tuple[tuple[str, str], ...] = ()
+    mlx_repos: tuple[tuple[str, str], ...] = ()
+    ollama_tags: tuple[tuple[str, str], ...] = ()
+    repos_source: str | None = None
     kv_eq_v: bool = False
 
     @property
