@@ -216,6 +216,9 @@ def check(
         str | None, typer.Option("--mmproj", help="A vision projector GGUF loaded beside the model.")
     ] = None,
     catalog: CatalogOpt = None,
+    plot: Annotated[
+        bool, typer.Option("--plot", help="Chart decode speed and time to first token against context.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Per quantization: memory, verdict, GPU layers, speed, max context, and the command to run it.
@@ -237,15 +240,19 @@ def check(
     rt = _runtime(runtime)
     quants = _parse_quants(quant, rt)
     cat = _load(catalog)
-    plot: Annotated[
-        bool, typer.Option("--plot", help="Chart decode speed and time to first token against context.")
-    ] = False,
     src = model_source(cat, model, mmproj)
     machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless)
     req = Request(quants=quants, ctx=ctx, kv_type=kv, parallel=parallel, runtime=rt)
     result = run_check(cat, src, machine, req)
     from willitrun.render import check_result_json, print_check
 
+    curve = None
+    if plot:
+        from dataclasses import replace
+
+        from willitrun.advise.plot import speed_by_context
+
+        curve = speed_by_context(result.est, replace(req, weights=src.weights, extra_bytes=src.extra_bytes))
     if as_json:
         TERM.json(check_result_json(result, curve))
     else:
@@ -281,13 +288,6 @@ def detect(
         print_detect(TERM, machine, measured_note)
 
 
-    curve = None
-    if plot:
-        from dataclasses import replace
-
-        from willitrun.advise.plot import speed_by_context
-
-        curve = speed_by_context(result.est, replace(req, weights=src.weights, extra_bytes=src.extra_bytes))
 @app.command()
 def models(
     query: Annotated[str | None, typer.Argument(help="Words to look for in ids, names, families and aliases.")] = None,
@@ -685,6 +685,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning every failure into one line on stderr (a document under --json) and exit 2
     (bad input), 3 (a bug) or 130 (interrupted)."""
     args = sys.argv[1:] if argv is None else argv
+    as_json = "--json" in args
     try:
         rv = _app_for(args)(args=args, prog_name="willitrun", standalone_mode=False)
     except WillItRunError as err:
@@ -707,4 +708,3 @@ def main(argv: list[str] | None = None) -> None:
         _error(f"{exc.__class__.__name__}: {exc} (please report it)", 3, "internal", as_json)
     if isinstance(rv, int) and rv:
         raise SystemExit(rv)
-    as_json = "--json" in args

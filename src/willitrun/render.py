@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from willitrun.advise.compare import Column
     from willitrun.advise.cost import CostReport
     from willitrun.advise.installed import Installed
-    from willitrun.advise.recommend import Pick
     from willitrun.advise.plot import SpeedCurve
+    from willitrun.advise.recommend import Pick
     from willitrun.advise.rescue import Suggestion
     from willitrun.catalog.measured import Measured
     from willitrun.knowledge.glossary import Term
@@ -76,7 +76,6 @@ def gguf_name(est: Estimate, quant: str) -> str:
     return f"{base}-{quant}.gguf"
 
 
-def run_command(est: Estimate, o: Option) -> str | None:
 # the quantizations the GGUF publishers the catalog names (bartowski, unsloth) upload for nearly every model; the
 # float files and the legacy or rare types vary, so those get the -m form and a note
 PUBLISHED_MIXES = frozenset(
@@ -126,9 +125,10 @@ def _mlx_model(est: Estimate, quant: str) -> tuple[str, str | None]:
     return folder, f"mlx_lm.convert --hf-path {base} -q --q-bits {bits} --mlx-path {folder}"
 
 
-    if o.verdict == "no":
+def run_command(est: Estimate, o: Option) -> str | None:
     """The command that runs this option as printed: ready repos where the catalog names them (sourced), the
     local file, or a conversion step; never a repo name made up from the model's."""
+    if o.verdict == "no":
         return None
     if est.runtime == "vllm":
         model, flags = _vllm_model(est, o.quant)
@@ -161,11 +161,11 @@ def _mlx_model(est: Estimate, quant: str) -> tuple[str, str | None]:
     return " ".join(parts)
 
 
-def ollama_command(est: Estimate, o: Option) -> str | None:
 def _default_ollama_quant(est: Estimate) -> str:
     return "MXFP4" if est.model.arch == "gpt-oss" else "Q4_K_M"
 
 
+def ollama_command(est: Estimate, o: Option) -> str | None:
     """`ollama run NAME`: the library tag (its default quantization, or a tag the catalog lists for this one), else
     the GGUF repo as `hf.co/REPO:QUANT` (Ollama pulls GGUF files from Hugging Face by that name)."""
     if o.verdict == "no" or est.runtime not in GGUF_RUNTIMES or est.model_file:
@@ -279,8 +279,8 @@ def option_json(est: Estimate, o: Option, measured: list[dict[str, Any]] | None 
         "context": o.context,
         "bits_per_weight": round(o.bits_per_weight, 4),
         "ollama_command": ollama_command(est, o),
-        "offload": o.offload,
         "command_notes": command_notes(est, o),
+        "offload": o.offload,
         "n_cpu_moe": o.cpu_moe_layers,
         "gpu_left_bytes": o.gpu_left_bytes,
         "offload_choices": [
@@ -585,8 +585,8 @@ def print_check(term: Terminal, r: CheckResult, curve: SpeedCurve | None = None)
     if est.machine.devices:
         keep = est.machine.gpu_margin_bytes / GIB
         term.line(f"Left = GPU memory still free once loaded (plans keep {keep:.1f} GiB: explain headroom)")
-    rec = next((o for o in est.options if o.quant == est.recommended), None)
     print_memory_bars(term, est)
+    rec = next((o for o in est.options if o.quant == est.recommended), None)
     if rec is not None:
         speed = _speed_words(rec.tokens_per_s)
         term.wrap(f"Recommended: {rec.quant} ({gib(rec.total_bytes)}, {rec.verdict}, {speed}, context {rec.context})")
@@ -598,15 +598,14 @@ def print_check(term: Terminal, r: CheckResult, curve: SpeedCurve | None = None)
             term.line(f" or: {oc}")
         for n in (*command_notes(est, rec), *rec.notes):
             term.bullet(n)
-    else:
         print_speed_plot(term, curve)
+    else:
         _print_nothing_runs(term, r)
     _print_measured(term, r)
     for n in (*est.notes, *est.machine.notes):
         term.note(n)
 
 
-def _print_nothing_runs(term: Terminal, r: CheckResult) -> None:
 # memory bars: one character per slice of the card, weights, KV cache, compute buffers, the margin kept free
 _BAR_PARTS = (("#", "weights", "green"), ("k", "KV cache", "cyan"), ("c", "compute", "magenta"))
 _BAR_KEEP = (":", "kept free", "yellow")
@@ -701,6 +700,7 @@ def print_speed_plot(term: Terminal, curve: SpeedCurve | None) -> None:
     term.line("  (first token: a prompt that long; decode: with that much already in the cache)")
 
 
+def _print_nothing_runs(term: Terminal, r: CheckResult) -> None:
     term.line("Nothing runs on this machine.")
     shown = r.est.options[-1] if r.est.options else None
     if shown is not None:
@@ -931,10 +931,10 @@ def recommend_json(machine: Machine, picks: dict[str, list[Pick]], min_tps: floa
     }
 
 
-def print_picks(term: Terminal, picks: dict[str, list[Pick]], min_tps: float, ctx: int) -> None:
 _WHERE = {"gpu": "all on GPU", "partial": "GPU + RAM", "cpu": "CPU only", "no": "does not run"}
 
 
+def print_picks(term: Terminal, picks: dict[str, list[Pick]], min_tps: float, ctx: int) -> None:
     """Per use, one aligned row per pick (id, size class, quantization, speed, where it runs), and below it the
     published result where one ranked it; every column the same width in every use."""
     from willitrun.advise.rank import dense_equivalent_b
