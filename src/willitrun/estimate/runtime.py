@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from willitrun.estimate.kv import pad
 from willitrun.estimate.tensors import FUSED_GATE_UP
-from willitrun.estimate.types import MIB, ModelSpec
+from willitrun.estimate.types import MIB, ModelSpec, layer_kinds
 
 RUNTIMES = ("llama.cpp", "ollama", "vllm", "mlx")
 
@@ -123,7 +123,7 @@ def _layer_intermediates(m: ModelSpec, ub: int, n_kv: int, flash_attention: bool
 def _mask_bytes(m: ModelSpec, ub: int, n_kv: int) -> int:
     """The f16 KQ masks [n_kv, ub] of one sequence's cache: one per kind of attention layer (full, and the
     sliding window's shorter one)."""
-    kinds = {m.layer_kind(i) for i in range(m.layers)}
+    kinds = set(layer_kinds(m))
     mask = 2 * n_kv * ub if kinds & {"full", "mla"} or not m.sliding_window else 0
     if "swa" in kinds and m.sliding_window:
         mask += 2 * min(n_kv, pad(m.sliding_window + ub)) * ub

@@ -6,6 +6,7 @@ Frozen dataclasses; sizes are integer bytes with the unit in the name; bandwidth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 GIB = 1024**3
@@ -148,6 +149,10 @@ class ModelSpec(Value):
 
     def layer_kind(self, i: int) -> str:
         """'full', 'swa', 'mla', 'recurrent' or 'ffn' (a feed-forward-only layer, Nemotron-H) for layer i."""
+        kinds = layer_kinds(self)
+        return kinds[i] if 0 <= i < len(kinds) else self._kind_of(i)
+
+    def _kind_of(self, i: int) -> str:
         if self.layer_pattern:
             c = self.layer_pattern[i] if i < len(self.layer_pattern) else "-"
             return "recurrent" if c == "M" else "full" if c == "*" else "ffn"
@@ -189,6 +194,13 @@ class ModelSpec(Value):
         if self.shared_expert_intermediate:
             return self.shared_expert_intermediate
         return self.expert_intermediate * self.shared_experts
+
+
+@lru_cache(maxsize=256)
+def layer_kinds(m: ModelSpec) -> tuple[str, ...]:
+    """Every layer's kind, worked out once per model: placement, cache and buffer sizes ask for them per layer
+    many times over."""
+    return tuple(m._kind_of(i) for i in range(m.layers))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
