@@ -420,6 +420,11 @@ def model_json(m: ModelSpec) -> dict[str, Any]:
         "hf_repo": m.hf_repo,
         "license": m.license,
         "released": m.released,
+        "gguf_repo": m.gguf_repo,
+        "vllm_repos": dict(m.vllm_repos),
+        "mlx_repos": dict(m.mlx_repos),
+        "ollama_tags": dict(m.ollama_tags),
+        "repos_source": m.repos_source,
     }
 
 

@@ -31,6 +31,7 @@ class Terminal:
             from rich.console import Console
 
             self._out = Console(highlight=False, soft_wrap=False, markup=False)
+        self._out.width = self.width  # tables fill the same width as the text around them ($COLUMNS included)
         return self._out
 
     @property
@@ -87,7 +88,13 @@ class Terminal:
             sys.stdout.write("".join(t for t, _ in parts) + "\n")
 
     def show(self, renderable: Any) -> None:
-        self.console.print(renderable)
+        """A table or other rich renderable; as plain text (piped, NO_COLOR) with no padding at the line ends."""
+        if self.color:
+            self.console.print(renderable)
+            return
+        with self.console.capture() as cap:
+            self.console.print(renderable)
+        sys.stdout.write("".join(line.rstrip() + "\n" for line in cap.get().splitlines()))
 
     def json(self, payload: dict[str, Any]) -> None:
         """The one JSON document of a command: an object whose first field is `schema_version` (docs/cli.md)."""
@@ -98,9 +105,23 @@ class Terminal:
         """An error under --json: a document on stdout, so a script reads failures the way it reads answers."""
         self.json({"error": message, "code": code, "kind": kind})
 
-    @staticmethod
-    def note(text: str) -> None:
-        sys.stderr.write(f"note: {text}\n")
+    def note(self, text: str) -> None:
+        """A remark on stderr; on a terminal wrapped to the width, its continuation indented under the text (one
+        line each when redirected, for scripts that read them)."""
+        if not sys.stderr.isatty():
+            sys.stderr.write(f"note: {text}\n")
+            return
+        import textwrap
+
+        lines = textwrap.wrap(
+            text,
+            width=max(40, self.width),
+            initial_indent="note: ",
+            subsequent_indent="      ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        sys.stderr.write("\n".join(lines or ["note:"]) + "\n")
 
     @staticmethod
     def error(text: str) -> None:
