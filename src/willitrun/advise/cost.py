@@ -96,6 +96,55 @@ def _local_line(model: ModelSpec, local: Config, work: Work, o: Option, kwh_usd:
     )
 
 
+def _cheapest_cloud(
+    model: ModelSpec, gpus: dict[str, GpuSpec], prices: Prices, work: Work, quant: str, ctx: int
+) -> Line | None:
+    """The cheapest listed rental of one GPU that holds the model, paid for the hours the work takes."""
+    best: Line | None = None
+    for c in prices.cloud:
+        g = gpus.get(c.gpu)
+        if g is None:
+            continue
+        cfg = Config(g, 1, g.memory_gib, 0.0, "", "")
+        o = quick_option(model, cfg.machine(), quant, min(ctx, model.context_max))
+        if o.verdict != "gpu" or not o.tokens_per_s:
+            continue
+        gen_h, pp_h = work.hours(o)
+        monthly = (gen_h + pp_h) * c.usd_per_hour * DAYS_PER_MONTH
+        line = Line(
+            f"cloud: {g.name} ({c.provider})",
+            monthly,
+            _per_m(monthly, work.output_tokens),
+            f"${c.usd_per_hour:.2f}/h ({c.kind}) x {gen_h + pp_h:.1f} h/day ({pp_h:.1f} h prompts at "
+            f"{o.prefill_tokens_per_s or 0:,.0f} tok/s, {gen_h:.1f} h generating at {o.tokens_per_s:.0f} tok/s)",
+            f"{c.source} ({c.date})",
+        )
+        if best is None or line.usd_per_month < best.usd_per_month:
+            best = line
+    return best
+
+
+def _cheapest_api(model: ModelSpec, prices: Prices, work: Work) -> Line | None:
+    """The cheapest listed API for the model, input and output tokens priced apart."""
+    apis = [a for a in prices.apis if a.model == model.id]
+    if not apis:
+        return None
+
+    def daily(a: ApiPrice) -> float:
+        return (a.usd_per_m_input * work.input_tokens + a.usd_per_m_output * work.output_tokens) / 1e6
+
+    a = min(apis, key=daily)
+    monthly = daily(a) * DAYS_PER_MONTH
+    return Line(
+        f"API: {a.provider}",
+        monthly,
+        _per_m(monthly, work.output_tokens),
+        f"{work.input_tokens:,.0f} input tokens/day at ${a.usd_per_m_input:g}/M + "
+        f"{work.output_tokens:,.0f} output tokens/day at ${a.usd_per_m_output:g}/M",
+        f"{a.source} ({a.date})",
+    )
+
+
 def cost(
     model: ModelSpec,
     local: Config | None,
@@ -124,8 +173,7 @@ def cost(
         if o.verdict == "no" or not o.tokens_per_s:
             notes.append(f"{model.name} {quant} does not run on {local.label}")
         else:
-            line = _local_line(model, local, work, o, kwh_usd, years)
-            lines.append(line)
+            lines.append(_local_line(model, local, work, o, kwh_usd, years))
             gen_h, pp_h = work.hours(o)
             if gen_h + pp_h > 24:
                 notes.append(
@@ -133,49 +181,14 @@ def cost(
                     f"{gen_h + pp_h:.0f} GPU-hours: batched serving (llama-server -np N, vLLM) multiplies "
                     "throughput and cuts this"
                 )
-    best_cloud: Line | None = None
-    for c in prices.cloud:
-        g = gpus.get(c.gpu)
-        if g is None:
-            continue
-        cfg = Config(g, 1, g.memory_gib, 0.0, "", "")
-        o = quick_option(model, cfg.machine(), quant, min(ctx, model.context_max))
-        if o.verdict != "gpu" or not o.tokens_per_s:
-            continue
-        gen_h, pp_h = work.hours(o)
-        monthly = (gen_h + pp_h) * c.usd_per_hour * DAYS_PER_MONTH
-        line = Line(
-            f"cloud: {g.name} ({c.provider})",
-            monthly,
-            _per_m(monthly, tokens_per_day),
-            f"${c.usd_per_hour:.2f}/h ({c.kind}) x {gen_h + pp_h:.1f} h/day ({pp_h:.1f} h prompts at "
-            f"{o.prefill_tokens_per_s or 0:,.0f} tok/s, {gen_h:.1f} h generating at {o.tokens_per_s:.0f} tok/s)",
-            f"{c.source} ({c.date})",
-        )
-        if best_cloud is None or line.usd_per_month < best_cloud.usd_per_month:
-            best_cloud = line
-    if best_cloud is not None:
-        lines.append(best_cloud)
+    cloud = _cheapest_cloud(model, gpus, prices, work, quant, ctx)
+    if cloud is not None:
+        lines.append(cloud)
     else:
         notes.append("no listed cloud GPU holds this model on one card")
-    apis = [a for a in prices.apis if a.model == model.id]
-    if apis:
-
-        def daily(a: ApiPrice) -> float:
-            return (a.usd_per_m_input * work.input_tokens + a.usd_per_m_output * work.output_tokens) / 1e6
-
-        a = min(apis, key=daily)
-        monthly = daily(a) * DAYS_PER_MONTH
-        lines.append(
-            Line(
-                f"API: {a.provider}",
-                monthly,
-                _per_m(monthly, tokens_per_day),
-                f"{work.input_tokens:,.0f} input tokens/day at ${a.usd_per_m_input:g}/M + "
-                f"{work.output_tokens:,.0f} output tokens/day at ${a.usd_per_m_output:g}/M",
-                f"{a.source} ({a.date})",
-            )
-        )
+    api = _cheapest_api(model, prices, work)
+    if api is not None:
+        lines.append(api)
     else:
         notes.append(f"no listed API price for {model.id}")
     return lines, notes
