@@ -239,6 +239,7 @@ def check(
         raise BadValueError(f"--parallel {parallel} is out of range", "allowed: 1 to 256")
     rt = _runtime(runtime)
     quants = _parse_quants(quant, rt)
+    _check_nodes(model, gpu, runtime, quant, vram, ram, margin, headless, catalog, as_json)  # several nodes only
     cat = _load(catalog)
     src = model_source(cat, model, mmproj)
     machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless)
@@ -653,6 +654,109 @@ def installed(
         TERM.json(installed_json(result))
     else:
         print_installed(TERM, result)
+
+
+def _check_nodes(
+    model: str,
+    gpu: str | None,
+    runtime: str,
+    quant: str | None,
+    vram: float | None,
+    ram: float | None,
+    margin: float | None,
+    headless: bool,
+    catalog: list[str] | None,
+    as_json: bool,
+) -> None:
+    """`check` on several nodes: the plan across them (as `capacity` gives it, with its default request), then exit;
+    on one machine it returns at once."""
+    from willitrun.catalog.nodes import split_nodes
+
+    if gpu is None or split_nodes(gpu)[0] == 1:
+        return
+    TERM.note("several nodes: planned as 'willitrun capacity' does, for requests of 1024 prompt + 256 answer tokens")
+    capacity(
+        model,
+        runtime=runtime,
+        quant=quant,
+        gpu=gpu,
+        vram=vram,
+        ram=ram,
+        margin=margin,
+        headless=headless,
+        catalog=catalog,
+        as_json=as_json,
+    )
+    raise typer.Exit(0)  # capacity always exits itself
+
+
+@app.command()
+def capacity(
+    model: Annotated[str, typer.Argument(help="Catalog id or alias, ollama:NAME or a Hugging Face org/repo.")],
+    runtime: Annotated[str, typer.Option("--runtime", help="vllm, llama.cpp or ollama.")] = "vllm",
+    quant: Annotated[
+        str | None, typer.Option("--quant", "-q", help="vllm: BF16, FP8, AWQ, GPTQ; GGUF: Q4_K_M... (default: best)")
+    ] = None,
+    prompt_tokens: Annotated[int, typer.Option("--prompt-tokens", help="Prompt length of each request.")] = 1024,
+    output_tokens: Annotated[int, typer.Option("--output-tokens", help="Answer length of each request.")] = 256,
+    min_tps: Annotated[
+        float, typer.Option("--min-tokens-per-s", help="Slowest acceptable speed for each user, tok/s.")
+    ] = 10.0,
+    kv_cache: Annotated[str, typer.Option("--kv-cache", help="KV cache type: f16, q8_0 (vllm: fp8).")] = "f16",
+    interconnect: Annotated[
+        str | None, typer.Option("--interconnect", help="Link between nodes: ib-400, ib-200, eth-100, eth-10 ...")
+    ] = None,
+    gpu: GpuOpt = None,
+    vram: VramOpt = None,
+    ram: RamOpt = None,
+    margin: MarginOpt = None,
+    headless: HeadlessOpt = False,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Serving many people: per number of concurrent users, each one's speed, the total and the first-token wait.
+
+    --gpu may name several nodes: '2 nodes x 8x H100 SXM5 80GB' (vLLM: tensor parallel inside a node, pipeline
+    parallel across nodes over Ray; llama.cpp: its RPC backend)."""
+    from willitrun.advise.capacity import capacity as run_capacity
+    from willitrun.catalog.nodes import split_nodes
+    from willitrun.estimate.cluster import INTERCONNECTS
+    from willitrun.render import capacity_json, print_capacity
+
+    rt = _runtime(runtime)
+    _positive("--prompt-tokens", prompt_tokens, 1, 1_048_576)
+    _positive("--output-tokens", output_tokens, 1, 1_048_576)
+    _positive("--min-tokens-per-s", min_tps, 0, 100000)
+    link = interconnect.strip().lower() if interconnect else None
+    if link is not None and link not in INTERCONNECTS:
+        raise BadValueError(f"--interconnect {interconnect!r} is not known", "allowed: " + ", ".join(INTERCONNECTS))
+    quants = _parse_quants(quant, rt)
+    if len(quants) > 1:
+        raise BadValueError("--quant takes one quantization here", "e.g. --quant Q4_K_M")
+    nodes, node_gpu = split_nodes(gpu) if gpu is not None else (1, None)
+    cat = _load(catalog)
+    from willitrun.sources.model import model_source
+
+    spec = model_source(cat, model, None).spec
+    machine = _machine(cat, node_gpu, vram, ram, margin=margin, headless=headless)
+    kv = kv_cache.strip().lower().replace("fp8", "q8_0")
+    result = run_capacity(
+        spec,
+        machine,
+        runtime=rt,
+        quant=quants[0] if quants else None,
+        kv_type=kv,
+        prompt_tokens=prompt_tokens,
+        output_tokens=output_tokens,
+        min_tokens_per_s=min_tps,
+        nodes=nodes,
+        interconnect=link,
+    )
+    if as_json:
+        TERM.json(capacity_json(result))
+    else:
+        print_capacity(TERM, result)
+    raise typer.Exit(0 if result.fits else 1)
 
 
 def _exit_code(exc: BaseException) -> int | None:

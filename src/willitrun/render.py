@@ -10,6 +10,7 @@ from willitrun.estimate.types import GGUF_RUNTIMES, GIB, Machine, ModelSpec, Opt
 
 if TYPE_CHECKING:
     from willitrun.advise.best_gpu import Ranked
+    from willitrun.advise.capacity import Capacity
     from willitrun.advise.check import CheckResult
     from willitrun.advise.compare import Column
     from willitrun.advise.cost import CostReport
@@ -1196,3 +1197,152 @@ def print_installed(term: Terminal, r: Installed) -> None:
         term.show(t)
     for n in r.notes:
         term.note(n)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# capacity: serving many users, on one node or several
+
+
+def _capacity_model(c: Capacity) -> str:
+    """The checkpoint or file the serving command loads (ready repos where the catalog names them)."""
+    m = c.model
+    base = m.hf_repo or m.id
+    if c.runtime == "vllm":
+        repos = dict(m.vllm_repos)
+        if c.quant in repos:
+            return repos[c.quant]
+        if c.quant in ("BF16", "FP8"):
+            return base + (" --quantization fp8" if c.quant == "FP8" else "")
+        return f"./{base.split('/')[-1]}-{c.quant}"
+    if m.gguf_repo and c.quant in PUBLISHED_MIXES:
+        return f"-hf {m.gguf_repo}:{c.quant}"
+    return f"-m {base.split('/')[-1]}-{c.quant}.gguf"
+
+
+def capacity_commands(c: Capacity) -> list[tuple[int | None, str]]:
+    """(node, command) pairs that start the server with the planned settings; node None: a single machine."""
+    if not c.fits:
+        return []
+    model = _capacity_model(c)
+    if c.runtime == "vllm":
+        serve = f"vllm serve {model}"
+        if c.tensor_parallel > 1:
+            serve += f" --tensor-parallel-size {c.tensor_parallel}"
+        if c.pipeline_parallel > 1:
+            serve += f" --pipeline-parallel-size {c.pipeline_parallel} --distributed-executor-backend ray"
+        serve += f" --max-model-len {c.context_per_user} --max-num-seqs {c.parallel_slots}"
+        serve += " --gpu-memory-utilization 0.9"
+        if c.nodes == 1:
+            return [(None, serve)]
+        out: list[tuple[int | None, str]] = [(1, "ray start --head --port 6379")]
+        out += [(i, "ray start --address NODE1_IP:6379") for i in range(2, c.nodes + 1)]
+        return [*out, (1, serve)]
+    if c.runtime == "ollama":
+        tag = c.model.ollama or c.model.id
+        env = f"OLLAMA_NUM_PARALLEL={c.parallel_slots} OLLAMA_CONTEXT_LENGTH={c.context_per_user}"
+        return [(None, f"{env} ollama serve"), (None, f"ollama run {tag}")]
+    serve = f"llama-server {model} -ngl 999 -c {c.context_per_user * c.parallel_slots} -np {c.parallel_slots} -kvu"
+    if c.nodes == 1:
+        return [(None, serve)]
+    rpc = ",".join(f"NODE{i}_IP:50052" for i in range(2, c.nodes + 1))
+    out = [(i, "ggml-rpc-server -H 0.0.0.0 -p 50052") for i in range(2, c.nodes + 1)]
+    return [*out, (1, f"{serve} --rpc {rpc}")]
+
+
+def capacity_json(c: Capacity) -> dict[str, Any]:
+    link = c.interconnect
+    return {
+        "model": {"id": c.model.id, "name": c.model.name, "params": c.model.params},
+        "hardware": machine_json(c.machine),
+        "nodes": c.nodes,
+        "interconnect": (
+            {"name": link.name, "gbps": link.gbps, "latency_s": link.latency_s, "what": link.what} if link else None
+        ),
+        "runtime": c.runtime,
+        "quant": c.quant,
+        "prompt_tokens": c.prompt_tokens,
+        "output_tokens": c.output_tokens,
+        "min_tokens_per_s": c.min_tokens_per_s,
+        "fits": c.fits,
+        "weights_bytes": c.weights_bytes,
+        "kv_tokens": c.kv_tokens,
+        "max_users_memory": c.max_users_memory,
+        "max_users_at_floor": c.max_users_at_floor,
+        "tensor_parallel": c.tensor_parallel,
+        "pipeline_parallel": c.pipeline_parallel,
+        "parallel_slots": c.parallel_slots,
+        "context_per_user": c.context_per_user,
+        "levels": [
+            {
+                "users": r.users,
+                "per_user_tokens_per_s": round(r.load.per_user_tokens_per_s, 2),
+                "per_user_effective_tokens_per_s": round(r.load.per_user_effective_tokens_per_s, 2),
+                "aggregate_tokens_per_s": round(r.load.aggregate_tokens_per_s, 2),
+                "aggregate_effective_tokens_per_s": round(r.load.aggregate_effective_tokens_per_s, 2),
+                "ttft_s": round(r.load.ttft_s, 4),
+                "kv_cache_bytes": r.kv_cache_bytes,
+                "limited_by": r.load.limited_by,
+            }
+            for r in c.rows
+        ],
+        "node_plan": [
+            {
+                "node": n.node,
+                "role": n.role,
+                "gpus": n.gpus,
+                "weights_bytes_per_gpu": n.weights_bytes,
+                "kv_cache_bytes_per_gpu": n.kv_cache_bytes,
+                "capacity_bytes_per_gpu": n.capacity_bytes,
+            }
+            for n in c.roles
+        ],
+        "commands": [{"node": node, "command": cmd} for node, cmd in capacity_commands(c)],
+        "notes": list(c.notes),
+    }
+
+
+def print_capacity(term: Terminal, c: Capacity) -> None:
+    from rich import box
+    from rich.table import Table
+
+    where = machine_line(c.machine)
+    if c.nodes > 1 and c.interconnect is not None:
+        where = f"{c.nodes} nodes, each {where}; linked by {c.interconnect.what} ({c.interconnect.name})"
+    term.line(f"{c.model.name} ({c.model.id}) on {where}")
+    term.line(
+        f"{c.runtime}, {c.quant}; each user: {c.prompt_tokens}-token prompt, {c.output_tokens}-token answer; "
+        f"floor {c.min_tokens_per_s:g} tok/s per user"
+    )
+    if c.rows:
+        t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        for col in ("Users", "tok/s each", "with prompts", "total tok/s", "first token", "KV cache"):
+            t.add_column(col, justify="right", no_wrap=True)
+        for r in c.rows:
+            ld = r.load
+            t.add_row(
+                str(r.users),
+                f"{ld.per_user_tokens_per_s:.1f}",
+                f"{ld.per_user_effective_tokens_per_s:.1f}",
+                f"{ld.aggregate_tokens_per_s:.0f}",
+                f"{ld.ttft_s:.2f} s",
+                gib(r.kv_cache_bytes),
+            )
+        term.show(t)
+        term.line("tok/s each = one user's stream while generating; with prompts = counting the other users' prompts")
+    for role in c.roles:
+        term.line(
+            f"node {role.node} ({role.role}): {role.gpus} GPU(s), each {gib(role.weights_bytes)} weights + "
+            f"{gib(role.kv_cache_bytes)} KV cache of {gib(role.capacity_bytes)}"
+        )
+    if c.fits:
+        held = f" (the cache holds {c.kv_tokens:,} tokens)" if c.kv_tokens is not None else ""
+        term.wrap(
+            f"Memory holds {c.max_users_memory} users at once{held}; {c.max_users_at_floor} of them each get "
+            f"at least {c.min_tokens_per_s:g} tok/s"
+        )
+    else:
+        term.line("Does not serve even one user here.")
+    for node, cmd in capacity_commands(c):
+        term.line(f"{'Start' if node is None else f'Node {node}'}: {cmd}")
+    for n in c.notes:
+        term.bullet(n)
