@@ -1241,7 +1241,8 @@ def capacity_commands(c: Capacity) -> list[tuple[int | None, str]]:
         tag = c.model.ollama or c.model.id
         env = f"OLLAMA_NUM_PARALLEL={c.parallel_slots} OLLAMA_CONTEXT_LENGTH={c.context_per_user}"
         return [(None, f"{env} ollama serve"), (None, f"ollama run {tag}")]
-    serve = f"llama-server {model} -ngl 999 -c {c.context_per_user * c.parallel_slots} -np {c.parallel_slots} -kvu"
+    ngl = " -ngl 999" if c.machine.devices else ""
+    serve = f"llama-server {model}{ngl} -c {c.context_per_user * c.parallel_slots} -np {c.parallel_slots} -kvu"
     if c.nodes == 1:
         return [(None, serve)]
     rpc = ",".join(f"NODE{i}_IP:50052" for i in range(2, c.nodes + 1))
