@@ -1182,7 +1182,7 @@ def print_installed(term: Terminal, r: Installed) -> None:
 
         t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
         t.add_column("From", no_wrap=True)
-        t.add_column("Model", no_wrap=True, overflow="ellipsis", max_width=34)
+        t.add_column("Model", overflow="fold")  # the name to type: wrapped when long, never cut
         for col in ("Quant", "GiB", "Runs", "tok/s"):
             t.add_column(col, no_wrap=True, justify="right" if col in ("GiB", "tok/s") else "left")
         for m in r.models:
