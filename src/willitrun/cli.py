@@ -254,6 +254,8 @@ def check(
         from willitrun.advise.plot import speed_by_context
 
         curve = speed_by_context(result.est, replace(req, weights=src.weights, extra_bytes=src.extra_bytes))
+        if curve is None and not as_json:
+            TERM.note("--plot: nothing runs here, so there is no speed to chart")
     if as_json:
         TERM.json(check_result_json(result, curve))
     else:
