@@ -59,6 +59,18 @@ MarginOpt = Annotated[
         "--margin", help="GB kept free on every GPU (default 1, llama.cpp's fit margin; 0 allowed, up to 64)."
     ),
 ]
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="llama.cpp backend: cuda, rocm, vulkan, sycl, metal or cpu (default per GPU: docs/cli.md).",
+    ),
+]
+CpuOpt = Annotated[
+    str | None,
+    typer.Option("--cpu", help="Simulate the CPU: a data/cpus.yaml name, e.g. 'Ryzen 9 7950X', 'Raspberry Pi 5'."),
+]
+ThreadsOpt = Annotated[int | None, typer.Option("--threads", help="CPU threads llama.cpp uses (default: cores).")]
 HeadlessOpt = Annotated[
     bool,
     typer.Option("--headless", help="Simulated GPUs drive no desktop: keep no 0.8 GB aside for one."),
@@ -101,8 +113,12 @@ def _machine(
     total: bool = False,
     margin: float | None = None,
     headless: bool = False,
+    run: tuple[str | None, str | None, int | None] = (None, None, None),
 ) -> "Machine":
+    """run: (--backend, --cpu, --threads)."""
     from willitrun.hardware import machine_for
+
+    backend, cpu, threads = run
 
     return machine_for(
         cat,
@@ -113,6 +129,9 @@ def _machine(
         total=total,
         margin_gb=margin,
         headless=headless,
+        backend=backend,
+        cpu=cpu,
+        threads=threads,
     )
 
 
@@ -212,6 +231,9 @@ def check(
     total: TotalOpt = False,
     margin: MarginOpt = None,
     headless: HeadlessOpt = False,
+    backend: BackendOpt = None,
+    cpu: CpuOpt = None,
+    threads: ThreadsOpt = None,
     mmproj: Annotated[
         str | None, typer.Option("--mmproj", help="A vision projector GGUF loaded beside the model.")
     ] = None,
@@ -242,7 +264,8 @@ def check(
     _check_nodes(model, gpu, runtime, quant, vram, ram, margin, headless, catalog, as_json)  # several nodes only
     cat = _load(catalog)
     src = model_source(cat, model, mmproj)
-    machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless)
+    run = (backend, cpu, threads)
+    machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless, run=run)
     req = Request(quants=quants, ctx=ctx, kv_type=kv, parallel=parallel, runtime=rt)
     result = run_check(cat, src, machine, req)
     from willitrun.render import check_result_json, print_check
@@ -442,6 +465,9 @@ def recommend(
     total: TotalOpt = False,
     margin: MarginOpt = None,
     headless: HeadlessOpt = False,
+    backend: BackendOpt = None,
+    cpu: CpuOpt = None,
+    threads: ThreadsOpt = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -456,7 +482,8 @@ def recommend(
     _positive("--ctx", ctx, 256, 16_777_216)
     _positive("--top", top, 1, 50)
     cat = _load(catalog)
-    machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless)
+    run = (backend, cpu, threads)
+    machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless, run=run)
     picks = run_recommend(cat.models, machine, use=use, min_tps=min_tps, ctx=ctx, top=top)
     if as_json:
         TERM.json(recommend_json(machine, picks, min_tps, ctx))

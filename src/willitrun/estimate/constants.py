@@ -2,8 +2,10 @@
 
 How they were obtained: `python benchmarks/accuracy.py --fit` fits them on ../shared/calibration/tokens_per_s.csv
 (llama-bench runs on RTX 3070/3090/4090, A100, RTX A6000, Apple M1/M1 Max/M2 Ultra, NVIDIA GB10), and the
-same script reports the leave-one-GPU-out error with them. Where no calibration row covers a backend (ROCm,
-Vulkan, SYCL, CPU) the value is an assumption, marked as such, and the speed range is widened.
+same script reports the leave-one-GPU-out error with them. backends.csv (ROCm, Vulkan, SYCL, CPU and many
+more CUDA and Metal devices) calibrates Metal, ROCm, Vulkan and the CPU's prompt processing; SYCL has one device
+there, too few to fit, and CPU decode fitted on five CPUs did not hold on the held-out offload runs: both keep
+assumed values with a wide range.
 
 Meaning:
 - `eta[family]`: share of peak memory bandwidth a decode step achieves when reading weights of that family
@@ -42,62 +44,70 @@ class BackendConstants:
 
 # Families: float (F16/BF16/F32), q8 (Q8_0), k (k-quants), legacy (Q4_0/Q5_0...), iq (i-quants), mxfp4.
 BACKENDS: dict[str, BackendConstants] = {
-    # Fitted by benchmarks/accuracy.py --fit (2026-11-28) on 443 current rows. i-quant values (IQ1-IQ3) are not in
-    # the calibration data: eta as the k-quants, dq_ops from the relative tg128 speeds of llama.cpp's quantize
-    # README table (estimation.md 1c(b)).
+    # Refitted by benchmarks/accuracy.py --fit (2026-12-03) on tokens_per_s.csv together with the CUDA rows of
+    # backends.csv (21 more cards, Maxwell to Blackwell). i-quant values (IQ1-IQ3) are not in the calibration
+    # data: eta as the k-quants, dq_ops from the relative tg128 speeds of llama.cpp's quantize README table
+    # (estimation.md 1c(b)).
     "cuda": BackendConstants(
-        eta={"float": 0.92, "q8": 0.882, "k": 0.92, "legacy": 0.799, "iq": 0.92, "mxfp4": 0.92},
-        kv_eta=0.756,
-        kv_eta_nofa=0.422,
-        dq_ops={"float": 9.53, "q8": 4.563, "k": 5.513, "legacy": 3.464, "iq": 25.0, "mxfp4": 3.727},
+        eta={"float": 0.92, "q8": 0.876, "k": 0.92, "legacy": 0.92, "iq": 0.92, "mxfp4": 0.92},
+        kv_eta=0.735,
+        kv_eta_nofa=0.385,
+        dq_ops={"float": 9.227, "q8": 3.727, "k": 5.513, "legacy": 2.039, "iq": 25.0, "mxfp4": 4.881},
         kq_bytes=0.0,
-        layer_s=28.8e-6,
-        token_s=1.28e-3,
-        hop_s=0.127e-3,
+        layer_s=27.7e-6,
+        token_s=1.17e-3,
+        hop_s=0.137e-3,
         # relative to the rate prefill uses: FP16-accumulate tensor TFLOPS for F16, INT8 TOPS for quantized (MMQ)
-        compute_eff={"float": 0.715, "q8": 0.206, "k": 0.206, "legacy": 0.206, "iq": 0.206, "mxfp4": 0.206},
-        range=(0.87, 1.15),
+        compute_eff={"float": 0.715, "q8": 0.205, "k": 0.205, "legacy": 0.205, "iq": 0.205, "mxfp4": 0.205},
+        range=(0.84, 1.15),
         calibrated=True,
     ),
+    # Refitted 2026-12-03 on tokens_per_s.csv together with backends.csv (20+ Apple chips, M1 to M4 Ultra);
+    # i-quant values as before (no i-quant rows).
     "metal": BackendConstants(
-        eta={"float": 0.79, "q8": 0.92, "k": 0.564, "legacy": 0.92, "iq": 0.564, "mxfp4": 0.75},
+        eta={"float": 0.862, "q8": 0.92, "k": 0.553, "legacy": 0.92, "iq": 0.564, "mxfp4": 0.671},
         kv_eta=0.7,
-        kv_eta_nofa=0.126,
-        dq_ops={"float": 4.853, "q8": 5.425, "k": 6.143, "legacy": 5.915, "iq": 28.0, "mxfp4": 4.0},
-        kq_bytes=7.06,
-        layer_s=6.86e-6,
-        token_s=1.4e-3,
+        kv_eta_nofa=0.167,
+        dq_ops={"float": 6.527, "q8": 2.136, "k": 4.905, "legacy": 1.751, "iq": 28.0, "mxfp4": 4.0},
+        kq_bytes=47.8,
+        layer_s=60e-6,
+        token_s=1.49e-3,
         hop_s=0.3e-3,
-        compute_eff={"float": 0.761, "q8": 0.602, "k": 0.602, "legacy": 0.602, "iq": 0.602, "mxfp4": 0.602},
-        range=(0.83, 1.31),
+        compute_eff={"float": 0.817, "q8": 0.693, "k": 0.693, "legacy": 0.693, "iq": 0.693, "mxfp4": 0.693},
+        range=(0.82, 1.19),
         calibrated=True,
     ),
-    # No calibration rows yet: assumed from CUDA with the lower efficiencies users report.
+    # ROCm and Vulkan: fitted 2026-12-03 by benchmarks/accuracy.py --fit on backends.csv (Strix Halo, MI100,
+    # W7800, RX 5700 XT/570 under ROCm; Strix Halo, RX 7900 XT/5700 XT/580/480, Arc A310, RTX 3090/3060/2070
+    # under Vulkan). Strix Halo holds most of the ROCm and Vulkan rows. Families without rows (i-quants) keep the
+    # earlier assumptions. The range is set by hand where the leave-one-device-out
+    # spread is too wide to be a useful range (ROCm, Vulkan): the README table gives the real coverage.
     "rocm": BackendConstants(
-        eta={"float": 0.70, "q8": 0.66, "k": 0.60, "legacy": 0.62, "iq": 0.45, "mxfp4": 0.55},
-        kv_eta=0.7,
-        kv_eta_nofa=0.4,
-        dq_ops={"float": 2.0, "q8": 4.0, "k": 6.0, "legacy": 4.0, "iq": 10.0, "mxfp4": 6.0},
-        kq_bytes=12.0,
-        layer_s=10e-6,
-        token_s=1.5e-3,
-        hop_s=0.5e-3,
-        compute_eff={"float": 0.35, "q8": 0.30, "k": 0.28, "legacy": 0.30, "iq": 0.25, "mxfp4": 0.28},
-        range=(0.7, 1.3),
-        calibrated=False,
+        eta={"float": 0.92, "q8": 0.86, "k": 0.784, "legacy": 0.92, "iq": 0.45, "mxfp4": 0.92},
+        kv_eta=0.552,
+        kv_eta_nofa=1.0,
+        dq_ops={"float": 0.0, "q8": 10.473, "k": 3.742, "legacy": 2.448, "iq": 10.0, "mxfp4": 0.0},
+        kq_bytes=200.0,
+        layer_s=100e-6,
+        token_s=0.868e-3,
+        hop_s=0.3e-3,
+        compute_eff={"float": 0.385, "q8": 0.263, "k": 0.263, "legacy": 0.263, "iq": 0.263, "mxfp4": 0.263},
+        range=(0.7, 1.6),
+        calibrated=True,
     ),
     "vulkan": BackendConstants(
-        eta={"float": 0.68, "q8": 0.64, "k": 0.58, "legacy": 0.60, "iq": 0.42, "mxfp4": 0.52},
-        kv_eta=0.7,
-        kv_eta_nofa=0.4,
-        dq_ops={"float": 2.0, "q8": 4.0, "k": 6.0, "legacy": 4.0, "iq": 10.0, "mxfp4": 6.0},
-        kq_bytes=12.0,
-        layer_s=12e-6,
-        token_s=1.8e-3,
+        eta={"float": 0.92, "q8": 0.716, "k": 0.92, "legacy": 0.916, "iq": 0.42, "mxfp4": 0.92},
+        kv_eta=0.672,
+        kv_eta_nofa=1.0,
+        # float 60 is the fit's upper bound: BF16 weights decode far below bandwidth under Vulkan (Strix Halo)
+        dq_ops={"float": 60.0, "q8": 1.417, "k": 15.719, "legacy": 2.435, "iq": 10.0, "mxfp4": 9.537},
+        kq_bytes=46.4,
+        layer_s=44.7e-6,
+        token_s=0.317e-3,
         hop_s=0.6e-3,
-        compute_eff={"float": 0.30, "q8": 0.26, "k": 0.24, "legacy": 0.26, "iq": 0.20, "mxfp4": 0.24},
-        range=(0.65, 1.35),
-        calibrated=False,
+        compute_eff={"float": 0.129, "q8": 0.175, "k": 0.175, "legacy": 0.175, "iq": 0.175, "mxfp4": 0.175},
+        range=(0.6, 1.6),
+        calibrated=True,
     ),
     "sycl": BackendConstants(
         eta={"float": 0.60, "q8": 0.56, "k": 0.50, "legacy": 0.52, "iq": 0.38, "mxfp4": 0.45},
@@ -112,8 +122,12 @@ BACKENDS: dict[str, BackendConstants] = {
         range=(0.6, 1.4),
         calibrated=False,
     ),
-    # CPU decode: a Raspberry Pi 5 reaches size x t/s ~ 10 GB/s flat across quants (llama.cpp #26484), about
-    # 60% of its 17 GB/s; desktop parts report 55-70%.
+    # CPU decode: not fitted. Fitting it on the five CPUs of backends.csv (Apple M4 Max CPU side, Cix CP8180,
+    # Snapdragon 8cx Gen 3, QCS6490, i5-4278U) made the held-out x86 offload runs (benchmarks/offload.py, an
+    # i9-10900X) 40-50% fast, so it stays an assumption: a Raspberry Pi 5 reaches size x t/s ~ 10 GB/s flat across
+    # quants (llama.cpp #26484), about 60% of its 17 GB/s; desktop parts report 55-70%. What the CPU rows do fix
+    # is structural: threads cap the bandwidth (CPU_THREAD_GBPS), efficiency cores set the pace once used, and
+    # the arithmetic runs at the int8 dot-product rate (CPU_INT8_GAIN).
     "cpu": BackendConstants(
         eta={"float": 0.62, "q8": 0.62, "k": 0.60, "legacy": 0.60, "iq": 0.45, "mxfp4": 0.55},
         kv_eta=0.7,
@@ -123,8 +137,11 @@ BACKENDS: dict[str, BackendConstants] = {
         layer_s=15e-6,
         token_s=1.0e-3,
         hop_s=0.0,
-        compute_eff={"float": 0.5, "q8": 0.5, "k": 0.45, "legacy": 0.5, "iq": 0.35, "mxfp4": 0.45},
-        range=(0.65, 1.35),
+        # fitted (one value for every family) on the five CPUs' prompt-processing rows
+        compute_eff={"float": 0.398, "q8": 0.398, "k": 0.398, "legacy": 0.398, "iq": 0.398, "mxfp4": 0.398},
+        # high end from the leave-one-device-out spread (the CPUs run up to 1.8x the estimate); low end wide enough
+        # for the held-out offload runs, which come out up to 20% fast
+        range=(0.6, 1.8),
         calibrated=False,
     ),
 }
@@ -139,6 +156,30 @@ PCIE_GBPS = 25.0
 # CPU arithmetic when nothing better is known: FP32 FMA lanes x 2 x clock, per physical core.
 CPU_FLOPS_PER_CYCLE = {"avx512": 64, "avx2": 32, "neon": 16, "none": 8}
 CPU_CLOCK_GHZ = 3.0
+# The CPU multiplies quantized weights with int8 dot-product instructions: the gain over the FP32 FMA rate per
+# extension, from the instruction widths (VNNI, Arm dotprod and i8mm: four int8 products per 32-bit lane in one
+# instruction where FP32 does one FMA; AMX tiles far more), not fitted: few calibration CPUs. SME is left out:
+# llama.cpp uses it only through the optional KleidiAI kernels.
+CPU_INT8_GAIN = {
+    "avx_vnni": 2.0,
+    "avx512_vnni": 2.0,
+    "avx512vnni": 2.0,
+    "asimddp": 2.0,
+    "i8mm": 2.0,
+    "amx_int8": 8.0,
+}
+# Matrix-tile extensions: they multiply matrices, so they speed up prompt processing, not one token's
+# matrix-vector products.
+CPU_MATRIX_TILES = frozenset({"amx_int8"})
+# Peak RAM bandwidth one CPU thread can use while decoding (GB/s; what it reaches is eta times this). The CPU
+# rows of backends.csv bound it from below: 8 threads of an M4 Max read 177 GB/s (llama 8B Q4_K at 38 t/s),
+# 22 GB/s each, 37 GB/s of peak at the CPU's eta of 0.6. With few threads, or a CPU cluster on a wide unified
+# memory, this and not the RAM is the limit.
+CPU_THREAD_GBPS = 37.0
+# Throughput of an efficiency core (Intel E-core, Apple E-core, Cortex-A55/A520) relative to a performance core
+# of the same chip, per thread: about a third for Arm's little in-order cores (one 128-bit pipe against two to
+# four) and Apple's E-cores, a half for Intel's Gracemont (two 128-bit pipes against two 256-bit). Assumed.
+CPU_EFFICIENCY_CORE_SPEED = 0.4
 
 # System RAM bandwidth assumed when neither --ram-bandwidth nor a measurement is available (dual-channel DDR5).
 DEFAULT_RAM_BANDWIDTH_GBPS = 64.0

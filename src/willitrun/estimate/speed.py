@@ -71,9 +71,20 @@ class Speed:
     limited_by: str
 
 
+def cpu_threads(machine: Machine) -> int:
+    """Threads llama.cpp computes with: --threads, else its default of one per physical core."""
+    c = machine.cpu
+    return max(1, c.use_threads or c.cores)
+
+
 def cpu_tflops(machine: Machine) -> float:
-    flags = set(machine.cpu.flags)
-    if "avx512f" in flags or "avx512" in flags:
+    """Plain FP32 rate of the threads llama.cpp uses: FMA lanes x 2 x clock per physical core busy (a second
+    hardware thread on a core adds no arithmetic units)."""
+    c = machine.cpu
+    flags = set(c.flags)
+    if c.flops_per_cycle:
+        per = float(c.flops_per_cycle)
+    elif "avx512f" in flags or "avx512" in flags:
         per = K.CPU_FLOPS_PER_CYCLE["avx512"]
     elif "avx2" in flags or not flags:
         per = K.CPU_FLOPS_PER_CYCLE["avx2"]
@@ -81,7 +92,31 @@ def cpu_tflops(machine: Machine) -> float:
         per = K.CPU_FLOPS_PER_CYCLE["neon"]
     else:
         per = K.CPU_FLOPS_PER_CYCLE["none"]
-    return machine.cpu.cores * per * K.CPU_CLOCK_GHZ / 1000.0
+    busy = min(cpu_threads(machine), c.cores)
+    if busy > c.cores - c.efficiency_cores:
+        # llama.cpp splits each operation evenly over its threads: once efficiency cores take part, every
+        # thread waits for them
+        per *= K.CPU_EFFICIENCY_CORE_SPEED
+    return busy * per * (c.clock_ghz or K.CPU_CLOCK_GHZ) / 1000.0
+
+
+def cpu_matrix_tflops(machine: Machine, family: str, *, batch: bool = True) -> float:
+    """The rate the CPU multiplies at: quantized weights in int8 (dot-product and matrix extensions: AVX-VNNI,
+    AVX512-VNNI, Arm dotprod/i8mm; for a batch, prompt processing, also the matrix tiles of AMX and SME), float
+    weights at the FP32 rate."""
+    base = cpu_tflops(machine)
+    if family == "float":
+        return base
+    flags = set(machine.cpu.flags)
+    tiles = K.CPU_MATRIX_TILES
+    gain = max((g for f, g in K.CPU_INT8_GAIN.items() if f in flags and (batch or f not in tiles)), default=1.0)
+    return base * gain
+
+
+def cpu_bandwidth(machine: Machine) -> float:
+    """GB/s the CPU threads can pull from RAM: the memory's bandwidth, or what the threads can draw, whichever
+    is less (one core cannot fill many channels; a CPU cluster reaches only part of an Apple chip's memory)."""
+    return min(machine.ram_bandwidth_gbps, cpu_threads(machine) * K.CPU_THREAD_GBPS)
 
 
 def layer_read_bytes(m: ModelSpec, w: WeightsBreakdown, i: int, *, part: str = "all") -> float:
@@ -152,10 +187,11 @@ def decode_terms(
         if p.output_device is None:
             rb += w.output_bytes
             fl += out_flops
-        ram_bw = machine.ram_bandwidth_gbps
+        ram_bw = cpu_bandwidth(machine)
         # each layer whose experts run on the CPU costs a round trip of its activations: count it as a layer
         n_cpu = p.ram.layers + len(cpu_exp)
-        parts.append(Part("cpu", rb, fl, n_cpu, ram_bw, cpu_tflops(machine), kv_bytes=kb))
+        rate = cpu_matrix_tflops(machine, weights_family(w), batch=False)  # int8 dot products, no tiles
+        parts.append(Part("cpu", rb, fl, n_cpu, ram_bw, rate, kv_bytes=kb))
     lead = machine.devices[0].backend if gpus_used else "cpu"
     return Terms(weights_family(w), tuple(parts), lead, gpus_used, flash_attention=flash_attention)
 
@@ -222,8 +258,9 @@ def prefill_terms(
             link = 0.0 if d.unified else float(n_ub * ram_w)
             parts.append(Part(d.backend, 0.0, fl, 0, d.bandwidth_gbps or 100.0, prefill_rate(d, family), True, link))
         else:
-            ram_bw = machine.ram_bandwidth_gbps
-            parts.append(Part("cpu", float(n_ub * ram_w), fl, p.ram.layers, ram_bw, cpu_tflops(machine)))
+            ram_bw = cpu_bandwidth(machine)
+            rate = cpu_matrix_tflops(machine, family)
+            parts.append(Part("cpu", float(n_ub * ram_w), fl, p.ram.layers, ram_bw, rate))
     lead = machine.devices[0].backend if gpus_used else "cpu"
     return Terms(family, tuple(parts), lead, gpus_used, prompt_tokens, flash_attention)
 

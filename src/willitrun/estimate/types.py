@@ -6,15 +6,11 @@ Frozen dataclasses; sizes are integer bytes with the unit in the name; bandwidth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 GIB = 1024**3
 MIB = 1024**2
-
-
-def _fields_of(v: object) -> dict[str, object]:
-    """A value's fields, without what it memoised about itself (names starting with '_')."""
-    return {k: x for k, x in v.__dict__.items() if k[0] != "_"}
 
 
 class Value:
@@ -29,20 +25,10 @@ class Value:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        if self is other:
-            return True
-        return _fields_of(self) == _fields_of(other)
+        return self.__dict__ == other.__dict__
 
     def __hash__(self) -> int:
-        h = self.__dict__.get("_hash")
-        if h is None:
-            h = hash(tuple(self.__dict__[f] for f in self._hash_fields))
-            object.__setattr__(self, "_hash", h)  # frozen, but the hash never changes: keep it
-        return int(h)
-
-    def _memo(self, key: str, value: object) -> None:
-        """Keep a value derived from the fields (never compared: its name starts with '_')."""
-        object.__setattr__(self, key, value)
+        return hash(tuple(self.__dict__[f] for f in self._hash_fields))
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f}={self.__dict__[f]!r}" for f in self._hash_fields)
@@ -163,7 +149,7 @@ class ModelSpec(Value):
 
     def layer_kind(self, i: int) -> str:
         """'full', 'swa', 'mla', 'recurrent' or 'ffn' (a feed-forward-only layer, Nemotron-H) for layer i."""
-        kinds = self.__dict__.get("_kinds") or layer_kinds(self)
+        kinds = layer_kinds(self)
         return kinds[i] if 0 <= i < len(kinds) else self._kind_of(i)
 
     def _kind_of(self, i: int) -> str:
@@ -210,14 +196,11 @@ class ModelSpec(Value):
         return self.expert_intermediate * self.shared_experts
 
 
+@lru_cache(maxsize=256)
 def layer_kinds(m: ModelSpec) -> tuple[str, ...]:
-    """Every layer's kind, worked out once per model and kept on it: placement, cache and buffer sizes ask for
-    them per layer many times over."""
-    kinds: tuple[str, ...] | None = m.__dict__.get("_kinds")
-    if kinds is None:
-        kinds = tuple(m._kind_of(i) for i in range(m.layers))
-        m._memo("_kinds", kinds)
-    return kinds
+    """Every layer's kind, worked out once per model: placement, cache and buffer sizes ask for them per layer
+    many times over."""
+    return tuple(m._kind_of(i) for i in range(m.layers))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -274,6 +257,13 @@ class Cpu:
     cores: int = 8
     threads: int = 16
     flags: tuple[str, ...] = ()
+    # maximum boost clock (GHz) where known (the CPU catalog); 0: the speed model's assumption
+    clock_ghz: float = 0.0
+    # threads llama.cpp runs with (--threads); 0: its default, one per physical core
+    use_threads: int = 0
+    catalog_id: str | None = None  # the data/cpus.yaml entry it came from, if any
+    efficiency_cores: int = 0  # of `cores`, the small ones (E-cores, Cortex-A5x/A520): they set the pace when used
+    flops_per_cycle: int = 0  # FP32 per performance core per cycle (FMA lanes x 2); 0: from the SIMD flags
 
 
 @dataclass(frozen=True)

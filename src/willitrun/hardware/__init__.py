@@ -39,6 +39,9 @@ def machine_for(
     total: bool = False,
     margin_gb: float | None = None,
     headless: bool = False,
+    backend: str | None = None,
+    cpu: str | None = None,
+    threads: int | None = None,
 ) -> Machine:
     """The machine a command plans for: this one as detected (only the parts the options leave open), with any
     simulated parts applied. `total`: plan with each GPU's total memory, as if nothing else ran."""
@@ -59,4 +62,7 @@ def machine_for(
         detected=detected,
         margin_gb=margin_gb,
         headless=headless,
+        backend=backend,
+        cpu_name=cpu,
+        threads=threads,
     )

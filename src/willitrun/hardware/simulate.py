@@ -10,7 +10,7 @@ from willitrun.catalog.resolve import parse_hardware, variant_name
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import BadValueError
 from willitrun.estimate.constants import DEFAULT_RAM_BANDWIDTH_GBPS
-from willitrun.estimate.types import FIT_MARGIN_BYTES, GIB, MIB, Device, Machine
+from willitrun.estimate.types import FIT_MARGIN_BYTES, GIB, MIB, Cpu, Device, Machine
 
 __all__ = [
     "DESKTOP_VRAM_BYTES",
@@ -90,6 +90,31 @@ def variants_note(asked: str, g: GpuSpec, memory_gib: float, alternatives: tuple
     )
 
 
+# The backends each vendor's GPUs can run under llama.cpp (the first is the default in the GPU catalog).
+VENDOR_BACKENDS = {
+    "nvidia": ("cuda", "vulkan"),
+    "amd": ("rocm", "vulkan"),
+    "intel": ("sycl", "vulkan"),
+    "apple": ("metal", "cpu"),
+}
+BACKEND_NAMES = ("cuda", "rocm", "vulkan", "sycl", "metal", "cpu")
+
+
+def with_backend(devices: tuple[Device, ...], backend: str) -> tuple[Device, ...]:
+    """The GPUs as they run under `backend` ('cpu': none of them is used); a backend a GPU's vendor cannot run
+    is an error."""
+    b = backend.strip().lower()
+    if b not in BACKEND_NAMES:
+        raise BadValueError(f"--backend {backend!r} is not a backend", "allowed: " + ", ".join(BACKEND_NAMES))
+    if b == "cpu":
+        return ()
+    for d in devices:
+        if b not in VENDOR_BACKENDS.get(d.vendor, (d.backend, "vulkan")):
+            allowed = ", ".join(VENDOR_BACKENDS.get(d.vendor, ("vulkan",)))
+            raise BadValueError(f"--backend {b}: {d.name} cannot run it", f"for this GPU: {allowed} or cpu")
+    return tuple(replace(d, backend=b) for d in devices)
+
+
 def _check_gb(opt: str, v: float | None, lo: float, hi: float) -> None:
     if v is None:
         return
@@ -142,10 +167,15 @@ def build_machine(
     detected: Machine | None,
     margin_gb: float | None = None,
     headless: bool = False,
+    backend: str | None = None,
+    cpu_name: str | None = None,
+    threads: int | None = None,
 ) -> Machine:
     """The machine to estimate for: the detected one, with any --gpu/--vram/--ram/--ram-bandwidth applied.
     margin_gb: what every plan keeps free on each GPU (default llama.cpp's fit margin); headless: simulated
-    cards keep nothing aside for a desktop."""
+    cards keep nothing aside for a desktop. backend: the llama.cpp backend every GPU runs ('cpu': none used);
+    cpu_name: a data/cpus.yaml CPU, whose memory gives the RAM bandwidth unless --ram-bandwidth does;
+    threads: the threads llama.cpp computes with."""
     _check_gb("--vram", vram_gb, 0.25, 65536)
     _check_gb("--ram", ram_gb, 0.25, 65536)
     _check_gb("--ram-bandwidth", ram_bandwidth_gbps, 0.1, 100000)
@@ -184,8 +214,29 @@ def build_machine(
         bw, bw_how = base.ram_bandwidth_gbps, base.ram_bandwidth_how
     else:
         bw, bw_how = DEFAULT_RAM_BANDWIDTH_GBPS, "assumed"
+    cpu_kw: dict[str, Cpu] = {"cpu": base.cpu} if base is not None and own else {}
+    if cpu_name is not None:
+        from willitrun.catalog.cpus import resolve_cpu
+
+        spec = resolve_cpu(cpu_name)
+        cpu_kw = {"cpu": spec.cpu()}
+        simulated = True
+        if ram_bandwidth_gbps is None and not any(d.unified for d in devices):
+            bw = spec.bandwidth_gbps
+            bw_how = f"{spec.memory_type} {spec.bus_bits}-bit at {spec.mts} MT/s, peak (CPU catalog: {spec.name})"
+    if threads is not None:
+        if not 1 <= threads <= 1024:
+            raise BadValueError(f"--threads {threads} is out of range", "allowed: 1 to 1024")
+        cpu_kw = {"cpu": replace(cpu_kw.get("cpu") or Cpu(), use_threads=threads)}
+    if backend is not None:
+        devices = with_backend(devices, backend)
     kept = _headroom_note(devices, margin)
     notes += [kept] if kept else []
+    if bw_how == "assumed" and not devices:  # the CPU does the work: say its speed rests on a guess
+        notes.append(
+            f"RAM bandwidth unknown: assumed {bw:g} GB/s (dual-channel DDR5); CPU speeds are rough "
+            "(set --cpu, --ram-bandwidth, or run 'willitrun detect --measure')"
+        )
     return Machine(
         devices=devices,
         ram_bytes=ram,
@@ -195,5 +246,5 @@ def build_machine(
         notes=tuple(notes) + (base.notes if base and not simulated else ()),
         ram_bandwidth_how=bw_how,
         gpu_margin_bytes=margin,
-        **({"cpu": base.cpu} if base is not None and own else {}),
+        **cpu_kw,
     )

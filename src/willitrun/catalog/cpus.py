@@ -1,0 +1,116 @@
+"""The CPU catalog (data/cpus.yaml): `--cpu NAME` on the command line, and the CPUs of the calibration data.
+
+Loaded on first use only (start-up stays fast); each entry becomes a `CpuSpec`, whose `cpu()` is the estimate
+core's `Cpu` and whose `bandwidth_gbps` is the memory's peak (bus width x transfer rate).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from willitrun.errors import CatalogError, UnknownNameError
+from willitrun.estimate.types import Cpu
+
+__all__ = ["CpuSpec", "load_cpus", "resolve_cpu"]
+
+
+@dataclass(frozen=True)
+class CpuSpec:
+    id: str
+    name: str
+    vendor: str
+    cores: int
+    threads: int
+    clock_ghz: float
+    flags: tuple[str, ...]
+    memory_type: str
+    bus_bits: int
+    mts: int
+    source: str
+    aliases: tuple[str, ...] = ()
+    efficiency_cores: int = 0
+    flops_per_cycle: int = 0
+
+    @property
+    def bandwidth_gbps(self) -> float:
+        """Peak memory bandwidth: bus width in bytes x millions of transfers per second."""
+        return self.bus_bits / 8 * self.mts / 1000.0
+
+    def cpu(self, use_threads: int = 0) -> Cpu:
+        return Cpu(
+            name=self.name,
+            cores=self.cores,
+            threads=self.threads,
+            flags=self.flags,
+            clock_ghz=self.clock_ghz,
+            use_threads=use_threads,
+            catalog_id=self.id,
+            efficiency_cores=self.efficiency_cores,
+            flops_per_cycle=self.flops_per_cycle,
+        )
+
+
+def _entry(i: int, r: Any) -> CpuSpec:
+    if not isinstance(r, dict):
+        raise CatalogError(f"cpus.yaml: item {i + 1} is not a mapping")
+    mem = r.get("memory") or {}
+    try:
+        spec = CpuSpec(
+            id=str(r["id"]),
+            name=str(r["name"]),
+            vendor=str(r["vendor"]),
+            cores=int(r["cores"]),
+            threads=int(r["threads"]),
+            clock_ghz=float(r["clock_ghz"]),
+            flags=tuple(str(f) for f in r.get("flags") or ()),
+            memory_type=str(mem["type"]),
+            bus_bits=int(mem["bus_bits"]),
+            mts=int(mem["mts"]),
+            source=str(r["source"]),
+            aliases=tuple(str(a) for a in r.get("aliases") or ()),
+            efficiency_cores=int(r.get("efficiency_cores") or 0),
+            flops_per_cycle=int(r.get("flops_per_cycle") or 0),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CatalogError(f"cpus.yaml: item {i + 1} lacks or mistypes {exc}") from None
+    bad_cores = spec.cores < 1 or not 0 <= spec.efficiency_cores < spec.cores or spec.threads < spec.cores
+    if bad_cores or spec.bus_bits < 16 or spec.mts < 100 or not spec.source:
+        raise CatalogError(f"cpus.yaml: {spec.id}: implausible cores, threads or memory, or no source")
+    return spec
+
+
+@lru_cache(maxsize=1)
+def load_cpus() -> tuple[CpuSpec, ...]:
+    from willitrun.catalog.load import _parse_yaml, data_dir
+
+    path = data_dir() / "cpus.yaml"
+    raw = _parse_yaml(path, path.read_bytes())
+    items = raw.get("cpus") if isinstance(raw, dict) else None
+    if not isinstance(items, list):
+        raise CatalogError(f"{path}: expected a 'cpus' list")
+    return tuple(_entry(i, r) for i, r in enumerate(items))
+
+
+def _key(s: str) -> str:
+    s = re.sub(r"\((r|tm)\)", "", s.lower())
+    return re.sub(r"[^a-z0-9+]+", "", s.replace("amd", "").replace("intel", "").replace("processor", ""))
+
+
+def resolve_cpu(name: str) -> CpuSpec:
+    """The catalog CPU a name means: an id, the name or an alias (ignoring case, spaces and vendor names)."""
+    want = _key(name)
+    cpus = load_cpus()
+    for c in cpus:
+        if want in {_key(c.id), _key(c.name), *(_key(a) for a in c.aliases)}:
+            return c
+    close = [c for c in cpus if want and (want in _key(c.name) or any(want in _key(a) for a in c.aliases))]
+    if len(close) == 1:
+        return close[0]
+    import difflib
+
+    names = [c.name for c in cpus]
+    hints = [c.name for c in close] or difflib.get_close_matches(name, names, n=4, cutoff=0.4)
+    raise UnknownNameError("CPU", name, hints)

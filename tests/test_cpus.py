@@ -1,0 +1,95 @@
+"""The CPU catalog (data/cpus.yaml), --cpu/--threads/--backend on a simulated machine, and the CPU speed terms."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from willitrun.catalog.cpus import load_cpus, resolve_cpu
+from willitrun.catalog.load import load_catalog
+from willitrun.errors import BadValueError, UnknownNameError
+from willitrun.estimate.speed import cpu_bandwidth, cpu_matrix_tflops, cpu_tflops
+from willitrun.hardware.simulate import build_machine
+
+
+def test_every_cpu_is_sourced_and_plausible() -> None:
+    cpus = load_cpus()
+    assert len(cpus) >= 15
+    assert len({c.id for c in cpus}) == len(cpus)
+    for c in cpus:
+        assert c.source.strip(), c.id
+        assert 1 <= c.cores <= c.threads <= 512, c.id
+        assert 1.0 <= c.clock_ghz <= 6.5, c.id
+        assert 5.0 <= c.bandwidth_gbps <= 1000.0, c.id
+
+
+def test_resolve_by_name_alias_and_id() -> None:
+    assert resolve_cpu("Ryzen 9 7950X").id == "ryzen-9-7950x"
+    assert resolve_cpu("raspberry pi 5").id == "raspberry-pi-5"
+    assert resolve_cpu("AMD Ryzen 9 7950X").id == "ryzen-9-7950x"
+    assert resolve_cpu("epyc-9654").cores == 96
+    with pytest.raises(UnknownNameError):
+        resolve_cpu("Pentium Pro 200")
+
+
+def test_peak_bandwidth_from_the_memory_configuration() -> None:
+    # dual-channel DDR5-5200: 128 bits x 5200 MT/s = 83.2 GB/s; the Pi 5's 32-bit LPDDR4X-4267 = 17.1 GB/s
+    assert resolve_cpu("Ryzen 9 7950X").bandwidth_gbps == pytest.approx(83.2)
+    assert resolve_cpu("Raspberry Pi 5").bandwidth_gbps == pytest.approx(17.07, abs=0.01)
+
+
+def test_cpu_option_describes_that_machine() -> None:
+    cat = load_catalog()
+    m = build_machine(
+        cat, gpu="none", vram_gb=None, ram_gb=64, ram_bandwidth_gbps=None, detected=None, cpu_name="7950X", threads=16
+    )
+    assert m.devices == ()
+    assert m.cpu.name == "AMD Ryzen 9 7950X" and m.cpu.use_threads == 16
+    assert m.ram_bandwidth_gbps == pytest.approx(83.2)
+    assert "CPU catalog" in m.ram_bandwidth_how
+    pi = build_machine(
+        cat, gpu="none", vram_gb=None, ram_gb=8, ram_bandwidth_gbps=None, detected=None, cpu_name="Raspberry Pi 5"
+    )
+    assert pi.ram_bandwidth_gbps < 20 and pi.cpu.cores == 4
+
+
+def test_flat_assumption_says_so() -> None:
+    m = build_machine(load_catalog(), gpu="none", vram_gb=None, ram_gb=16, ram_bandwidth_gbps=None, detected=None)
+    assert m.ram_bandwidth_how == "assumed"
+    assert any("RAM bandwidth unknown" in n for n in m.notes)
+
+
+def test_threads_scale_compute_and_cap_bandwidth() -> None:
+    cat = load_catalog()
+    m = build_machine(
+        cat, gpu="none", vram_gb=None, ram_gb=64, ram_bandwidth_gbps=None, detected=None, cpu_name="7950X"
+    )
+    one = replace(m, cpu=replace(m.cpu, use_threads=1))
+    assert cpu_tflops(one) == pytest.approx(cpu_tflops(m) / 16)
+    assert cpu_bandwidth(one) < cpu_bandwidth(m) == pytest.approx(83.2)
+    # hyperthreads add no arithmetic units
+    smt = replace(m, cpu=replace(m.cpu, use_threads=32))
+    assert cpu_tflops(smt) == pytest.approx(cpu_tflops(m))
+    # int8 dot products (AVX512-VNNI) speed up quantized prompt processing, not F16
+    assert cpu_matrix_tflops(m, "k") > cpu_matrix_tflops(m, "float") == pytest.approx(cpu_tflops(m))
+
+
+def test_backend_option() -> None:
+    cat = load_catalog()
+    m = build_machine(cat, gpu="RTX 3090", vram_gb=None, ram_gb=64, ram_bandwidth_gbps=None, detected=None)
+    assert m.devices[0].backend == "cuda"
+    vk = build_machine(
+        cat, gpu="RTX 3090", vram_gb=None, ram_gb=64, ram_bandwidth_gbps=None, detected=None, backend="vulkan"
+    )
+    assert vk.devices[0].backend == "vulkan"
+    cpu_only = build_machine(
+        cat, gpu="RTX 3090", vram_gb=None, ram_gb=64, ram_bandwidth_gbps=None, detected=None, backend="cpu"
+    )
+    assert cpu_only.devices == ()
+    with pytest.raises(BadValueError):
+        build_machine(
+            cat, gpu="RTX 3090", vram_gb=None, ram_gb=64, ram_bandwidth_gbps=None, detected=None, backend="rocm"
+        )
+    with pytest.raises(BadValueError):
+        build_machine(cat, gpu="RTX 3090", vram_gb=None, ram_gb=64, ram_bandwidth_gbps=None, detected=None, backend="x")
