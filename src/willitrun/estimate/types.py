@@ -6,11 +6,15 @@ Frozen dataclasses; sizes are integer bytes with the unit in the name; bandwidth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Literal
 
 GIB = 1024**3
 MIB = 1024**2
+
+
+def _fields_of(v: object) -> dict[str, object]:
+    """A value's fields, without what it memoised about itself (names starting with '_')."""
+    return {k: x for k, x in v.__dict__.items() if k[0] != "_"}
 
 
 class Value:
@@ -25,10 +29,20 @@ class Value:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.__dict__ == other.__dict__
+        if self is other:
+            return True
+        return _fields_of(self) == _fields_of(other)
 
     def __hash__(self) -> int:
-        return hash(tuple(self.__dict__[f] for f in self._hash_fields))
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash(tuple(self.__dict__[f] for f in self._hash_fields))
+            object.__setattr__(self, "_hash", h)  # frozen, but the hash never changes: keep it
+        return int(h)
+
+    def _memo(self, key: str, value: object) -> None:
+        """Keep a value derived from the fields (never compared: its name starts with '_')."""
+        object.__setattr__(self, key, value)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f}={self.__dict__[f]!r}" for f in self._hash_fields)
@@ -120,6 +134,7 @@ class ModelSpec(Value):
     # projection (the keys serve as values); 0 = as the sliding-window layers
     global_head_dim: int = 0
     global_kv_heads: int = 0
+    kv_eq_v: bool = False
     # where the files of each runtime's formats are published (sourced in repos_source): a Hugging Face repo with
     # GGUF files of most quantizations, ready checkpoints by vLLM format (FP8, AWQ, GPTQ) and by MLX format (4BIT,
     # 8BIT...), and Ollama library tags by GGUF quantization beyond the default tag's
@@ -128,7 +143,6 @@ class ModelSpec(Value):
     mlx_repos: tuple[tuple[str, str], ...] = ()
     ollama_tags: tuple[tuple[str, str], ...] = ()
     repos_source: str | None = None
-    kv_eq_v: bool = False
 
     @property
     def is_moe(self) -> bool:
@@ -149,7 +163,7 @@ class ModelSpec(Value):
 
     def layer_kind(self, i: int) -> str:
         """'full', 'swa', 'mla', 'recurrent' or 'ffn' (a feed-forward-only layer, Nemotron-H) for layer i."""
-        kinds = layer_kinds(self)
+        kinds = self.__dict__.get("_kinds") or layer_kinds(self)
         return kinds[i] if 0 <= i < len(kinds) else self._kind_of(i)
 
     def _kind_of(self, i: int) -> str:
@@ -196,11 +210,14 @@ class ModelSpec(Value):
         return self.expert_intermediate * self.shared_experts
 
 
-@lru_cache(maxsize=256)
 def layer_kinds(m: ModelSpec) -> tuple[str, ...]:
-    """Every layer's kind, worked out once per model: placement, cache and buffer sizes ask for them per layer
-    many times over."""
-    return tuple(m._kind_of(i) for i in range(m.layers))
+    """Every layer's kind, worked out once per model and kept on it: placement, cache and buffer sizes ask for
+    them per layer many times over."""
+    kinds: tuple[str, ...] | None = m.__dict__.get("_kinds")
+    if kinds is None:
+        kinds = tuple(m._kind_of(i) for i in range(m.layers))
+        m._memo("_kinds", kinds)
+    return kinds
 
 
 @dataclass(frozen=True, eq=False, repr=False)
