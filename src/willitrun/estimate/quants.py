@@ -301,150 +301,152 @@ def tensor_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters) -> str:
         return "MXFP4"
     if default in FLOAT_TYPES:
         return default
-    new = default
+    return _fallback(GGML_TYPES[_choose(mix, t, ctx, c, default)], t.ne[0])
+
+
+def _choose(mix: str, t: TensorShape, ctx: MixContext, c: _Counters, new: str) -> str:
+    """The mix's type for t before the row-size fallback: one rule per kind of tensor, first match wins."""
     name = t.name
-    n = ctx.n_layer
     if name == "output.weight" or (not ctx.has_output and name == "token_embd.weight"):
-        qk = GGML_TYPES[new].block
-        if mix == "MXFP4" or ctx.arch == "falcon" or t.ne[0] % qk != 0:
-            new = "Q8_0"
-        elif mix in {"IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"}:
-            new = "Q5_K"
-        elif new != "Q8_0":
-            new = "Q6_K"
-    elif mix == "MXFP4":
-        new = "MXFP4" if t.n_dims >= 3 and t.ne[2] > 1 else "Q8_0"
-    elif name in ("token_embd.weight", "per_layer_token_embd.weight"):
-        if mix in {"IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ1_M"}:
-            new = "Q2_K"
-        elif mix in {"IQ2_S", "IQ2_M", "IQ3_XXS"}:
-            new = "IQ3_S"
-        elif mix in {"TQ1_0", "TQ2_0"}:
-            new = "Q4_K"
-    elif mix in _IQ_LOW:
-        if _attn_v_like(name):
-            if ctx.n_gqa >= 4 or ctx.n_expert >= 4:
-                new = "Q4_K"
-            else:
-                new = "IQ3_S" if mix in {"IQ2_S", "IQ2_M"} else "Q2_K"
-            c.attn_v += 1
-        elif ctx.n_expert == 8 and "attn_k.weight" in name:
-            new = "Q4_K"
-        elif "ffn_down" in name:
-            if c.ffn_down < n // 8:
-                new = "IQ3_S" if mix in {"IQ2_S", "IQ2_M"} else "Q2_K"
-            c.ffn_down += 1
-        elif "attn_output.weight" in name:
-            if ctx.n_expert == 8:
-                new = "Q5_K"
-            elif mix in {"IQ1_S", "IQ1_M"}:
-                new = "IQ2_XXS"
-            elif mix in {"IQ2_S", "IQ2_M"}:
-                new = "IQ3_S"
-    elif _attn_v_like(name):
-        # llama.cpp treats a fused QKV and DeepSeek's older attn_kv_b as attn_v: Q4_K_M alternates Q6_K/Q4_K
-        i = c.attn_v
-        if mix == "Q2_K":
-            new = "Q4_K" if ctx.n_gqa >= 4 else "Q3_K"
-        elif mix == "Q2_K_S" and ctx.n_gqa >= 4:
-            new = "Q4_K"
-        elif mix == "IQ3_XXS":
-            new = "Q4_K" if ctx.n_gqa >= 4 else ("IQ3_S" if not ctx.has_imatrix else "IQ3_XXS")
-        elif (mix in {"IQ3_XS", "IQ3_S"} and ctx.n_gqa >= 4) or mix == "IQ3_M":
-            new = "Q4_K"
-        elif mix == "Q3_K_M":
-            new = "Q5_K" if i < 2 else "Q4_K"
-        elif mix == "Q3_K_L" or (mix in {"IQ4_NL", "IQ4_XS"} and ctx.n_gqa >= 4):
-            new = "Q5_K"
-        elif mix in {"Q4_K_M", "Q5_K_M"} and _more_bits(i, ctx.n_attention_wv or n):
-            new = "Q6_K"
-        elif mix == "Q4_K_S" and i < 4:
-            new = "Q5_K"
-        if ctx.is_70b and new in {"Q3_K", "Q4_K"}:
-            new = "Q5_K"
-        if ctx.n_expert == 8:
-            new = "Q8_0"
+        return _output_type(mix, t, ctx, new)
+    if mix == "MXFP4":
+        return "MXFP4" if t.n_dims >= 3 and t.ne[2] > 1 else "Q8_0"
+    if name in ("token_embd.weight", "per_layer_token_embd.weight"):
+        return _EMBD_TYPE.get(mix, new)
+    if mix in _IQ_LOW:
+        return _low_iq_type(mix, name, ctx, c, new)
+    if _attn_v_like(name):
+        return _attn_v_type(mix, ctx, c, new)
+    if "attn_k.weight" in name:
+        return "Q8_0" if ctx.n_expert == 8 else {"IQ3_XS": "IQ3_XXS", "IQ3_XXS": "IQ2_S"}.get(mix, new)
+    if "attn_q.weight" in name:
+        return {"IQ3_XS": "IQ3_XXS", "IQ3_XXS": "IQ2_S"}.get(mix, new)
+    if "ffn_down" in name:
+        return _ffn_down_type(mix, t, ctx, c, new)
+    if "attn_output.weight" in name:
+        return _attn_output_type(mix, ctx, new)
+    for kind in ("ffn_gate", "ffn_up"):
+        if kind in name:
+            i = _layer_of(t, getattr(c, kind), ctx)
+            setattr(c, kind, getattr(c, kind) + 1)
+            n = ctx.n_layer
+            return "IQ3_XXS" if mix == "IQ3_XS" and n // 8 <= i < 7 * n // 8 else new
+    return new
+
+
+_EMBD_TYPE = {
+    **dict.fromkeys(("IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ1_M"), "Q2_K"),
+    **dict.fromkeys(("IQ2_S", "IQ2_M", "IQ3_XXS"), "IQ3_S"),
+    **dict.fromkeys(("TQ1_0", "TQ2_0"), "Q4_K"),
+}
+_MOE8_ATTN_OUTPUT_Q5 = frozenset(
+    ("Q2_K", "IQ3_XS", "IQ3_XXS", "Q3_K_S", "Q3_K_M", "IQ4_NL", "Q4_K_S", "Q4_K_M", "IQ3_S", "IQ3_M", "IQ4_XS")
+)
+_ATTN_OUTPUT_TYPE = {"Q2_K": "Q3_K", "IQ3_XXS": "IQ3_S", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K", "IQ3_M": "Q4_K"}
+
+
+def _output_type(mix: str, t: TensorShape, ctx: MixContext, new: str) -> str:
+    """output.weight (or a tied token_embd): kept at 6 bits or more."""
+    qk = GGML_TYPES[new].block
+    if mix == "MXFP4" or ctx.arch == "falcon" or t.ne[0] % qk != 0:
+        return "Q8_0"
+    if mix in {"IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"}:
+        return "Q5_K"
+    return new if new == "Q8_0" else "Q6_K"
+
+
+def _low_iq_type(mix: str, name: str, ctx: MixContext, c: _Counters, new: str) -> str:
+    """The 1-2 bit IQ mixes, which protect attention V, the first eighth of ffn_down and attn_output."""
+    if _attn_v_like(name):
         c.attn_v += 1
-    elif "attn_k.weight" in name:
-        if ctx.n_expert == 8:
-            new = "Q8_0"
-        elif mix == "IQ3_XS":
-            new = "IQ3_XXS"
-        elif mix == "IQ3_XXS":
-            new = "IQ2_S"
-    elif "attn_q.weight" in name:
-        if mix == "IQ3_XS":
-            new = "IQ3_XXS"
-        elif mix == "IQ3_XXS":
-            new = "IQ2_S"
-    elif "ffn_down" in name:
-        i = _layer_of(t, c.ffn_down, ctx)
-        if mix == "Q2_K":
-            new = "Q3_K"
-        elif mix == "Q2_K_S":
-            if i < n // 8:
-                new = "Q4_K"
-        elif mix == "IQ3_XXS" and not ctx.has_imatrix:
-            new = "Q4_K" if i < n // 8 else "Q3_K"
-        elif mix == "Q3_K_M":
-            if i < n // 16:
-                new = "Q5_K"
-            elif ctx.arch != "falcon" or _more_bits(i, n):
-                new = "Q4_K"
-            else:
-                new = "Q3_K"
-        elif mix == "IQ3_M" and (i < n // 8 or (ctx.n_expert == 8 and _more_bits(i, n))):
-            new = "Q4_K"
-        elif mix == "Q3_K_L":
-            new = "Q4_K" if ctx.arch == "falcon" else "Q5_K"
-        elif mix == "Q4_K_M":
-            if ctx.arch == "falcon":
-                new = "Q6_K" if i < n // 16 else ("Q5_K" if _more_bits(i, n) else "Q4_K")
-            elif _more_bits(i, n):
-                new = "Q6_K"
-        elif i < n // 8 and mix in {"IQ4_NL", "IQ4_XS"} and not ctx.has_imatrix:
-            new = "Q5_K"
-        elif mix == "Q5_K_M" and _more_bits(i, n):
-            new = "Q6_K"
-        elif mix == "Q4_K_S" and ctx.arch != "falcon" and i < n // 8:
-            new = "Q5_K"
-        elif mix in {"Q4_0", "Q5_0"} and ctx.has_imatrix and i < n // 8:
-            new = "Q4_1" if mix == "Q4_0" else "Q5_1"
+        if ctx.n_gqa >= 4 or ctx.n_expert >= 4:
+            return "Q4_K"
+        return "IQ3_S" if mix in {"IQ2_S", "IQ2_M"} else "Q2_K"
+    if ctx.n_expert == 8 and "attn_k.weight" in name:
+        return "Q4_K"
+    if "ffn_down" in name:
+        first = c.ffn_down < ctx.n_layer // 8
         c.ffn_down += 1
-    elif "attn_output.weight" in name:
-        if ctx.arch != "falcon":
-            if ctx.n_expert == 8:
-                if mix in {
-                    "Q2_K",
-                    "IQ3_XS",
-                    "IQ3_XXS",
-                    "Q3_K_S",
-                    "Q3_K_M",
-                    "IQ4_NL",
-                    "Q4_K_S",
-                    "Q4_K_M",
-                    "IQ3_S",
-                    "IQ3_M",
-                    "IQ4_XS",
-                }:
-                    new = "Q5_K"
-            else:
-                new = {"Q2_K": "Q3_K", "IQ3_XXS": "IQ3_S", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K", "IQ3_M": "Q4_K"}.get(
-                    mix, new
-                )
-        elif mix == "Q3_K_L":
-            new = "Q4_K"
-    elif "ffn_gate" in name:
-        i = _layer_of(t, c.ffn_gate, ctx)
-        if mix == "IQ3_XS" and n // 8 <= i < 7 * n // 8:
-            new = "IQ3_XXS"
-        c.ffn_gate += 1
-    elif "ffn_up" in name:
-        i = _layer_of(t, c.ffn_up, ctx)
-        if mix == "IQ3_XS" and n // 8 <= i < 7 * n // 8:
-            new = "IQ3_XXS"
-        c.ffn_up += 1
-    return _fallback(GGML_TYPES[new], t.ne[0])
+        return ("IQ3_S" if mix in {"IQ2_S", "IQ2_M"} else "Q2_K") if first else new
+    if "attn_output.weight" in name:
+        if ctx.n_expert == 8:
+            return "Q5_K"
+        if mix in {"IQ1_S", "IQ1_M"}:
+            return "IQ2_XXS"
+        if mix in {"IQ2_S", "IQ2_M"}:
+            return "IQ3_S"
+    return new
+
+
+def _attn_v_type(mix: str, ctx: MixContext, c: _Counters, new: str) -> str:
+    """attn_v (and what llama.cpp counts as it: a fused QKV, DeepSeek's older attn_kv_b).
+
+    Q4_K_M alternates Q6_K/Q4_K over the layers."""
+    i = c.attn_v
+    c.attn_v += 1
+    if mix == "Q2_K":
+        new = "Q4_K" if ctx.n_gqa >= 4 else "Q3_K"
+    elif mix == "Q2_K_S" and ctx.n_gqa >= 4:
+        new = "Q4_K"
+    elif mix == "IQ3_XXS":
+        new = "Q4_K" if ctx.n_gqa >= 4 else ("IQ3_S" if not ctx.has_imatrix else "IQ3_XXS")
+    elif (mix in {"IQ3_XS", "IQ3_S"} and ctx.n_gqa >= 4) or mix == "IQ3_M":
+        new = "Q4_K"
+    elif mix == "Q3_K_M":
+        new = "Q5_K" if i < 2 else "Q4_K"
+    elif mix == "Q3_K_L" or (mix in {"IQ4_NL", "IQ4_XS"} and ctx.n_gqa >= 4):
+        new = "Q5_K"
+    elif mix in {"Q4_K_M", "Q5_K_M"} and _more_bits(i, ctx.n_attention_wv or ctx.n_layer):
+        new = "Q6_K"
+    elif mix == "Q4_K_S" and i < 4:
+        new = "Q5_K"
+    if ctx.is_70b and new in {"Q3_K", "Q4_K"}:
+        new = "Q5_K"
+    return "Q8_0" if ctx.n_expert == 8 else new
+
+
+def _ffn_down_type(mix: str, t: TensorShape, ctx: MixContext, c: _Counters, new: str) -> str:
+    """ffn_down, which most mixes give more bits in the first layers and in every third one."""
+    i = _layer_of(t, c.ffn_down, ctx)
+    c.ffn_down += 1
+    n = ctx.n_layer
+    falcon = ctx.arch == "falcon"
+    if mix == "Q2_K":
+        return "Q3_K"
+    if mix == "Q2_K_S":
+        return "Q4_K" if i < n // 8 else new
+    if mix == "IQ3_XXS" and not ctx.has_imatrix:
+        return "Q4_K" if i < n // 8 else "Q3_K"
+    if mix == "Q3_K_M":
+        if i < n // 16:
+            return "Q5_K"
+        return "Q4_K" if not falcon or _more_bits(i, n) else "Q3_K"
+    if mix == "IQ3_M" and (i < n // 8 or (ctx.n_expert == 8 and _more_bits(i, n))):
+        return "Q4_K"
+    if mix == "Q3_K_L":
+        return "Q4_K" if falcon else "Q5_K"
+    if mix == "Q4_K_M":
+        if falcon:
+            return "Q6_K" if i < n // 16 else ("Q5_K" if _more_bits(i, n) else "Q4_K")
+        return "Q6_K" if _more_bits(i, n) else new
+    if i < n // 8 and mix in {"IQ4_NL", "IQ4_XS"} and not ctx.has_imatrix:
+        return "Q5_K"
+    if mix == "Q5_K_M" and _more_bits(i, n):
+        return "Q6_K"
+    if mix == "Q4_K_S" and not falcon and i < n // 8:
+        return "Q5_K"
+    if mix in {"Q4_0", "Q5_0"} and ctx.has_imatrix and i < n // 8:
+        return "Q4_1" if mix == "Q4_0" else "Q5_1"
+    return new
+
+
+def _attn_output_type(mix: str, ctx: MixContext, new: str) -> str:
+    """attn_output: a bit more for the low mixes, and Q5_K for 8-expert MoE models."""
+    if ctx.arch == "falcon":
+        return "Q4_K" if mix == "Q3_K_L" else new
+    if ctx.n_expert == 8:
+        return "Q5_K" if mix in _MOE8_ATTN_OUTPUT_Q5 else new
+    return _ATTN_OUTPUT_TYPE.get(mix, new)
 
 
 def assign_types(mix: str, tensors: list[TensorShape], ctx: MixContext) -> list[tuple[TensorShape, str]]:
