@@ -11,7 +11,7 @@ its RPC backend. The engine's settings come back with the result, for render to 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from willitrun.estimate.batch import Load, StepCost, load, step_cost
 from willitrun.estimate.cluster import (
@@ -22,7 +22,7 @@ from willitrun.estimate.cluster import (
     hop_seconds,
     vllm_serving,
 )
-from willitrun.estimate.types import GIB, Machine, ModelSpec, Runtime
+from willitrun.estimate.types import GIB, Device, Machine, ModelSpec, Runtime
 
 MAX_USERS = 1024  # the most concurrent sequences looked at
 VLLM_PREFERENCE = ("BF16", "FP8", "AWQ", "GPTQ")  # the highest precision that serves wins
@@ -109,11 +109,8 @@ def _at_floor(cost_of: Callable[[int], Load], most: int, floor: float) -> int:
 
 
 def _vllm_choice(
-    m: ModelSpec, gpus: tuple[object, ...], quant: str | None, kv_type: str, nodes: int, depth: int, tokens: int
+    m: ModelSpec, devs: tuple[Device, ...], quant: str | None, kv_type: str, nodes: int, depth: int, tokens: int
 ) -> VllmServing:
-    from willitrun.estimate.types import Device
-
-    devs = tuple(d for d in gpus if isinstance(d, Device))
     if quant is not None:
         return vllm_serving(m, devs, quant, kv_type, nodes=nodes, depth=depth)
     tried = [vllm_serving(m, devs, f, kv_type, nodes=nodes, depth=depth) for f in VLLM_PREFERENCE]
@@ -121,36 +118,105 @@ def _vllm_choice(
     return ok[0] if ok else tried[-1]
 
 
-def _vllm(
-    m: ModelSpec,
-    machine: Machine,
-    quant: str | None,
-    kv_type: str,
-    nodes: int,
-    link: Interconnect | None,
-    prompt: int,
-    output: int,
-    floor: float,
+@dataclass(frozen=True)
+class _Ask:
+    """One capacity question, passed whole to the engine that answers it."""
+
+    model: ModelSpec
+    machine: Machine
+    runtime: Runtime
+    quant: str | None
+    kv_type: str
+    nodes: int
+    link: Interconnect | None
+    prompt: int
+    output: int
+    floor: float
+
+
+def _answer(
+    a: _Ask,
+    quant: str,
+    at: Callable[[int], Load] | None,
+    most: int,
+    rows: tuple[CapacityRow, ...],
+    notes: list[str] | tuple[str, ...],
 ) -> Capacity:
-    gpus = tuple(d for d in machine.devices if d.backend in ("cuda", "rocm"))
-    tokens = prompt + output
-    depth = prompt + output // 2
-    notes: list[str] = []
+    """The Capacity for `a` with what every engine reports alike (engines `replace` their own fields)."""
+    at_floor = _at_floor(at, most, a.floor) if at is not None else 0
+    return Capacity(
+        model=a.model,
+        machine=a.machine,
+        runtime=a.runtime,
+        quant=quant,
+        nodes=a.nodes,
+        interconnect=a.link if a.nodes > 1 else None,
+        prompt_tokens=a.prompt,
+        output_tokens=a.output,
+        min_tokens_per_s=a.floor,
+        fits=most >= 1,
+        rows=rows,
+        max_users_memory=most,
+        max_users_at_floor=at_floor,
+        weights_bytes=0,
+        kv_tokens=None,
+        tensor_parallel=1,
+        pipeline_parallel=1,
+        parallel_slots=max(1, at_floor or min(most, 1)),
+        context_per_user=a.prompt + a.output,
+        roles=(),
+        notes=tuple(notes),
+        at=at,
+    )
+
+
+def _vllm(a: _Ask) -> Capacity:
+    m, link = a.model, a.link
+    gpus = tuple(d for d in a.machine.devices if d.backend in ("cuda", "rocm"))
+    tokens = a.prompt + a.output
+    depth = a.prompt + a.output // 2
     if not gpus:
-        raise_no_gpu = "vLLM needs an NVIDIA or AMD GPU"
-        return _nothing(m, machine, "vllm", quant or "BF16", nodes, link, prompt, output, floor, (raise_no_gpu,))
-    s = _vllm_choice(m, gpus, quant, kv_type, nodes, depth, tokens)
+        return _answer(a, a.quant or "BF16", None, 0, (), ("vLLM needs an NVIDIA or AMD GPU",))
+    s = _vllm_choice(m, gpus, a.quant, a.kv_type, a.nodes, depth, tokens)
     most = s.max_sequences(tokens) if s.fits else 0
     hop = link if (link is not None and s.pp > 1) else None
 
     def at(n: int) -> Load:
         micro = max(1, -(-n // s.pp))
-        return load(s.stage, n, prompt, output, stages=s.pp, hop_s=hop_seconds(hop, m, micro) if hop else 0.0)
+        return load(s.stage, n, a.prompt, a.output, stages=s.pp, hop_s=hop_seconds(hop, m, micro) if hop else 0.0)
 
     rows = tuple(
         CapacityRow(n, at(n), int(n * tokens * s.kv_bytes_per_token * s.gpus_used))
-        for n in _users_ladder(most, at, floor)
+        for n in _users_ladder(most, at, a.floor)
     )
+    roles = tuple(
+        NodeRole(
+            i + 1,
+            "head" if i == 0 else "worker",
+            s.tp,
+            s.weights_per_gpu,
+            max(0, s.kv_bytes_per_gpu),
+            s.capacity_per_gpu,
+        )
+        for i in range(s.pp)
+    )
+    return replace(
+        _answer(a, s.fmt, at if s.fits else None, most, rows, _vllm_notes(a, s, gpus, most)),
+        nodes=s.pp,
+        interconnect=link if s.pp > 1 else None,
+        weights_bytes=s.weights_bytes,
+        kv_tokens=s.kv_tokens,
+        tensor_parallel=s.tp,
+        pipeline_parallel=s.pp,
+        roles=roles if s.pp > 1 else (),
+    )
+
+
+def _vllm_notes(a: _Ask, s: VllmServing, gpus: tuple[Device, ...], most: int) -> list[str]:
+    """What the vLLM answer rests on: why it does not fit, what caps the batch, what more nodes bring."""
+    m, link = a.model, a.link
+    tokens = a.prompt + a.output
+    notes: list[str] = []
     if not s.fits:
         notes.append(
             f"{s.fmt} weights need {s.weights_per_gpu / GIB:.1f} GiB per GPU of the "
@@ -161,7 +227,7 @@ def _vllm(
     if most == 256 and s.kv_tokens // max(1, tokens) > 256:
         notes.append("vLLM's --max-num-seqs (256) caps the batch before the cache does")
     if s.pp > 1:
-        one = vllm_serving(m, gpus, s.fmt, kv_type, nodes=1, depth=depth)
+        one = vllm_serving(m, gpus, s.fmt, a.kv_type, nodes=1, depth=a.prompt + a.output // 2)
         if one.fits and one.max_sequences(tokens) >= 1:
             notes.append(f"one node holds {s.fmt} too ({one.max_sequences(tokens)} users): more nodes add cache room")
         else:
@@ -182,103 +248,30 @@ def _vllm(
         )
     if s.tp < len(gpus):
         notes.append(f"tensor parallel uses {s.tp} of {len(gpus)} GPUs (it must divide the attention heads)")
-    roles = (
-        tuple(
-            NodeRole(
-                i + 1,
-                "head" if i == 0 else "worker",
-                s.tp,
-                s.weights_per_gpu,
-                max(0, s.kv_bytes_per_gpu),
-                s.capacity_per_gpu,
-            )
-            for i in range(s.pp)
-        )
-        if s.pp > 1
-        else ()
-    )
-    return Capacity(
-        model=m,
-        machine=machine,
-        runtime="vllm",
-        quant=s.fmt,
-        nodes=s.pp,
-        interconnect=link if s.pp > 1 else None,
-        prompt_tokens=prompt,
-        output_tokens=output,
-        min_tokens_per_s=floor,
-        fits=most >= 1,
-        rows=rows,
-        max_users_memory=most,
-        max_users_at_floor=_at_floor(at, most, floor),
-        weights_bytes=s.weights_bytes,
-        kv_tokens=s.kv_tokens,
-        tensor_parallel=s.tp,
-        pipeline_parallel=s.pp,
-        parallel_slots=max(1, _at_floor(at, most, floor) or min(most, 1)),
-        context_per_user=tokens,
-        roles=roles,
-        notes=tuple(notes),
-        at=at if s.fits else None,
-    )
-
-
-def _nothing(
-    m: ModelSpec,
-    machine: Machine,
-    rt: Runtime,
-    quant: str,
-    nodes: int,
-    link: Interconnect | None,
-    prompt: int,
-    output: int,
-    floor: float,
-    notes: tuple[str, ...],
-) -> Capacity:
-    return Capacity(
-        model=m,
-        machine=machine,
-        runtime=rt,
-        quant=quant,
-        nodes=nodes,
-        interconnect=link,
-        prompt_tokens=prompt,
-        output_tokens=output,
-        min_tokens_per_s=floor,
-        fits=False,
-        rows=(),
-        max_users_memory=0,
-        max_users_at_floor=0,
-        weights_bytes=0,
-        kv_tokens=None,
-        tensor_parallel=1,
-        pipeline_parallel=1,
-        parallel_slots=1,
-        context_per_user=prompt + output,
-        roles=(),
-        notes=notes,
-    )
+    return notes
 
 
 def _cluster_machine(machine: Machine, nodes: int) -> Machine:
     """llama.cpp over RPC sees every node's GPUs as its own devices."""
-    from dataclasses import replace
-
     return replace(machine, devices=machine.devices * nodes)
 
 
-def _gguf(
-    m: ModelSpec,
-    machine: Machine,
-    rt: Runtime,
-    quant: str | None,
-    kv_type: str,
-    nodes: int,
-    link: Interconnect | None,
-    prompt: int,
-    output: int,
-    floor: float,
-) -> Capacity:
+def _most(fits: Callable[[int], bool]) -> int:
+    """The largest n <= MAX_USERS with fits(n) (which holds up to some n and not beyond): doubling, then
+    bisection; 0 when not even one fits."""
+    if not fits(1):
+        return 0
+    lo, hi = 1, 2
+    while hi <= MAX_USERS and fits(hi):
+        lo, hi = hi, hi * 2
+    hi = min(hi, MAX_USERS + 1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return lo
+
+
+def _gguf(a: _Ask) -> Capacity:
     from willitrun.estimate.core import Request, estimate_option
     from willitrun.estimate.kv import kv_cache_bytes, pad
     from willitrun.estimate.placement import best_plan
@@ -286,106 +279,58 @@ def _gguf(
     from willitrun.estimate.speed import decode_terms, prefill_terms
     from willitrun.estimate.tensors import active_parameter_count, weights_breakdown
 
-    q = quant or "Q4_K_M"
-    whole = _cluster_machine(machine, nodes) if nodes > 1 else machine
+    m, nodes, link, prompt, output = a.model, a.nodes, a.link, a.prompt, a.output
+    q = a.quant or "Q4_K_M"
+    whole = _cluster_machine(a.machine, nodes) if nodes > 1 else a.machine
     ctx = pad(prompt + output)
-    prof = profile(rt)
     w = weights_breakdown(m, q)
     active = float(active_parameter_count(m))
-    rpc_s = 0.0
-    if nodes > 1 and link is not None:
-        rpc_s = (nodes - 1) * (2 * link.latency_s + RPC_CALL_S)
+    rpc_s = (nodes - 1) * (2 * link.latency_s + RPC_CALL_S) if nodes > 1 and link is not None else 0.0
 
-    def option(n: int) -> tuple[bool, str]:
-        req = Request(quants=(q,), ctx=ctx, kv_type=kv_type, parallel=n, runtime=rt, max_context=False)
-        o = estimate_option(m, whole, q, req, ctx, False)
-        return o.verdict == ("gpu" if whole.devices else "cpu"), o.verdict
+    def verdict(n: int) -> str:
+        req = Request(quants=(q,), ctx=ctx, kv_type=a.kv_type, parallel=n, runtime=a.runtime, max_context=False)
+        return estimate_option(m, whole, q, req, ctx, False).verdict
 
     cache: dict[int, StepCost] = {}
 
-    def cost(n: int) -> StepCost:
+    def at(n: int) -> Load:
         if n not in cache:
-            p = best_plan(m, w, whole, ctx, kv_type, n, prof)
-            dec = decode_terms(m, w, whole, p, kv_type=kv_type, depth=prompt + output // 2, active_params=active)
+            p = best_plan(m, w, whole, ctx, a.kv_type, n, profile(a.runtime))
+            dec = decode_terms(m, w, whole, p, kv_type=a.kv_type, depth=prompt + output // 2, active_params=active)
             pre = prefill_terms(m, w, whole, p, prompt_tokens=min(max(prompt, 1), 2048), depth=0, active_params=active)
             extra = rpc_s + (nodes - 1) * n * m.hidden * 4 / (link.gbps * 1e9) if link and nodes > 1 else 0.0
             cache[n] = step_cost(dec, pre, extra)
-        return cache[n]
+        return load(cache[n], n, prompt, output)
 
-    def at(n: int) -> Load:
-        return load(cost(n), n, prompt, output)
-
-    # the most slots that fit: doubling, then bisection
-    most = 0
-    if option(1)[0]:
-        lo, hi = 1, 2
-        while hi <= MAX_USERS and option(hi)[0]:
-            lo, hi = hi, hi * 2
-        hi = min(hi, MAX_USERS + 1)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            lo, hi = (mid, hi) if option(mid)[0] else (lo, mid)
-        most = lo
+    most = _most(lambda n: verdict(n) == ("gpu" if whole.devices else "cpu"))
+    rows = tuple(CapacityRow(n, at(n), kv_cache_bytes(m, ctx, a.kv_type, n)) for n in _users_ladder(most, at, a.floor))
+    slots = max(1, _at_floor(at, most, a.floor) or min(most, 1))
     notes: list[str] = []
     if most == MAX_USERS:
         notes.append(f"memory holds at least {MAX_USERS} users; no more were looked at")
     if most == 0:
-        verdict = option(1)[1]
-        why = "partly in system RAM" if verdict == "partial" else "beyond GPU memory and RAM"
+        why = "partly in system RAM" if verdict(1) == "partial" else "beyond GPU memory and RAM"
         notes.append(f"{q} at {ctx} tokens per user does not fit on the GPUs ({why}); try a smaller --quant")
-    rows = tuple(CapacityRow(n, at(n), kv_cache_bytes(m, ctx, kv_type, n)) for n in _users_ladder(most, at, floor))
-    slots = max(1, _at_floor(at, most, floor) or min(most, 1))
-    if rt == "llama.cpp":
+    if a.runtime == "llama.cpp":
         notes.append(
             "llama-server batches every slot's next token into one step (continuous batching, -kvu: one "
             "cache shared by all slots)"
         )
     else:
         notes.append("Ollama gives each of OLLAMA_NUM_PARALLEL slots its own num_ctx of cache")
-    per_dev = max(1, len(whole.devices))
     roles: tuple[NodeRole, ...] = ()
     if nodes > 1:
-        gpn = len(machine.devices)
-        cap = machine.devices[0].memory_bytes if machine.devices else 0
-        roles = tuple(
-            NodeRole(
-                i + 1,
-                "main" if i == 0 else "rpc",
-                gpn,
-                w.total_bytes // per_dev,
-                kv_cache_bytes(m, ctx, kv_type, slots) // per_dev,
-                cap,
-            )
-            for i in range(nodes)
-        )
+        per_dev = max(1, len(whole.devices))
+        cap = a.machine.devices[0].memory_bytes if a.machine.devices else 0
+        kv_share = kv_cache_bytes(m, ctx, a.kv_type, slots) // per_dev
+        role = ("main", "rpc")
+        gpn = len(a.machine.devices)
+        roles = tuple(NodeRole(i + 1, role[i > 0], gpn, w.total_bytes // per_dev, kv_share, cap) for i in range(nodes))
         notes.append(
             "llama.cpp's RPC backend runs the layers one device after another: more nodes add memory, "
             "not speed, and each remote node adds a network round trip to every step"
         )
-    return Capacity(
-        model=m,
-        machine=machine,
-        runtime=rt,
-        quant=q,
-        nodes=nodes,
-        interconnect=link if nodes > 1 else None,
-        prompt_tokens=prompt,
-        output_tokens=output,
-        min_tokens_per_s=floor,
-        fits=most >= 1,
-        rows=rows,
-        max_users_memory=most,
-        max_users_at_floor=_at_floor(at, most, floor),
-        weights_bytes=w.total_bytes,
-        kv_tokens=None,
-        tensor_parallel=1,
-        pipeline_parallel=1,
-        parallel_slots=slots,
-        context_per_user=ctx,
-        roles=roles,
-        notes=tuple(notes),
-        at=at,
-    )
+    return replace(_answer(a, q, at, most, rows, notes), weights_bytes=w.total_bytes, context_per_user=ctx, roles=roles)
 
 
 def capacity(
@@ -407,19 +352,9 @@ def capacity(
         from willitrun.estimate.cluster import DEFAULT_INTERCONNECT
 
         link = INTERCONNECTS[DEFAULT_INTERCONNECT]
+    a = _Ask(m, machine, runtime, quant, kv_type, nodes, link, prompt_tokens, output_tokens, min_tokens_per_s)
     if runtime == "vllm":
-        return _vllm(m, machine, quant, kv_type, nodes, link, prompt_tokens, output_tokens, min_tokens_per_s)
+        return _vllm(a)
     if runtime == "mlx":
-        return _nothing(
-            m,
-            machine,
-            runtime,
-            quant or "4BIT",
-            nodes,
-            link,
-            prompt_tokens,
-            output_tokens,
-            min_tokens_per_s,
-            ("capacity covers vllm, llama.cpp and ollama",),
-        )
-    return _gguf(m, machine, runtime, quant, kv_type, nodes, link, prompt_tokens, output_tokens, min_tokens_per_s)
+        return _answer(a, quant or "4BIT", None, 0, (), ("capacity covers vllm, llama.cpp and ollama",))
+    return _gguf(a)
