@@ -190,21 +190,8 @@ def build_machine(
         if ram_bandwidth_gbps is None and chip_bw is not None:
             ram_bandwidth_gbps = chip_bw
     else:
-        devices = base.devices if base else ()
-        if vram_gb is not None:
-            if not devices:
-                raise BadValueError("--vram needs a GPU", "name one with --gpu, e.g. --gpu 'RTX 3060' --vram 12")
-            vram = int(vram_gb * GIB)
-            devices = tuple(replace(d, memory_bytes=vram, free_bytes=vram, how="--vram") for d in devices)
-    if ram_gb is not None:
-        ram = int(ram_gb * GIB)
-        ram_free = ram - os_reserve_bytes(ram)
-    elif base is not None:
-        ram, ram_free = base.ram_bytes, base.ram_free_bytes
-    else:
-        ram = 16 * GIB
-        ram_free = ram - os_reserve_bytes(ram)
-        notes.append("system RAM unknown: assumed 16 GiB (set --ram)")
+        devices = _with_vram(base.devices if base else (), vram_gb)
+    ram, ram_free = _ram(ram_gb, base, notes)
     # --ram (or a unified-memory chip, which brings its own) describes another machine: this one's CPU and
     # measured RAM speed are not its own. --gpu alone asks about this machine with another card in it.
     own = base is not None and ram_gb is None
@@ -225,9 +212,7 @@ def build_machine(
             bw = spec.bandwidth_gbps
             bw_how = f"{spec.memory_type} {spec.bus_bits}-bit at {spec.mts} MT/s, peak (CPU catalog: {spec.name})"
     if threads is not None:
-        if not 1 <= threads <= 1024:
-            raise BadValueError(f"--threads {threads} is out of range", "allowed: 1 to 1024")
-        cpu_kw = {"cpu": replace(cpu_kw.get("cpu") or Cpu(), use_threads=threads)}
+        cpu_kw = {"cpu": _with_threads(cpu_kw.get("cpu"), threads)}
     if backend is not None:
         devices = with_backend(devices, backend)
     kept = _headroom_note(devices, margin)
@@ -248,3 +233,30 @@ def build_machine(
         gpu_margin_bytes=margin,
         **cpu_kw,
     )
+
+
+def _with_vram(devices: tuple[Device, ...], vram_gb: float | None) -> tuple[Device, ...]:
+    """--vram without --gpu: this machine's cards with another memory size."""
+    if vram_gb is None:
+        return devices
+    if not devices:
+        raise BadValueError("--vram needs a GPU", "name one with --gpu, e.g. --gpu 'RTX 3060' --vram 12")
+    vram = int(vram_gb * GIB)
+    return tuple(replace(d, memory_bytes=vram, free_bytes=vram, how="--vram") for d in devices)
+
+
+def _ram(ram_gb: float | None, base: Machine | None, notes: list[str]) -> tuple[int, int]:
+    """System RAM and what of it is free: --ram (less what the OS keeps), else detected, else 16 GiB with a note."""
+    if ram_gb is not None:
+        ram = int(ram_gb * GIB)
+        return ram, ram - os_reserve_bytes(ram)
+    if base is not None:
+        return base.ram_bytes, base.ram_free_bytes
+    notes.append("system RAM unknown: assumed 16 GiB (set --ram)")
+    return 16 * GIB, 16 * GIB - os_reserve_bytes(16 * GIB)
+
+
+def _with_threads(cpu: Cpu | None, threads: int) -> Cpu:
+    if not 1 <= threads <= 1024:
+        raise BadValueError(f"--threads {threads} is out of range", "allowed: 1 to 1024")
+    return replace(cpu or Cpu(), use_threads=threads)
