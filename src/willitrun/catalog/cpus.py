@@ -84,10 +84,11 @@ def _entry(i: int, r: Any) -> CpuSpec:
 
 @lru_cache(maxsize=1)
 def load_cpus() -> tuple[CpuSpec, ...]:
-    from willitrun.catalog.load import _parse_yaml, data_dir
+    from willitrun.catalog.entry import read_yaml
+    from willitrun.catalog.load import data_dir
 
     path = data_dir() / "cpus.yaml"
-    raw = _parse_yaml(path, path.read_bytes())
+    raw = read_yaml(path)
     items = raw.get("cpus") if isinstance(raw, dict) else None
     if not isinstance(items, list):
         raise CatalogError(f"{path}: expected a 'cpus' list")

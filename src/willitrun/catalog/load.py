@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from willitrun.catalog.entry import DATE_RE, Entry, parse_yaml, read_yaml_bytes
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import CatalogError
 from willitrun.estimate.types import ModelSpec
@@ -15,8 +16,7 @@ from willitrun.fingerprint import fingerprint
 from willitrun.paths import cache_dir, read_cache, write_cache
 
 T = TypeVar("T")
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+_Entry, _parse_yaml, _read_bytes = Entry, parse_yaml, read_yaml_bytes  # old names, until every caller moves
 USES = frozenset({"chat", "code", "reasoning", "vision", "embedding", "tools"})
 VENDORS = frozenset({"nvidia", "amd", "intel", "apple"})
 BACKENDS = frozenset({"cuda", "rocm", "metal", "vulkan", "sycl", "cpu"})
@@ -99,91 +99,7 @@ class Catalog:
         return [(i, record_names(r, ("id", "name", "aliases"))) for i, r in self._g.items()]
 
 
-class _Entry:
-    """Typed access to one YAML mapping, raising CatalogError that names file, entry and field."""
-
-    def __init__(self, path: str, kind: str, index: int, raw: Any) -> None:
-        if not isinstance(raw, dict):
-            raise CatalogError(f"{path}: {kind} entry {index + 1} is not a mapping")
-        self.path = path
-        self.raw: dict[str, Any] = raw
-        self.label = f"{kind} {raw.get('id', f'#{index + 1}')!s}"
-
-    def fail(self, fld: str, why: str) -> CatalogError:
-        return CatalogError(f"{self.path}: {self.label}: field '{fld}' {why}")
-
-    def req(self, fld: str) -> Any:
-        if fld not in self.raw or self.raw[fld] is None or self.raw[fld] == "":
-            raise self.fail(fld, "is required")
-        return self.raw[fld]
-
-    def str_(self, fld: str, required: bool = False) -> str | None:
-        v = self.req(fld) if required else self.raw.get(fld)
-        if v is None:
-            return None
-        if not isinstance(v, (str, int, float)) or isinstance(v, bool):
-            raise self.fail(fld, f"must be text, not {type(v).__name__}")
-        return str(v)
-
-    def int_(
-        self, fld: str, *, required: bool = False, lo: int = 0, hi: int = 10**15, default: int | None = None
-    ) -> int | None:
-        v = self.req(fld) if required else self.raw.get(fld, default)
-        if v is None:
-            return None
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise self.fail(fld, f"must be a whole number, not {v!r}")
-        if not lo <= v <= hi:
-            raise self.fail(fld, f"must be between {lo} and {hi}, not {v}")
-        return v
-
-    def num(self, fld: str, *, required: bool = False, lo: float = 0.0, hi: float = 1e9) -> float | None:
-        v = self.req(fld) if required else self.raw.get(fld)
-        if v is None:
-            return None
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise self.fail(fld, f"must be a number, not {v!r}")
-        if not lo <= float(v) <= hi:
-            raise self.fail(fld, f"must be between {lo:g} and {hi:g}, not {v}")
-        return float(v)
-
-    def bool_(self, fld: str, default: bool = False) -> bool:
-        v = self.raw.get(fld, default)
-        if v is None:
-            return default
-        if not isinstance(v, bool):
-            raise self.fail(fld, f"must be true or false, not {v!r}")
-        return v
-
-    def strs(self, fld: str, allowed: frozenset[str] | None = None) -> tuple[str, ...]:
-        v = self.raw.get(fld) or []
-        if not isinstance(v, list) or not all(isinstance(x, (str, int, float)) for x in v):
-            raise self.fail(fld, "must be a list of text")
-        out = tuple(str(x) for x in v)
-        if allowed is not None:
-            bad = [x for x in out if x not in allowed]
-            if bad:
-                raise self.fail(fld, f"has {bad[0]!r}; allowed: {', '.join(sorted(allowed))}")
-        return out
-
-    def date(self, fld: str) -> str | None:
-        v = self.raw.get(fld)
-        if v is None:
-            return None
-        s = str(v)
-        if not _DATE_RE.match(s):
-            raise self.fail(fld, f"must be a date YYYY-MM-DD, not {s!r}")
-        return s
-
-    def ident(self) -> str:
-        v = self.str_("id", required=True)
-        assert v is not None
-        if not _ID_RE.match(v):
-            raise self.fail("id", f"must be lowercase letters, digits, '.' and '-', not {v!r}")
-        return v
-
-
-def _model(e: _Entry) -> ModelSpec:
+def _model(e: Entry) -> ModelSpec:
     layers = e.int_("layers", required=True, lo=1, hi=1000)
     heads = e.int_("heads", required=True, lo=1, hi=10000)
     kv_heads = e.int_("kv_heads", required=True, lo=1, hi=10000)
@@ -297,7 +213,7 @@ _TAG_RE = re.compile(r"^[a-z0-9][a-z0-9._/-]*:[A-Za-z0-9._-]+$")
 
 
 def _repo_map(
-    e: _Entry, fld: str, keys: frozenset[str] | None, value_re: re.Pattern[str]
+    e: Entry, fld: str, keys: frozenset[str] | None, value_re: re.Pattern[str]
 ) -> tuple[tuple[str, str], ...]:
     v = e.raw.get(fld) or {}
     if not isinstance(v, dict):
@@ -314,7 +230,7 @@ def _repo_map(
     return tuple(out)
 
 
-def _repos(e: _Entry) -> dict[str, Any]:
+def _repos(e: Entry) -> dict[str, Any]:
     """Where each runtime's files are published; any of them needs `repos_source` (where the names were checked)."""
     from willitrun.estimate.formats import MLX_FORMATS, VLLM_FORMATS
 
@@ -334,7 +250,7 @@ def _repos(e: _Entry) -> dict[str, Any]:
     return out
 
 
-def _gpu(e: _Entry) -> GpuSpec:
+def _gpu(e: Entry) -> GpuSpec:
     vendor = e.str_("vendor", required=True)
     if vendor not in VENDORS:
         raise e.fail("vendor", f"must be one of {', '.join(sorted(VENDORS))}, not {vendor!r}")
@@ -394,7 +310,7 @@ def _gpu(e: _Entry) -> GpuSpec:
     )
 
 
-def _prices(e: _Entry) -> tuple[tuple[float, float, str, str], ...]:
+def _prices(e: Entry) -> tuple[tuple[float, float, str, str], ...]:
     raw = e.raw.get("prices") or []
     if not isinstance(raw, list):
         raise e.fail("prices", "must be a list of {memory_gib, price_usd, price_kind, price_date}")
@@ -405,38 +321,10 @@ def _prices(e: _Entry) -> tuple[tuple[float, float, str, str], ...]:
         mem, usd, kind, date = p.get("memory_gib"), p.get("price_usd"), p.get("price_kind"), p.get("price_date")
         if not isinstance(mem, (int, float)) or not isinstance(usd, (int, float)) or mem <= 0 or usd <= 0:
             raise e.fail("prices", f"item {i + 1} needs positive memory_gib and price_usd")
-        if kind not in PRICE_KINDS or date is None or not _DATE_RE.match(str(date)):
+        if kind not in PRICE_KINDS or date is None or not DATE_RE.match(str(date)):
             raise e.fail("prices", f"item {i + 1} needs price_kind (msrp/street/used) and price_date YYYY-MM-DD")
         out.append((float(mem), float(usd), str(kind), str(date)))
     return tuple(out)
-
-
-def _parse_yaml(path: Path, data: bytes) -> Any:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 20x faster, equally safe
-    try:
-        return yaml.load(data, Loader=loader)  # a safe loader (CSafeLoader or SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise CatalogError(f"{path}: not valid YAML{where}") from None
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CatalogError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CatalogError(f"{path}: is a folder, not a YAML file") from None
-    except OSError as exc:
-        raise CatalogError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CatalogError(f"{path}: is not UTF-8 text") from None
-    return data
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
@@ -464,7 +352,7 @@ def cached_records(
     except OSError:
         st = None
     if st is None or not path.is_file():
-        _read_bytes(path)  # raises the one-line error that names the problem
+        read_yaml_bytes(path)  # raises the one-line error that names the problem
         raise CatalogError(f"{path}: cannot be read")
     # keyed on the file's path, size and modification time: no need to read it when the cache answers
     stamp = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
@@ -476,8 +364,8 @@ def cached_records(
     doc = read_cache(cached) if cached is not None else None
     if isinstance(doc, dict):
         return doc
-    data = _read_bytes(path)
-    built = build(_parse_yaml(path, data))
+    data = read_yaml_bytes(path)
+    built = build(parse_yaml(path, data))
     if cached is not None:
         import dataclasses
 
@@ -495,8 +383,8 @@ def _load_file(path: Path, keys: list[str] | None = None) -> tuple[list[Any], li
     p = str(path)
 
     def build(raw: Any) -> dict[str, list[Any]]:
-        models = [_model(_Entry(p, "model", i, r)) for i, r in enumerate(_entries(p, raw, "models"))]
-        gpus = [_gpu(_Entry(p, "gpu", i, r)) for i, r in enumerate(_entries(p, raw, "gpus"))]
+        models = [_model(Entry(p, "model", i, r)) for i, r in enumerate(_entries(p, raw, "models"))]
+        gpus = [_gpu(Entry(p, "gpu", i, r)) for i, r in enumerate(_entries(p, raw, "gpus"))]
         for kind, items in (("model", models), ("gpu", gpus)):
             ids = [x.id for x in items]
             dup = {i for i in ids if ids.count(i) > 1}
@@ -509,7 +397,7 @@ def _load_file(path: Path, keys: list[str] | None = None) -> tuple[list[Any], li
     doc = cached_records(path, "catalog", build, keys)
     models, gpus = doc.get("models"), doc.get("gpus")
     if not isinstance(models, list) or not isinstance(gpus, list):  # a cache of another layout: parse afresh
-        fresh = build(_parse_yaml(path, _read_bytes(path)))
+        fresh = build(parse_yaml(path, read_yaml_bytes(path)))
         return fresh["models"], fresh["gpus"]
     return models, gpus
 

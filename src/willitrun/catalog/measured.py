@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from willitrun.catalog.load import Catalog, _Entry, cached_records, data_dir, revive
+from willitrun.catalog.entry import Entry
+from willitrun.catalog.load import Catalog, cached_records, data_dir, revive
 from willitrun.errors import CatalogError
 from willitrun.estimate.types import Machine
 
@@ -29,21 +30,21 @@ def _build(path: str, raw: Any) -> dict[str, list[Any]]:
         raise CatalogError(f"{path}: must be a mapping with a 'measured:' list")
     out: list[Measured] = []
     for i, r in enumerate(raw["measured"]):
-        e = _Entry(path, "measured", i, r)
+        e = Entry(path, "measured", i, r)
         metric = e.str_("metric", required=True)
         if metric not in ("tg", "pp"):
             raise e.fail("metric", f"must be tg or pp, not {metric!r}")
         out.append(
             Measured(
-                model=e.str_("model", required=True) or "",
-                gpu=e.str_("gpu", required=True) or "",
+                model=e.str_("model", required=True),
+                gpu=e.str_("gpu", required=True),
                 count=e.int_("count", default=1, lo=1, hi=64) or 1,
-                quant=e.str_("quant", required=True) or "",
-                test=e.str_("test", required=True) or "",
+                quant=e.str_("quant", required=True),
+                test=e.str_("test", required=True),
                 metric=metric or "tg",
-                tokens_per_s=e.num("tokens_per_s", required=True, lo=0.001, hi=1e7) or 0.0,
+                tokens_per_s=e.num("tokens_per_s", required=True, lo=0.001, hi=1e7),
                 hardware=e.str_("hardware") or "",
-                source=e.str_("source", required=True) or "",
+                source=e.str_("source", required=True),
             )
         )
     return {"measured": out}

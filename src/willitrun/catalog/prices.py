@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from willitrun.catalog.load import _Entry, cached_records, data_dir, revive
+from willitrun.catalog.entry import Entry
+from willitrun.catalog.load import cached_records, data_dir, revive
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import BadValueError, CatalogError
 
@@ -47,37 +48,37 @@ def _build(path: str, raw: Any) -> dict[str, list[Any]]:
         raise CatalogError(f"{path}: must be a mapping with cloud_gpus, apis and electricity lists")
     cloud, apis, power = [], [], []
     for i, r in enumerate(raw.get("cloud_gpus") or []):
-        e = _Entry(path, "cloud_gpus", i, r)
+        e = Entry(path, "cloud_gpus", i, r)
         cloud.append(
             CloudPrice(
-                gpu=e.str_("gpu", required=True) or "",
-                provider=e.str_("provider", required=True) or "",
-                usd_per_hour=e.num("usd_per_hour", required=True, lo=0.001, hi=10000) or 0.0,
+                gpu=e.str_("gpu", required=True),
+                provider=e.str_("provider", required=True),
+                usd_per_hour=e.num("usd_per_hour", required=True, lo=0.001, hi=10000),
                 kind=e.str_("kind") or "on-demand",
                 date=e.date("date") or "",
-                source=e.str_("source", required=True) or "",
+                source=e.str_("source", required=True),
             )
         )
     for i, r in enumerate(raw.get("apis") or []):
-        e = _Entry(path, "apis", i, r)
+        e = Entry(path, "apis", i, r)
         apis.append(
             ApiPrice(
-                model=e.str_("model", required=True) or "",
-                provider=e.str_("provider", required=True) or "",
-                usd_per_m_input=e.num("usd_per_m_input", required=True, lo=0, hi=10000) or 0.0,
-                usd_per_m_output=e.num("usd_per_m_output", required=True, lo=0, hi=10000) or 0.0,
+                model=e.str_("model", required=True),
+                provider=e.str_("provider", required=True),
+                usd_per_m_input=e.num("usd_per_m_input", required=True, lo=0, hi=10000),
+                usd_per_m_output=e.num("usd_per_m_output", required=True, lo=0, hi=10000),
                 date=e.date("date") or "",
-                source=e.str_("source", required=True) or "",
+                source=e.str_("source", required=True),
             )
         )
     for i, r in enumerate(raw.get("electricity") or []):
-        e = _Entry(path, "electricity", i, r)
+        e = Entry(path, "electricity", i, r)
         power.append(
             Electricity(
-                region=e.str_("region", required=True) or "",
-                usd_per_kwh=e.num("usd_per_kwh", required=True, lo=0.001, hi=10) or 0.0,
+                region=e.str_("region", required=True),
+                usd_per_kwh=e.num("usd_per_kwh", required=True, lo=0.001, hi=10),
                 date=e.date("date") or "",
-                source=e.str_("source", required=True) or "",
+                source=e.str_("source", required=True),
             )
         )
     return {"cloud": cloud, "apis": apis, "electricity": power}
@@ -106,9 +107,9 @@ def apply_price_file(gpus: tuple[GpuSpec, ...], path: str) -> tuple[GpuSpec, ...
     A row gives a new price (price_kind street/msrp), a used one (price_kind used, or used_price_usd), or both."""
     from dataclasses import replace
 
-    from willitrun.catalog.load import _parse_yaml, _read_bytes
+    from willitrun.catalog.entry import read_yaml
 
-    raw = _parse_yaml(Path(path), _read_bytes(Path(path)))
+    raw = read_yaml(Path(path))
     rows = raw.get("gpus") if isinstance(raw, dict) else None
     if not isinstance(rows, list):
         raise BadValueError(
@@ -116,8 +117,8 @@ def apply_price_file(gpus: tuple[GpuSpec, ...], path: str) -> tuple[GpuSpec, ...
         )
     by_id = {g.id: g for g in gpus}
     for i, r in enumerate(rows):
-        e = _Entry(path, "price", i, r)
-        gid = e.str_("id", required=True) or ""
+        e = Entry(path, "price", i, r)
+        gid = e.str_("id", required=True)
         if gid not in by_id:
             raise BadValueError(
                 f"{path}: price {i + 1} names unknown GPU {gid!r}", "ids as 'willitrun gpus' lists them"
@@ -176,7 +177,7 @@ def build_market(path: str, raw: Any) -> dict[str, list[Any]]:
     prices: list[MarketPrice] = []
     facts: list[MarketFacts] = []
     for gid, r in raw["gpus"].items():
-        e = _Entry(path, "gpu", 0, r if isinstance(r, dict) else {})
+        e = Entry(path, "gpu", 0, r if isinstance(r, dict) else {})
         if not isinstance(r, dict):
             raise CatalogError(f"{path}: gpu {gid}: must be a mapping")
         unknown = set(r) - MARKET_KEYS
@@ -186,12 +187,12 @@ def build_market(path: str, raw: Any) -> dict[str, list[Any]]:
             p = r.get(kind)
             if p is None:
                 continue
-            pe = _Entry(path, f"{gid} {kind}", 0, p)
-            src = pe.str_("source", required=True) or ""
+            pe = Entry(path, f"{gid} {kind}", 0, p)
+            src = pe.str_("source", required=True)
             date = pe.date("date")
             if not date:
                 raise CatalogError(f"{path}: gpu {gid}: {kind} needs a date")
-            usd = pe.num("usd", required=True, lo=1, hi=10_000_000) or 0.0
+            usd = pe.num("usd", required=True, lo=1, hi=10_000_000)
             prices.append(MarketPrice(str(gid), kind, usd, date, str(sources.get(src, src))))
         cooling, form = e.str_("cooling"), e.str_("form")
         if cooling not in (None, "passive") or form not in (None, "sxm"):

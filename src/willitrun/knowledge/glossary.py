@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from willitrun.catalog.load import _Entry, cached_records, data_dir, revive
+from willitrun.catalog.entry import Entry
+from willitrun.catalog.load import cached_records, data_dir, revive
 from willitrun.errors import CatalogError, UnknownNameError
 
 CATEGORIES = (
@@ -40,20 +41,20 @@ def _build(path: str, raw: Any) -> dict[str, list[Any]]:
         raise CatalogError(f"{path}: must be a mapping with a 'terms:' list")
     out: list[Term] = []
     for i, r in enumerate(raw["terms"]):
-        e = _Entry(path, "term", i, r)
-        cat = e.str_("category", required=True) or ""
+        e = Entry(path, "term", i, r)
+        cat = e.str_("category", required=True)
         if cat not in CATEGORIES:
             raise e.fail("category", f"must be one of {', '.join(CATEGORIES)}, not {cat!r}")
         out.append(
             Term(
                 id=e.ident(),
-                title=e.str_("title", required=True) or "",
+                title=e.str_("title", required=True),
                 category=cat,
                 aliases=e.strs("aliases"),
-                definition=(e.str_("definition", required=True) or "").strip(),
-                details=(e.str_("details", required=True) or "").strip(),
-                example=(e.str_("example", required=True) or "").strip(),
-                workflow=(e.str_("workflow", required=True) or "").strip(),
+                definition=e.str_("definition", required=True).strip(),
+                details=e.str_("details", required=True).strip(),
+                example=e.str_("example", required=True).strip(),
+                workflow=e.str_("workflow", required=True).strip(),
                 related=e.strs("related"),
             )
         )

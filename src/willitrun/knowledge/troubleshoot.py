@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from willitrun.catalog.load import _Entry, cached_records, data_dir, revive
+from willitrun.catalog.entry import Entry
+from willitrun.catalog.load import cached_records, data_dir, revive
 from willitrun.errors import BadValueError, CatalogError
 
 MAX_LINE = 4000
@@ -40,7 +41,7 @@ def _build(path: str, raw: Any) -> dict[str, list[Any]]:
         raise CatalogError(f"{path}: must be a mapping with a 'problems:' list")
     out: list[Problem] = []
     for i, r in enumerate(raw["problems"]):
-        e = _Entry(path, "problem", i, r)
+        e = Entry(path, "problem", i, r)
         patterns = e.strs("patterns")
         if not patterns:
             raise e.fail("patterns", "needs at least one regular expression")
@@ -55,11 +56,11 @@ def _build(path: str, raw: Any) -> dict[str, list[Any]]:
         out.append(
             Problem(
                 id=e.ident(),
-                title=e.str_("title", required=True) or "",
+                title=e.str_("title", required=True),
                 runtimes=e.strs("runtimes"),
                 patterns=patterns,
-                weight=e.int_("weight", required=True, lo=1, hi=5) or 1,
-                cause=(e.str_("cause", required=True) or "").strip(),
+                weight=e.int_("weight", required=True, lo=1, hi=5),
+                cause=e.str_("cause", required=True).strip(),
                 fixes=fixes,
                 examples=e.strs("examples"),
                 related=e.strs("related"),
