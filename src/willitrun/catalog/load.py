@@ -60,7 +60,7 @@ class Catalog:
         self._g = gpus
         self.files = files
         self.key = key  # a hash of the files' content: keys caches derived from the whole catalog
-        self.memo: dict[str, Any] = {}  # name look-up tables, built on first use by catalog.resolve
+        self._memo: dict[str, Any] = {}  # derived tables (catalog.resolve's name indexes), built on first use
         self._market: dict[str, Any] | None = None  # data/street_prices.yaml, read on first GPU asked for
 
     def model(self, model_id: str) -> ModelSpec:
@@ -91,6 +91,13 @@ class Catalog:
     @property
     def gpus(self) -> tuple[GpuSpec, ...]:
         return tuple(self.gpu(i) for i in self._g)
+
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """A table derived from the whole catalog, built by `build` the first time `key` is asked for."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        got: T = self._memo[key]
+        return got
 
     def model_names(self) -> list[tuple[str, list[str]]]:
         return [(i, record_names(r, ("id", "name", "aliases", "ollama", "hf_repo"))) for i, r in self._m.items()]

@@ -104,9 +104,7 @@ def _unpackaged(name: str) -> str:
 def _by_words(cat: Catalog, name: str) -> str | None:
     """The entry whose name has the same words as `name`; failing that, the one whose longest name is contained
     in `name` (extra words like a date or "Instruct" aside), provided every size `name` gives is in it."""
-    table: list[tuple[frozenset[str], str]] | None = cat.memo.get("words")
-    if table is None:
-        table = cat.memo["words"] = _build_model_words(cat)
+    table = cat.derived("words", lambda: _build_model_words(cat))
     q = model_words(name)
     if len(q) < 2:
         return None
@@ -174,23 +172,21 @@ def _build_gpu_ids(cat: Catalog) -> tuple[dict[str, str], dict[str, list[str]]]:
 
 def _ids(cat: Catalog) -> dict[str, Any]:
     """The name tables (models, GPUs, GPU variant groups), from the cache when this exact catalog was indexed before."""
-    memo: dict[str, Any] | None = cat.memo.get("ids")
-    if memo is not None:
-        return memo
+    return cat.derived("ids", lambda: _read_or_build_ids(cat))
+
+
+def _read_or_build_ids(cat: Catalog) -> dict[str, Any]:
     from willitrun.paths import cache_dir, read_cache, write_cache
 
     cdir = cache_dir()
     path = cdir / f"index2-{cat.key}.json" if cdir and cat.key else None
-    tables: dict[str, Any] | None = None
     got = read_cache(path) if path is not None else None
     if isinstance(got, dict) and all(isinstance(got.get(k), dict) for k in ("models", "gpus", "variants")):
-        tables = got
-    if tables is None:
-        gpus, variants = _build_gpu_ids(cat)
-        tables = {"models": _build_model_ids(cat), "gpus": gpus, "variants": variants}
-        if path is not None:
-            write_cache(path, tables)
-    cat.memo["ids"] = tables
+        return got
+    gpus, variants = _build_gpu_ids(cat)
+    tables = {"models": _build_model_ids(cat), "gpus": gpus, "variants": variants}
+    if path is not None:
+        write_cache(path, tables)
     return tables
 
 
