@@ -215,7 +215,7 @@ def _memory_notes(
         per_tok = kv_bytes_per_token(m, req.kv_type) * req.parallel
         if per_tok > 0 and mc is not None and mc < ctx:
             kv = kv_cache_bytes(m, ctx, req.kv_type, req.parallel)
-            notes.append(f"KV cache at {ctx} context needs {_fmt_gib(kv)}; use --ctx {mc} to fit on the GPU")
+            notes.append(f"KV cache at {ctx} context needs {_fmt_gib(kv)}; a context of {mc} fits on the GPU")
         elif mc is None and verdict != "no" and req.max_context and not p.cpu_expert_layers:
             fix = "more VRAM" if mxfp4_native(m) else "a smaller quantization or more VRAM"
             notes.append(f"the weights alone exceed GPU memory; {fix} is needed")
@@ -334,7 +334,7 @@ def estimate(m: ModelSpec, machine: Machine, req: Request) -> Estimate:
     ctx = default_context(m, req.runtime, vram) if req.ctx is None else req.ctx
     notes: list[str] = []
     if req.ctx is not None and req.ctx > m.context_max:
-        notes.append(f"--ctx {req.ctx} is beyond the model's trained context of {m.context_max}")
+        notes.append(f"a context of {req.ctx} is beyond the model's trained context of {m.context_max}")
     if m.per_layer_input and req.runtime in GGUF_RUNTIMES:
         notes.append(
             "the per-layer embedding table stays in system RAM beside token_embd, and only "
