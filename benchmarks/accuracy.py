@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from willitrun.catalog.load import load_catalog  # noqa: E402
 from willitrun.catalog.resolve import resolve_gpu  # noqa: E402
 from willitrun.estimate import constants as K  # noqa: E402
-from willitrun.estimate.placement import plan  # noqa: E402
+from willitrun.estimate.placement import Placing, plan  # noqa: E402
 from willitrun.estimate.runtime import LLAMA_CPP  # noqa: E402
 from willitrun.estimate.speed import Terms, decode_terms, decode_time, prefill_terms, prefill_time  # noqa: E402
 from willitrun.estimate.tensors import active_parameter_count, weights_breakdown  # noqa: E402
@@ -162,7 +162,7 @@ def load_rows() -> list[Row]:
             w, active = cache[key]
             tokens, depth = _parse_test(r["context_or_test"])
             ctx = max(512, tokens + depth)
-            p = plan(spec, w, machine, ctx, "f16", 1, LLAMA_CPP, spec.layers + 1)
+            p = plan(Placing(spec, w, machine, ctx, "f16", 1, LLAMA_CPP), spec.layers + 1)
             row = Row(r["hardware"], count, model_name, quant, r["context_or_test"], r["metric"], measured)
             row.fits = p.fits_gpus
             row.outdated = "outdated" in r["notes"]
@@ -408,7 +408,7 @@ def load_backend_rows(skipped: dict[str, int] | None = None) -> list[Row]:
             w, active = cache[key]
             ngl = int(r["ngl"]) if r["ngl"].strip().isdigit() else spec.layers + 1
             ngl = spec.layers + 1 if ngl >= spec.layers else ngl
-            p = plan(spec, w, machine, max(512, tokens + depth), "f16", 1, LLAMA_CPP, ngl)
+            p = plan(Placing(spec, w, machine, max(512, tokens + depth), "f16", 1, LLAMA_CPP), ngl)
             fa = r["fa"].strip() == "1"
             row = Row(r["device"], 1, spec.id, quant, r["test"], metric, float(r["tokens_per_s"]))
             row.backend = be

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from willitrun.catalog.load import load_catalog  # noqa: E402
 from willitrun.estimate.core import Request, estimate  # noqa: E402
-from willitrun.estimate.placement import plan  # noqa: E402
+from willitrun.estimate.placement import Placing, plan  # noqa: E402
 from willitrun.estimate.runtime import LLAMA_CPP  # noqa: E402
 from willitrun.estimate.speed import estimate_speed  # noqa: E402
 from willitrun.estimate.tensors import active_parameter_count, weights_breakdown  # noqa: E402
@@ -72,10 +72,10 @@ def rows() -> list[Row]:
         m = cat.model(r["model"])
         w = weights_breakdown(m, r["quant"])
         if "n_cpu_moe" in r:
-            p = plan(m, w, machine, CONTEXT, "f16", 1, LLAMA_CPP, m.layers + 1, int(r["n_cpu_moe"]))
+            p = plan(Placing(m, w, machine, CONTEXT, "f16", 1, LLAMA_CPP), m.layers + 1, int(r["n_cpu_moe"]))
             split = f"--n-cpu-moe {r['n_cpu_moe']}"
         else:
-            p = plan(m, w, machine, CONTEXT, "f16", 1, LLAMA_CPP, int(r["ngl"]))
+            p = plan(Placing(m, w, machine, CONTEXT, "f16", 1, LLAMA_CPP), int(r["ngl"]))
             split = f"-ngl {r['ngl']}"
         s = estimate_speed(m, w, machine, p, kv_type="f16", active_params=float(active_parameter_count(m)))
         o = estimate(m, machine, Request(quants=(r["quant"],), ctx=CONTEXT)).options[0]

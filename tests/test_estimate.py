@@ -6,7 +6,7 @@ import math
 
 from willitrun.catalog.load import Catalog
 from willitrun.estimate.core import Request, estimate
-from willitrun.estimate.placement import best_plan, plan
+from willitrun.estimate.placement import Placing, best_plan, plan
 from willitrun.estimate.runtime import LLAMA_CPP
 from willitrun.estimate.tensors import weights_breakdown
 from willitrun.estimate.types import GIB, Cpu, Machine
@@ -87,8 +87,8 @@ def test_max_context_is_the_largest_that_fits(catalog: Catalog) -> None:
     o = estimate(m, mach, Request(quants=("Q8_0",), ctx=4096)).options[0]
     assert o.max_context is not None and 4096 < o.max_context < m.context_max
     w = weights_breakdown(m, "Q8_0")
-    at = plan(m, w, mach, o.max_context, "f16", 1, LLAMA_CPP, m.layers + 1)
-    over = plan(m, w, mach, o.max_context + 256, "f16", 1, LLAMA_CPP, m.layers + 1)
+    at = plan(Placing(m, w, mach, o.max_context, "f16", 1, LLAMA_CPP), m.layers + 1)
+    over = plan(Placing(m, w, mach, o.max_context + 256, "f16", 1, LLAMA_CPP), m.layers + 1)
     assert at.fits_gpus and not over.fits_gpus
 
 
@@ -141,7 +141,7 @@ def test_placement_never_exceeds_a_device(catalog: Catalog) -> None:
     m = catalog.model("qwen2.5-72b")
     mach = machine(catalog, "RTX 4090,RTX 3090", ram=128)
     w = weights_breakdown(m, "Q4_K_M")
-    p = best_plan(m, w, mach, 8192, "f16", 1, LLAMA_CPP)
+    p = best_plan(Placing(m, w, mach, 8192, "f16", 1, LLAMA_CPP))
     for dev in p.devices[:-1]:
         assert dev.total_bytes <= dev.capacity_bytes
 

@@ -7,7 +7,7 @@ from typing import Any
 from willitrun.catalog.load import Catalog
 from willitrun.estimate.core import Request, estimate
 from willitrun.estimate.kv import kv_cache_bytes, kv_tokens
-from willitrun.estimate.placement import plan
+from willitrun.estimate.placement import Placing, plan
 from willitrun.estimate.quants import assign_types
 from willitrun.estimate.runtime import LLAMA_CPP
 from willitrun.estimate.tensors import mix_context, model_tensors, parameter_count, weights_breakdown
@@ -76,7 +76,7 @@ def test_per_layer_table_stays_in_ram(catalog: Catalog) -> None:
     table = m.per_layer_input * m.layers * m.vocab
     assert w.input_extra_bytes == table // 256 * 144  # Q4_K: 144 bytes per 256 weights
     mach = build_machine(catalog, gpu="RTX 3060", vram_gb=None, ram_gb=32, ram_bandwidth_gbps=50, detected=None)
-    p = plan(m, w, mach, 4096, "f16", 1, LLAMA_CPP, m.layers + 1)
+    p = plan(Placing(m, w, mach, 4096, "f16", 1, LLAMA_CPP), m.layers + 1)
     assert p.ram.weights_bytes == w.token_embd_bytes + w.input_extra_bytes
     gpu_weights = sum(d.weights_bytes for d in p.devices if d.name != "RAM")
     assert gpu_weights == w.total_bytes - w.input_extra_bytes  # the tied embedding's copy is counted apart

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import Result
 from willitrun.catalog.load import Catalog
-from willitrun.estimate.placement import expert_plan, plan
+from willitrun.estimate.placement import Placing, expert_plan, plan
 from willitrun.estimate.runtime import LLAMA_CPP
 from willitrun.estimate.tensors import weights_breakdown
 from willitrun.estimate.types import GIB, MIB, Cpu, Machine
@@ -124,10 +124,10 @@ def test_expert_plan_is_the_smallest_split_that_fits(catalog: Catalog) -> None:
     w = weights_breakdown(m, "Q4_K_M")
     g = catalog.gpu("rtx-3060-12gb")
     machine = Machine((device_from_spec(g, 12),), 32 * GIB, 28 * GIB, 64.0, Cpu("x", 8, 16, ("avx2",)))
-    p = expert_plan(m, w, machine, 8192, "f16", 1, LLAMA_CPP)
+    p = expert_plan(Placing(m, w, machine, 8192, "f16", 1, LLAMA_CPP))
     assert p is not None and p.fits_gpus and p.ngl == m.layers + 1
     assert p.cpu_expert_layers == tuple(range(p.cpu_moe))
-    fewer = plan(m, w, machine, 8192, "f16", 1, LLAMA_CPP, m.layers + 1, p.cpu_moe - 1)
+    fewer = plan(Placing(m, w, machine, 8192, "f16", 1, LLAMA_CPP), m.layers + 1, p.cpu_moe - 1)
     assert not fewer.fits_gpus
     # the experts left in RAM are exactly their tensors' bytes, and the GPU holds the rest of those layers
     moved = sum(w.layers[i].bytes_experts for i in p.cpu_expert_layers)
@@ -141,7 +141,7 @@ def test_dense_models_have_no_expert_plan(catalog: Catalog) -> None:
     m = catalog.model("llama3.1-70b")
     g = catalog.gpu("rtx-4090")
     machine = Machine((device_from_spec(g, 24),), 64 * GIB, 60 * GIB, 64.0)
-    assert expert_plan(m, weights_breakdown(m, "Q4_K_M"), machine, 4096, "f16", 1, LLAMA_CPP) is None
+    assert expert_plan(Placing(m, weights_breakdown(m, "Q4_K_M"), machine, 4096, "f16", 1, LLAMA_CPP)) is None
 
 
 def test_gpt_oss_offers_its_real_files_and_picks_mxfp4(run: Run) -> None:

@@ -274,7 +274,7 @@ def _most(fits: Callable[[int], bool]) -> int:
 def _gguf(a: _Ask) -> Capacity:
     from willitrun.estimate.core import Request, estimate_option
     from willitrun.estimate.kv import kv_cache_bytes, pad
-    from willitrun.estimate.placement import best_plan
+    from willitrun.estimate.placement import Placing, best_plan
     from willitrun.estimate.runtime import profile
     from willitrun.estimate.speed import decode_terms, prefill_terms
     from willitrun.estimate.tensors import active_parameter_count, weights_breakdown
@@ -295,7 +295,7 @@ def _gguf(a: _Ask) -> Capacity:
 
     def at(n: int) -> Load:
         if n not in cache:
-            p = best_plan(m, w, whole, ctx, a.kv_type, n, profile(a.runtime))
+            p = best_plan(Placing(m, w, whole, ctx, a.kv_type, n, profile(a.runtime)))
             dec = decode_terms(m, w, whole, p, kv_type=a.kv_type, depth=prompt + output // 2, active_params=active)
             pre = prefill_terms(m, w, whole, p, prompt_tokens=min(max(prompt, 1), 2048), depth=0, active_params=active)
             extra = rpc_s + (nodes - 1) * n * m.hidden * 4 / (link.gbps * 1e9) if link and nodes > 1 else 0.0

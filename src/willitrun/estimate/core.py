@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from willitrun.estimate import constants as K
 from willitrun.estimate.kv import kv_bytes_per_token, kv_cache_bytes
-from willitrun.estimate.placement import Plan, best_plan, expert_plan, plan
+from willitrun.estimate.placement import Placing, Plan, best_plan, expert_plan, plan
 from willitrun.estimate.quants import DEFAULT_MIXES, MIX_DEFAULT
 from willitrun.estimate.runtime import RuntimeProfile, default_context, profile
 from willitrun.estimate.speed import Speed, estimate_speed
@@ -78,27 +78,35 @@ def _fits_fully(p: Plan, machine: Machine) -> bool:
     return p.fits_ram
 
 
-def _full_plan(m: ModelSpec, w: object, machine: Machine, ctx: int, req: Request, prof: RuntimeProfile) -> Plan:
-    from willitrun.estimate.tensors import WeightsBreakdown
-
-    assert isinstance(w, WeightsBreakdown)
-    ngl = m.layers + 1 if machine.devices else 0
-    return plan(m, w, machine, ctx, req.kv_type, req.parallel, prof, ngl)
+def _placing(
+    m: ModelSpec, w: WeightsBreakdown, machine: Machine, ctx: int, req: Request, prof: RuntimeProfile
+) -> Placing:
+    return Placing(m, w, machine, ctx, req.kv_type, req.parallel, prof)
 
 
-def max_context(m: ModelSpec, w: object, machine: Machine, req: Request, prof: RuntimeProfile) -> int | None:
+def _full_plan(
+    m: ModelSpec, w: WeightsBreakdown, machine: Machine, ctx: int, req: Request, prof: RuntimeProfile
+) -> Plan:
+    return plan(_placing(m, w, machine, ctx, req, prof), m.layers + 1 if machine.devices else 0)
+
+
+def max_context(m: ModelSpec, w: WeightsBreakdown, machine: Machine, req: Request, prof: RuntimeProfile) -> int | None:
     """The largest context (a multiple of 256, up to the model's maximum) that runs fully on the GPUs
     (or in RAM on a machine without GPUs); None when even 256 tokens do not fit."""
+
+    def fits(ctx: int) -> bool:
+        return _fits_fully(_full_plan(m, w, machine, ctx, req, prof), machine)
+
     lo = 256
-    if not _fits_fully(_full_plan(m, w, machine, lo, req, prof), machine):
+    if not fits(lo):
         return None
     hi = max(lo, m.context_max)
-    if _fits_fully(_full_plan(m, w, machine, hi, req, prof), machine):
+    if fits(hi):
         return hi
     lo_s, hi_s = lo // 256, hi // 256
     while lo_s < hi_s:
         mid = (lo_s + hi_s + 1) // 2
-        if _fits_fully(_full_plan(m, w, machine, mid * 256, req, prof), machine):
+        if fits(mid * 256):
             lo_s = mid
         else:
             hi_s = mid - 1
@@ -134,10 +142,11 @@ def _choose(
             return None
         return estimate_speed(m, w, machine, p, kv_type=req.kv_type, depth=req.depth, active_params=active)
 
-    layers = best_plan(m, w, machine, ctx, req.kv_type, req.parallel, prof)
+    q = _placing(m, w, machine, ctx, req, prof)
+    layers = best_plan(q)
     layer_speed = speed_of(layers)
     split = machine.devices and (layers.ram.layers > 0 or layers.output_device is None)
-    experts = expert_plan(m, w, machine, ctx, req.kv_type, req.parallel, prof) if split else None
+    experts = expert_plan(q) if split else None
     if experts is None:
         return layers, layer_speed, ()
 

@@ -35,6 +35,20 @@ class Plan:
         return self.devices[-1]
 
 
+@dataclass(frozen=True)
+class Placing:
+    """What every placement of one estimate shares: the model's weights on a machine, its cache at a context
+    for `parallel` sequences, under a runtime's buffers. plan() then varies only -ngl and --n-cpu-moe."""
+
+    model: ModelSpec
+    weights: WeightsBreakdown
+    machine: Machine
+    ctx: int
+    kv_type: str
+    parallel: int
+    profile: RuntimeProfile
+
+
 def _split(sizes: list[int], caps: list[int]) -> list[int]:
     """How many of the consecutive layers (of the given sizes) each device takes, so that each device's share
     of the bytes follows its share of the capacity. With equal sizes this is llama.cpp's default split: layer
@@ -89,11 +103,10 @@ class _Split:
         return lb.bytes_total - (lb.bytes_experts if i in self.cpu_exp_set else 0)
 
 
-def _gpu_placements(
-    m: ModelSpec, w: WeightsBreakdown, machine: Machine, prof: RuntimeProfile, sp: _Split
-) -> tuple[list[DevicePlacement], list[tuple[int, ...]], bool]:
+def _gpu_placements(q: Placing, sp: _Split) -> tuple[list[DevicePlacement], list[tuple[int, ...]], bool]:
     """Each GPU's share: layers split in proportion to what it can hold after its reserve, compute buffer and
     margin; the last GPU takes the output layer."""
+    m, w, machine, prof = q.model, q.weights, q.machine, q.profile
     gpus = machine.devices
     margin = machine.gpu_margin_bytes
     reserves = [prof.device_reserve_bytes.get(d.backend, 400 * 1024**2) for d in gpus]
@@ -131,11 +144,10 @@ def _gpu_placements(
     return placements, layer_sets, fits
 
 
-def _ram_placement(
-    m: ModelSpec, w: WeightsBreakdown, machine: Machine, prof: RuntimeProfile, sp: _Split, parallel: int, on_gpus: int
-) -> DevicePlacement:
+def _ram_placement(q: Placing, sp: _Split, on_gpus: int) -> DevicePlacement:
     """System RAM: the input tables, the layers left on the CPU, the experts kept there, and the host buffers.
     `on_gpus`: what unified-memory GPUs already took from the same RAM."""
+    m, w, prof = q.model, q.weights, q.profile
     cpu_idx = range(sp.first_off)
     ram_w = w.input_bytes + sum(w.layers[i].bytes_total for i in cpu_idx)
     ram_w += sum(w.layers[i].bytes_experts for i in sp.cpu_exp)
@@ -146,25 +158,16 @@ def _ram_placement(
     ram_cb = compute_buffer_bytes(
         m, sp.ctx_cells, prof, has_layers=has_layers, has_output=not sp.out_on_gpu, pipeline=False
     )
-    ram_ob = output_buffer_bytes(m, parallel) + prof.host_footprint_bytes
-    ram_cap = machine.ram_free_bytes - on_gpus
+    ram_ob = output_buffer_bytes(m, q.parallel) + prof.host_footprint_bytes
+    ram_cap = q.machine.ram_free_bytes - on_gpus
     return DevicePlacement("RAM", sp.first_off, ram_w, ram_kv, ram_cb, ram_ob, max(0, ram_cap))
 
 
-def plan(
-    m: ModelSpec,
-    w: WeightsBreakdown,
-    machine: Machine,
-    ctx: int,
-    kv_type: str,
-    parallel: int,
-    prof: RuntimeProfile,
-    ngl: int,
-    cpu_moe: int = 0,
-) -> Plan:
+def plan(q: Placing, ngl: int, cpu_moe: int = 0) -> Plan:
     """Place `ngl` layers (counting the output layer as the last) on the machine's GPUs; the expert tensors of
     MoE layers below `cpu_moe` stay in system RAM (llama.cpp's --n-cpu-moe). Each GPU must keep the machine's
     margin free."""
+    m, machine = q.model, q.machine
     gpus = machine.devices
     n = m.layers
     ngl = max(0, min(ngl, n + 1)) if gpus else 0
@@ -175,14 +178,14 @@ def plan(
         first_off=first_off,
         out_on_gpu=out_on_gpu,
         cpu_exp=cpu_exp,
-        kv=_kv_per_layer(m, ctx, kv_type, parallel),
-        ctx_cells=ctx * parallel,
+        kv=_kv_per_layer(m, q.ctx, q.kv_type, q.parallel),
+        ctx_cells=q.ctx * q.parallel,
         # llama.cpp pipelines micro-batches over several GPUs only with every layer offloaded and no overrides
         pipeline=len(gpus) > 1 and out_on_gpu and not cpu_exp,
     )
-    placements, layer_sets, fits = _gpu_placements(m, w, machine, prof, sp) if gpus else ([], [], True)
+    placements, layer_sets, fits = _gpu_placements(q, sp) if gpus else ([], [], True)
     on_gpus = sum(p.total_bytes for p, d in zip(placements, gpus, strict=True) if d.unified)
-    ram = _ram_placement(m, w, machine, prof, sp, parallel, on_gpus)
+    ram = _ram_placement(q, sp, on_gpus)
     return Plan(
         ngl=ngl,
         gpu_layers=tuple(layer_sets),
@@ -195,71 +198,45 @@ def plan(
     )
 
 
-def best_plan(
-    m: ModelSpec,
-    w: WeightsBreakdown,
-    machine: Machine,
-    ctx: int,
-    kv_type: str,
-    parallel: int,
-    prof: RuntimeProfile,
-) -> Plan:
+def best_plan(q: Placing) -> Plan:
     """The plan with the most layers on GPU that fits every GPU (ngl = 0 when none fits)."""
-    if not machine.devices:
-        return plan(m, w, machine, ctx, kv_type, parallel, prof, 0)
-    full = plan(m, w, machine, ctx, kv_type, parallel, prof, m.layers + 1)
-    if full.fits_gpus:
-        return full
-    return _most_layers(m, w, machine, ctx, kv_type, parallel, prof, 0)
+    if not q.machine.devices:
+        return plan(q, 0)
+    full = plan(q, q.model.layers + 1)
+    return full if full.fits_gpus else _most_layers(q, 0)
 
 
-def _most_layers(
-    m: ModelSpec,
-    w: WeightsBreakdown,
-    machine: Machine,
-    ctx: int,
-    kv_type: str,
-    parallel: int,
-    prof: RuntimeProfile,
-    cpu_moe: int,
-) -> Plan:
-    lo, hi = 0, m.layers  # fits at lo (0 always "fits" the GPUs), find the largest fitting ngl
+def _most_layers(q: Placing, cpu_moe: int) -> Plan:
+    lo, hi = 0, q.model.layers  # fits at lo (0 always "fits" the GPUs), find the largest fitting ngl
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if plan(m, w, machine, ctx, kv_type, parallel, prof, mid, cpu_moe).fits_gpus:
+        if plan(q, mid, cpu_moe).fits_gpus:
             lo = mid
         else:
             hi = mid - 1
-    return plan(m, w, machine, ctx, kv_type, parallel, prof, lo, cpu_moe)
+    return plan(q, lo, cpu_moe)
 
 
-def expert_plan(
-    m: ModelSpec,
-    w: WeightsBreakdown,
-    machine: Machine,
-    ctx: int,
-    kv_type: str,
-    parallel: int,
-    prof: RuntimeProfile,
-) -> Plan | None:
+def expert_plan(q: Placing) -> Plan | None:
     """llama.cpp's expert offload for a MoE model that does not fit the GPUs: every layer and the output on the
     GPUs, with the expert tensors of the first N layers in system RAM, N as small as fits (--n-cpu-moe N).
     If even all experts in RAM leave too little room, whole layers go to the CPU as well, as llama.cpp's fit
     does after moving the experts. None for dense models or machines without a GPU."""
-    if not m.is_moe or not machine.devices:
+    m = q.model
+    if not m.is_moe or not q.machine.devices:
         return None
     full = m.layers + 1
     lo, hi = 1, m.layers
-    if not plan(m, w, machine, ctx, kv_type, parallel, prof, full, hi).fits_gpus:
-        p = _most_layers(m, w, machine, ctx, kv_type, parallel, prof, hi)
+    if not plan(q, full, hi).fits_gpus:
+        p = _most_layers(q, hi)
         return p if p.ngl > 0 else None
     while lo < hi:  # the smallest N that fits
         mid = (lo + hi) // 2
-        if plan(m, w, machine, ctx, kv_type, parallel, prof, full, mid).fits_gpus:
+        if plan(q, full, mid).fits_gpus:
             hi = mid
         else:
             lo = mid + 1
-    return plan(m, w, machine, ctx, kv_type, parallel, prof, full, lo)
+    return plan(q, full, lo)
 
 
 def device_of(machine: Machine, name: str) -> Device | None:
