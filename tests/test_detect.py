@@ -6,6 +6,7 @@ import json
 import sys
 import types
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def meminfo(root: Path, total: int = 64 * GIB, available: int = 48 * GIB) -> Non
 
 def probe(tmp_path: Path, platform: str = "linux", run: Callable[[list[str], float], str | None] = no_tools) -> Probe:
     meminfo(tmp_path)
-    return Probe(root=tmp_path, run=run, platform=platform, env={})
+    return Probe(root=tmp_path, run=run, platform=platform, env={}, measure_bandwidth=lambda: None)
 
 
 def use(monkeypatch: pytest.MonkeyPatch, module: types.ModuleType | None) -> None:
@@ -355,6 +356,34 @@ def test_detect_command(run: Callable[..., Result], monkeypatch: pytest.MonkeyPa
     free = run("check", "qwen2.5-32b", "-q", "Q4_K_M", "--ctx", "8192", "--json").json()["options"][0]
     total = run("check", "qwen2.5-32b", "-q", "Q4_K_M", "--ctx", "8192", "--total", "--json").json()["options"][0]
     assert free["verdict"] == "partial" and total["verdict"] == "gpu"
+
+
+def test_bandwidth_is_measured_once_and_remembered(
+    monkeypatch: pytest.MonkeyPatch, catalog: Catalog, tmp_path: Path
+) -> None:
+    use(monkeypatch, None)
+    monkeypatch.setenv("WILLITRUN_CACHE_DIR", str(tmp_path / "cache"))
+    calls: list[int] = []
+
+    def meter() -> float:
+        calls.append(1)
+        return 23.0
+
+    p = replace(probe(tmp_path), measure_bandwidth=meter)
+    first = ORIGINAL_DETECT(catalog, probe=p)
+    assert first.ram_bandwidth_gbps == 23.0 and "measured now" in first.ram_bandwidth_how
+    second = ORIGINAL_DETECT(catalog, probe=p)
+    assert second.ram_bandwidth_gbps == 23.0 and "measured 20" in second.ram_bandwidth_how
+    assert len(calls) == 1
+    # no measurement possible and nothing remembered: the assumption, said so
+    monkeypatch.setenv("WILLITRUN_CACHE_DIR", str(tmp_path / "other"))
+    none = ORIGINAL_DETECT(catalog, probe=probe(tmp_path))
+    assert none.ram_bandwidth_gbps == 64.0 and none.ram_bandwidth_how.startswith("assumed")
+
+
+def test_the_real_measurement_runs() -> None:
+    gbps = membw.measure(size_mib=16, repeats=1, threads=2)
+    assert 0.1 < gbps < 10000
 
 
 def test_measure_command(run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

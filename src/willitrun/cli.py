@@ -304,7 +304,7 @@ def detect(
         from willitrun.hardware import membw
 
         gbps = membw.measure()
-        measured_note = f"RAM bandwidth measured: {gbps:.1f} GB/s (one-thread copy; a floor for llama.cpp's threads)"
+        measured_note = f"RAM bandwidth measured: {gbps:.1f} GB/s (a timed copy over every core)"
         if membw.save(gbps) is None:
             measured_note += "; the cache directory is not writable, so it is not remembered"
     machine = run_detect(cat)

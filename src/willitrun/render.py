@@ -251,6 +251,7 @@ def machine_json(machine: Machine) -> dict[str, Any]:
         "ram_bytes": machine.ram_bytes,
         "ram_free_bytes": machine.ram_free_bytes,
         "ram_bandwidth_gbps": machine.ram_bandwidth_gbps,
+        "ram_bandwidth_how": machine.ram_bandwidth_how,
         "unified_memory": machine.unified_memory,
         "cpu": {"name": machine.cpu.name, "cores": machine.cpu.cores, "threads": machine.cpu.threads},
         "gpu_margin_bytes": machine.gpu_margin_bytes if machine.devices else 0,
@@ -788,7 +789,7 @@ def print_detect(term: Terminal, machine: Machine, measured_note: str | None) ->
     c = machine.cpu
     term.wrap(f"CPU: {c.name}: {c.cores} cores, {c.threads} threads; SIMD: {' '.join(c.flags) or '-'}", indent="     ")
     term.line(f"RAM: {gib(machine.ram_bytes)} ({gib(machine.ram_free_bytes)} available)")
-    term.line(f"     {machine.ram_bandwidth_gbps:g} GB/s: {machine.ram_bandwidth_how}")
+    term.line(f"     {machine.ram_bandwidth_gbps:.1f} GB/s: {machine.ram_bandwidth_how}")
     if measured_note:
         term.line(measured_note)
     for n in machine.notes:

@@ -100,15 +100,21 @@ def to_device(g: RawGpu, spec: GpuSpec | None) -> Device:
     )
 
 
-def _ram_bandwidth(cat: Catalog | None, devices: list[Device]) -> tuple[float, str]:
+def _ram_bandwidth(p: Probe, devices: list[Device]) -> tuple[float, str]:
+    """GB/s and how it is known: a unified-memory chip's own (catalog), else the remembered measurement, else a
+    measurement made now and remembered, else the flat assumption (said so)."""
     from willitrun.hardware import membw
 
-    got = membw.load()
-    if got is not None:
-        return got[0], f"measured {got[1]} (willitrun detect --measure)"
     for d in devices:
         if d.unified and d.bandwidth_gbps:
             return d.bandwidth_gbps, "the unified memory's bandwidth (catalog)"
+    got = membw.load()
+    if got is not None:
+        return got[0], f"measured {got[1]} on this machine (a timed copy; 'willitrun detect --measure' redoes it)"
+    gbps = p.measure_bandwidth()
+    if gbps is not None and 0.1 <= gbps <= 10000:
+        kept = "remembered for next time" if membw.save(gbps) else "not remembered: the cache is not writable"
+        return gbps, f"measured now on this machine (a timed copy over every core; {kept})"
     return DEFAULT_RAM_BANDWIDTH_GBPS, "assumed (dual-channel DDR5); measure it with 'willitrun detect --measure'"
 
 
@@ -155,7 +161,7 @@ def detect(cat: Catalog | None = None, *, gpus: bool = True, probe: Probe | None
         notes += environment_notes(p, bool(devices))
         if not devices:
             notes.append("no GPU found: estimating for the CPU")
-    bw, bw_how = _ram_bandwidth(cat, devices)
+    bw, bw_how = _ram_bandwidth(p, devices)
     return Machine(
         devices=tuple(devices),
         ram_bytes=ram,

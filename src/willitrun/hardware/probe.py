@@ -13,6 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 Runner = Callable[[list[str], float], "str | None"]
+Meter = Callable[[], "float | None"]
+
+
+def measure_bandwidth() -> float | None:
+    """This machine's RAM bandwidth in GB/s, timed now (hardware/membw.py)."""
+    from willitrun.hardware.membw import measure_once
+
+    return measure_once()
 
 
 def run_command(cmd: list[str], timeout: float) -> str | None:
@@ -34,6 +42,7 @@ class Probe:
     run: Runner = run_command
     platform: str = sys.platform
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    measure_bandwidth: Meter = measure_bandwidth  # GB/s of a timed copy; tests hand in a fixed figure
 
     def path(self, p: str) -> Path:
         return self.root / p.lstrip("/")
