@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 
+from tests.conftest import Result
 from willitrun.catalog.cpus import load_cpus, resolve_cpu
 from willitrun.catalog.load import load_catalog
 from willitrun.errors import BadValueError, UnknownNameError
@@ -93,3 +95,27 @@ def test_backend_option() -> None:
         )
     with pytest.raises(BadValueError):
         build_machine(cat, gpu="RTX 3090", vram_gb=None, ram_gb=64, ram_bandwidth_gbps=None, detected=None, backend="x")
+
+
+def test_backend_on_compare_best_gpu_and_cost(run: Callable[..., Result]) -> None:
+    def speeds(*extra: str) -> list[float | None]:
+        r = run("compare", "RTX 3090", "RX 7900 XTX", *extra, "--json")
+        assert r.code == 0, r.err
+        return [x["tokens_per_s"] for g in r.json()["gpus"] for x in g["runs"]]
+
+    default, vulkan = speeds(), speeds("--backend", "vulkan")
+    assert len(default) == len(vulkan) and default != vulkan  # the 3090 leaves CUDA, the 7900 XTX ROCm
+    bad = run("compare", "RTX 3090", "RX 7900 XTX", "--backend", "cuda")
+    assert bad.code == 2 and "RX 7900 XTX cannot run it" in bad.err and len(bad.err.strip().splitlines()) == 1
+    amd = run("best-gpu", "--budget", "1500", "--backend", "rocm", "--json").json()["options"]
+    assert amd and all("AMD" in o["gpu"] or "Radeon" in o["gpu"] or "Instinct" in o["gpu"] for o in amd)
+    nope = run("best-gpu", "--budget", "1500", "--backend", "directx")
+    assert nope.code == 2 and "--backend 'directx' is not a backend" in nope.err
+
+    def local(*extra: str) -> str:
+        r = run("cost", "--model", "llama3.1-8b", "--gpu", "RTX 4090", *extra, "--json")
+        assert r.code == 0, r.err
+        line: str = r.json()["options"][0]["detail"]
+        return line
+
+    assert local() != local("--backend", "vulkan")

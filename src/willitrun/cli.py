@@ -140,11 +140,16 @@ def _positive(opt: str, v: float | None, lo: float, hi: float) -> None:
         raise BadValueError(f"{opt} {v:g} is out of range", f"allowed: {lo:g} to {hi:g}")
 
 
-def _headroom(margin: float | None, headless: bool) -> "Headroom":
-    from willitrun.estimate.types import GIB, Headroom
+def _headroom(margin: float | None, headless: bool, backend: str | None = None) -> "Headroom":
+    """How catalog hardware is set up: --margin, --headless, --backend (checked here, applied per card)."""
+    from willitrun.estimate.types import FIT_MARGIN_BYTES, GIB, Headroom
+    from willitrun.hardware.simulate import BACKEND_NAMES
 
     _positive("--margin", margin, 0, 64)
-    return Headroom(headless=headless) if margin is None else Headroom(int(margin * GIB), headless)
+    b = backend.strip().lower() if backend is not None else None
+    if b is not None and b not in BACKEND_NAMES:
+        raise BadValueError(f"--backend {backend!r} is not a backend", "allowed: " + ", ".join(BACKEND_NAMES))
+    return Headroom(FIT_MARGIN_BYTES if margin is None else int(margin * GIB), headless, b)
 
 
 def _runtime(text: str) -> "Runtime":
@@ -509,6 +514,7 @@ def best_gpu(
     prices: PricesOpt = None,
     margin: MarginOpt = None,
     headless: HeadlessOpt = False,
+    backend: BackendOpt = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -547,7 +553,7 @@ def best_gpu(
         market="used" if used else "new" if new_only else "any",
         kind=kind,
         max_count=max_count,
-        headroom=_headroom(margin, headless),
+        headroom=_headroom(margin, headless, backend),
     )[:top]
     if as_json:
         TERM.json(best_gpu_json(budget, spec, rows))
@@ -569,6 +575,7 @@ def compare(
     hardware: Annotated[list[str], typer.Argument(help="Two or more GPUs or systems, e.g. 'RTX 3090' 'RTX 4090'.")],
     margin: MarginOpt = None,
     headless: HeadlessOpt = False,
+    backend: BackendOpt = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -588,7 +595,7 @@ def compare(
             raise BadValueError(f"{h!r} must name one kind of GPU (with a count, e.g. '2x RTX 3090')")
         items.append((parsed[0].gpu, parsed[0].count, parsed[0].memory_gib))
     models = [cat.model(i) for i in REFERENCE]
-    cols = run_compare(items, models, headroom=_headroom(margin, headless))
+    cols = run_compare(items, models, headroom=_headroom(margin, headless, backend))
     if as_json:
         TERM.json(compare_json(cols))
         return
@@ -617,6 +624,7 @@ def cost(
     years: Annotated[float, typer.Option("--years", help="Years to spread the hardware price over.")] = 3.0,
     quant: Annotated[str, typer.Option("--quant", "-q", help="Quantization run locally and in the cloud.")] = "Q4_K_M",
     prices: PricesOpt = None,
+    backend: BackendOpt = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -649,6 +657,7 @@ def cost(
         input_tokens_per_day=input_tokens_per_day,
         hours_on=hours_on,
         load_fraction=load_fraction,
+        setup=_headroom(None, False, backend),
     )
     if as_json:
         TERM.json(cost_json(report))

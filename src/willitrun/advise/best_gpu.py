@@ -17,6 +17,7 @@ from willitrun.advise.rank import quick_option
 from willitrun.catalog.types import GpuSpec
 from willitrun.estimate.types import GIB, Device, Headroom, Machine, ModelSpec, Option
 from willitrun.hardware import device_from_spec, os_reserve_bytes
+from willitrun.hardware.simulate import runs_backend, with_backend
 
 # Popular models by size, smallest first: "runs up to X" is the largest of these that fits and is fast enough.
 LADDER = (
@@ -67,6 +68,8 @@ class Config:
             ram = int(HOST_RAM_GIB * GIB)
             bw = 64.0
         devs = tuple(dev for _ in range(self.count))
+        if headroom.backend is not None:
+            devs = with_backend(devs, headroom.backend)
         return Machine(devs, ram, ram - os_reserve_bytes(ram), bw, gpu_margin_bytes=headroom.margin_bytes)
 
 
@@ -186,6 +189,8 @@ def best_gpu(
     headroom: Headroom = DEFAULT_HEADROOM,
 ) -> list[Ranked]:
     configs = configurations(gpus, budget=budget, kind=kind, max_count=max_count, used=used, market=market)
+    if headroom.backend is not None:  # only hardware that can run the backend asked for
+        configs = [c for c in configs if runs_backend(c.gpu.vendor, headroom.backend)]
     ranked: list[Ranked] = []
     if model is None:
         floor = 20.0 if min_tps is None else min_tps

@@ -15,12 +15,12 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from willitrun.advise.best_gpu import Config
+from willitrun.advise.best_gpu import DEFAULT_HEADROOM, Config
 from willitrun.advise.rank import quick_option
 from willitrun.catalog.prices import ApiPrice, Prices, is_stale
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import BadValueError
-from willitrun.estimate.types import ModelSpec, Option
+from willitrun.estimate.types import Headroom, ModelSpec, Option
 
 if TYPE_CHECKING:
     from willitrun.catalog.load import Catalog
@@ -159,6 +159,7 @@ def cost(
     input_tokens_per_day: float | None = None,
     hours_on: float = 24.0,
     load_fraction: float = LOAD_FRACTION,
+    setup: Headroom = DEFAULT_HEADROOM,
 ) -> tuple[list[Line], list[str]]:
     work = Work(
         tokens_per_day,
@@ -169,7 +170,7 @@ def cost(
     lines: list[Line] = []
     notes: list[str] = []
     if local is not None:
-        o = quick_option(model, local.machine(), quant, min(ctx, model.context_max))
+        o = quick_option(model, local.machine(setup), quant, min(ctx, model.context_max))
         if o.verdict == "no" or not o.tokens_per_s:
             notes.append(f"{model.name} {quant} does not run on {local.label}")
         else:
@@ -262,7 +263,9 @@ def cost_report(
     input_tokens_per_day: float | None = None,
     hours_on: float = 24.0,
     load_fraction: float = LOAD_FRACTION,
+    setup: Headroom = DEFAULT_HEADROOM,
 ) -> CostReport:
+    """Local (on `local`, set up as `setup` says), the cheapest cloud GPU and the cheapest API, on like terms."""
     notes: list[str] = []
     if local is None:
         notes.append("no priced GPU detected here: name one with --gpu to compare running locally")
@@ -283,6 +286,7 @@ def cost_report(
         input_tokens_per_day=input_tokens_per_day,
         hours_on=hours_on,
         load_fraction=load_fraction,
+        setup=setup,
     )
     if input_tokens_per_day is None:
         notes.append(

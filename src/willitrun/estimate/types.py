@@ -123,6 +123,9 @@ class ModelSpec(Value):
     # multi-token-prediction (NextN) blocks after the last layer: in the GGUF file and its parameter count, but
     # llama.cpp skips loading them unless MTP speculative decoding is asked for
     mtp_layers: int = 0
+    # the MTP blocks carry their own embedding table and output head (nextn.embed_tokens, nextn.shared_head_head:
+    # GLM-4.5 Air, GLM-4.7), where the checkpoint has them
+    mtp_own_head: bool = False
     # Nemotron-H's hybrid_override_pattern, one letter per layer, each layer holding one block:
     # M = Mamba-2 mixer, * = attention, - = dense MLP, E = mixture of experts
     layer_pattern: str = ""
@@ -135,6 +138,9 @@ class ModelSpec(Value):
     global_head_dim: int = 0
     global_kv_heads: int = 0
     kv_eq_v: bool = False
+    # Gemma 4 E2B (use_double_wide_mlp): the layers that reuse an earlier layer's KV cache have an FFN twice
+    # `intermediate` wide
+    double_wide_ffn: bool = False
     # where the files of each runtime's formats are published (sourced in repos_source): a Hugging Face repo with
     # GGUF files of most quantizations, ready checkpoints by vLLM format (FP8, AWQ, GPTQ) and by MLX format (4BIT,
     # 8BIT...), and Ollama library tags by GGUF quantization beyond the default tag's
@@ -196,6 +202,12 @@ class ModelSpec(Value):
     def layer_has_kv(self, i: int) -> bool:
         """False for the layers that read an earlier layer's cache instead of keeping one (Gemma 3n)."""
         return i < self.layers - self.kv_shared_layers
+
+    def layer_ffn_width(self, i: int) -> int:
+        """Width of layer i's dense FFN (Gemma 4 E2B doubles it on the KV-sharing layers)."""
+        if self.double_wide_ffn and not self.layer_has_kv(i):
+            return 2 * self.intermediate
+        return self.intermediate
 
     def layer_is_moe(self, i: int) -> bool:
         if self.layer_pattern:
@@ -327,11 +339,13 @@ class DevicePlacement:
 
 @dataclass(frozen=True)
 class Headroom:
-    """What a plan leaves alone: the margin kept free on every GPU, and whether simulated cards also keep memory
-    aside for a desktop (headless: they do not)."""
+    """How catalog hardware is set up when a command builds it (compare, best-gpu, cost): the margin kept free on
+    every GPU, whether simulated cards also keep memory aside for a desktop (headless: they do not), and the
+    llama.cpp backend they run (None: each card's default)."""
 
     margin_bytes: int = FIT_MARGIN_BYTES
     headless: bool = False
+    backend: str | None = None
 
 
 OffloadMode = Literal["none", "layers", "experts"]

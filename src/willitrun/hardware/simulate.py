@@ -100,6 +100,12 @@ VENDOR_BACKENDS = {
 BACKEND_NAMES = ("cuda", "rocm", "vulkan", "sycl", "metal", "cpu")
 
 
+def runs_backend(vendor: str, backend: str) -> bool:
+    """Whether a GPU of this vendor can run the llama.cpp backend (every machine can run 'cpu')."""
+    b = backend.strip().lower()
+    return b == "cpu" or b in VENDOR_BACKENDS.get(vendor, ("vulkan",))
+
+
 def with_backend(devices: tuple[Device, ...], backend: str) -> tuple[Device, ...]:
     """The GPUs as they run under `backend` ('cpu': none of them is used); a backend a GPU's vendor cannot run
     is an error."""
