@@ -416,3 +416,40 @@ def test_linux_cores_and_ram_without_psutil(tmp_path: Path) -> None:
     write(tmp_path, {"/proc/cpuinfo": many})
     cpu, _ = detect_cpu(probe(tmp_path))
     assert (cpu.cores, cpu.threads) == (8, 16)
+
+
+def test_installed_backends_from_their_runtimes(tmp_path: Path) -> None:
+    from willitrun.hardware.backends import installed_backends
+
+    def names(p: Probe) -> list[str]:
+        return [b.name for b in installed_backends(p)]
+
+    assert names(probe(tmp_path)) == ["cpu"]
+    write(
+        tmp_path,
+        {
+            "/usr/lib/x86_64-linux-gnu/libcuda.so.1": "",
+            "/usr/lib/x86_64-linux-gnu/libvulkan.so.1": "",
+            "/usr/share/vulkan/icd.d/nvidia_icd.json": "{}",
+        },
+    )
+    found = installed_backends(probe(tmp_path))
+    assert [b.name for b in found] == ["cuda", "vulkan", "cpu"]
+    assert "libcuda.so.1" in found[0].how and "1 driver(s)" in found[1].how
+    write(tmp_path, {"/dev/kfd": "", "/opt/rocm/bin/.keep": ""})
+    assert names(probe(tmp_path)) == ["cuda", "rocm", "vulkan", "cpu"]
+    # a Vulkan loader with no driver behind it runs nothing
+    bare = tmp_path / "bare"
+    write(bare, {"/usr/lib64/libvulkan.so.1": ""})
+    assert names(probe(bare)) == ["cpu"]
+    assert names(probe(bare, platform="darwin")) == ["metal", "cpu"]
+    win = tmp_path / "win"
+    write(win, {"/Windows/System32/nvcuda.dll": "", "/Windows/System32/vulkan-1.dll": ""})
+    p = replace(probe(win, platform="win32"), env={"SystemRoot": "/Windows"})
+    assert names(p) == ["cuda", "vulkan", "cpu"]
+
+
+def test_detect_lists_backends(run: Callable[..., Result]) -> None:
+    d = run("detect", "--json").json()
+    assert d["backends"][-1] == {"name": "cpu", "how": "always"}
+    assert "Backends llama.cpp can use here:" in run("detect").out

@@ -300,6 +300,7 @@ def detect(
     catalog: CatalogOpt = None,
 ) -> None:
     """What hardware was found: GPUs (memory total and free, bandwidth, driver), CPU, RAM, and how we know."""
+    from willitrun.hardware.backends import installed_backends
     from willitrun.hardware.detect import detect as run_detect
     from willitrun.render import detect_json, print_detect
 
@@ -313,10 +314,11 @@ def detect(
         if membw.save(gbps) is None:
             measured_note += "; the cache directory is not writable, so it is not remembered"
     machine = run_detect(cat)
+    backends = installed_backends()
     if as_json:
-        TERM.json(detect_json(machine, [measured_note] if measured_note else []))
+        TERM.json(detect_json(machine, [measured_note] if measured_note else [], backends))
     else:
-        print_detect(TERM, machine, measured_note)
+        print_detect(TERM, machine, measured_note, backends)
 
 
 @app.command()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from willitrun.advise.recommend import Pick
     from willitrun.advise.rescue import Suggestion
     from willitrun.catalog.measured import Measured
+    from willitrun.hardware.backends import SeenBackend
     from willitrun.knowledge.glossary import Term
     from willitrun.knowledge.troubleshoot import Diagnosis
     from willitrun.terminal import Terminal
@@ -739,7 +740,7 @@ def _print_measured(term: Terminal, r: CheckResult) -> None:
 # --- detect -----------------------------------------------------------------------------------------------
 
 
-def detect_json(machine: Machine, notes: list[str]) -> dict[str, Any]:
+def detect_json(machine: Machine, notes: list[str], backends: tuple[SeenBackend, ...] = ()) -> dict[str, Any]:
     import platform
 
     return {
@@ -773,11 +774,14 @@ def detect_json(machine: Machine, notes: list[str]) -> dict[str, Any]:
         },
         "unified_memory": machine.unified_memory,
         "os": platform.system(),
+        "backends": [{"name": b.name, "how": b.how} for b in backends],
         "notes": notes + list(machine.notes),
     }
 
 
-def print_detect(term: Terminal, machine: Machine, measured_note: str | None) -> None:
+def print_detect(
+    term: Terminal, machine: Machine, measured_note: str | None, backends: tuple[SeenBackend, ...] = ()
+) -> None:
     for d in machine.devices:
         bw = f"{d.bandwidth_gbps:g} GB/s" if d.bandwidth_gbps else "bandwidth unknown"
         kind = " (unified memory)" if d.unified else ""
@@ -790,6 +794,11 @@ def print_detect(term: Terminal, machine: Machine, measured_note: str | None) ->
     term.wrap(f"CPU: {c.name}: {c.cores} cores, {c.threads} threads; SIMD: {' '.join(c.flags) or '-'}", indent="     ")
     term.line(f"RAM: {gib(machine.ram_bytes)} ({gib(machine.ram_free_bytes)} available)")
     term.line(f"     {machine.ram_bandwidth_gbps:.1f} GB/s: {machine.ram_bandwidth_how}")
+    if backends:
+        term.line("Backends llama.cpp can use here: " + ", ".join(b.name for b in backends))
+        for b in backends:
+            if b.name != "cpu":
+                term.line(f"     {b.name}: {b.how}")
     if measured_note:
         term.line(measured_note)
     for n in machine.notes:
