@@ -303,6 +303,19 @@ def test_wsl_and_container_notes(monkeypatch: pytest.MonkeyPatch, catalog: Catal
     assert any("--gpus all" in n for n in m.notes)
 
 
+def test_detected_cpu_is_matched_to_the_cpu_catalog(
+    monkeypatch: pytest.MonkeyPatch, catalog: Catalog, tmp_path: Path
+) -> None:
+    use(monkeypatch, None)
+    write(tmp_path, {"/proc/cpuinfo": (FIXTURES / "cpuinfo-zen4.txt").read_text(encoding="utf-8")})
+    cpu = ORIGINAL_DETECT(catalog, probe=probe(tmp_path)).cpu
+    assert cpu.catalog_id == "ryzen-9-7950x" and cpu.clock_ghz > 5 and cpu.flops_per_cycle > 0
+    # a part the catalog lacks is not taken for its neighbour
+    x3d = (FIXTURES / "cpuinfo-zen4.txt").read_text(encoding="utf-8").replace("7950X", "7950X3D")
+    write(tmp_path, {"/proc/cpuinfo": x3d})
+    assert ORIGINAL_DETECT(catalog, probe=probe(tmp_path)).cpu.catalog_id is None
+
+
 def test_cpu_flags_from_cpuinfo(tmp_path: Path) -> None:
     write(tmp_path, {"/proc/cpuinfo": (FIXTURES / "cpuinfo-zen4.txt").read_text(encoding="utf-8")})
     cpu, _, _, _ = det.detect_cpu_ram(probe(tmp_path))

@@ -771,6 +771,7 @@ def detect_json(machine: Machine, notes: list[str], backends: tuple[SeenBackend,
             "cores": machine.cpu.cores,
             "threads": machine.cpu.threads,
             "flags": list(machine.cpu.flags),
+            "catalog_id": machine.cpu.catalog_id,
         },
         "unified_memory": machine.unified_memory,
         "os": platform.system(),
@@ -791,7 +792,10 @@ def print_detect(
         if d.details:
             term.line("     " + ", ".join(f"{k} {v}" for k, v in d.details))
     c = machine.cpu
-    term.wrap(f"CPU: {c.name}: {c.cores} cores, {c.threads} threads; SIMD: {' '.join(c.flags) or '-'}", indent="     ")
+    known = f" (CPU catalog: {c.catalog_id})" if c.catalog_id else ""
+    term.wrap(
+        f"CPU: {c.name}{known}: {c.cores} cores, {c.threads} threads; SIMD: {' '.join(c.flags) or '-'}", indent="     "
+    )
     term.line(f"RAM: {gib(machine.ram_bytes)} ({gib(machine.ram_free_bytes)} available)")
     term.line(f"     {machine.ram_bandwidth_gbps:.1f} GB/s: {machine.ram_bandwidth_how}")
     if backends:

@@ -14,7 +14,7 @@ from typing import Any
 from willitrun.errors import CatalogError, UnknownNameError
 from willitrun.estimate.types import Cpu
 
-__all__ = ["CpuSpec", "load_cpus", "resolve_cpu"]
+__all__ = ["CpuSpec", "load_cpus", "match_detected", "resolve_cpu"]
 
 
 @dataclass(frozen=True)
@@ -84,15 +84,38 @@ def _entry(i: int, r: Any) -> CpuSpec:
 
 @lru_cache(maxsize=1)
 def load_cpus() -> tuple[CpuSpec, ...]:
-    from willitrun.catalog.entry import read_yaml
-    from willitrun.catalog.load import data_dir
+    from willitrun.catalog.load import cached_records, data_dir, revive
 
     path = data_dir() / "cpus.yaml"
-    raw = read_yaml(path)
-    items = raw.get("cpus") if isinstance(raw, dict) else None
-    if not isinstance(items, list):
-        raise CatalogError(f"{path}: expected a 'cpus' list")
-    return tuple(_entry(i, r) for i, r in enumerate(items))
+
+    def build(raw: Any) -> dict[str, list[Any]]:
+        items = raw.get("cpus") if isinstance(raw, dict) else None
+        if not isinstance(items, list):
+            raise CatalogError(f"{path}: expected a 'cpus' list")
+        return {"cpus": [_entry(i, r) for i, r in enumerate(items)]}
+
+    return tuple(revive(CpuSpec, cached_records(path, "cpus", build)["cpus"]))
+
+
+def _words(s: str) -> tuple[str, ...]:
+    s = re.sub(r"\((r|tm)\)", " ", s.lower())
+    return tuple(w for w in re.split(r"[^a-z0-9+]+", s) if w and w not in {"amd", "intel", "processor", "cpu"})
+
+
+def match_detected(name: str) -> CpuSpec | None:
+    """The catalog CPU whose name's words the OS's name for it contains in order ('AMD Ryzen 9 7950X 16-Core
+    Processor' -> Ryzen 9 7950X; a 7950X3D matches nothing rather than the 7950X); the longest such name wins.
+    None when none matches."""
+    have = _words(name)
+    best: tuple[int, CpuSpec] | None = None
+    for c in load_cpus():
+        for n in (c.name, *c.aliases):
+            w = _words(n)
+            k = len(w)
+            inside = any(have[i : i + k] == w for i in range(len(have) - k + 1))
+            if k and inside and sum(map(len, w)) >= 4 and (best is None or k > best[0]):
+                best = (k, c)
+    return best[1] if best else None
 
 
 def _key(s: str) -> str:

@@ -118,10 +118,33 @@ def _ram_bandwidth(p: Probe, devices: list[Device]) -> tuple[float, str]:
     return DEFAULT_RAM_BANDWIDTH_GBPS, "assumed (dual-channel DDR5); measure it with 'willitrun detect --measure'"
 
 
+def _with_catalog_cpu(cpu: Cpu) -> Cpu:
+    """The detected CPU with what data/cpus.yaml knows of it and the OS does not say (boost clock, core types,
+    FMA width); cores, threads and SIMD flags stay as detected (a VM may show fewer)."""
+    from willitrun.catalog.cpus import match_detected
+    from willitrun.errors import CatalogError
+
+    try:
+        spec = match_detected(cpu.name)
+    except CatalogError:
+        return cpu
+    if spec is None:
+        return cpu
+    same_chip = (cpu.cores, cpu.threads) == (spec.cores, spec.threads)
+    return replace(
+        cpu,
+        catalog_id=spec.id,
+        clock_ghz=cpu.clock_ghz or spec.clock_ghz,
+        efficiency_cores=spec.efficiency_cores if same_chip else cpu.efficiency_cores,
+        flops_per_cycle=spec.flops_per_cycle,
+    )
+
+
 def detect(cat: Catalog | None = None, *, gpus: bool = True, probe: Probe | None = None) -> Machine:
     """This machine; with gpus=False only CPU and RAM (when the GPUs are simulated anyway)."""
     p = probe or Probe()
     cpu, ram, avail, notes = detect_cpu_ram(p)
+    cpu = _with_catalog_cpu(cpu)
     devices: list[Device] = []
     if gpus:
         from willitrun.hardware.apple import detect_apple
