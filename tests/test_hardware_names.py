@@ -68,6 +68,31 @@ def test_defaults_are_documented(catalog: Catalog) -> None:
         ("Ryzen AI Max+ 395", "ryzen-ai-max-plus-395", 128, ("ryzen-ai-max-plus-395", 64)),
         ("M4 Max", "apple-m4-max-40c", 48, ("apple-m4-max-32c", 36)),
         ("M4 Max", "apple-m4-max-40c", 48, ("apple-m4-max-40c", 128)),
+        # accelerators added for issue 16, as people write them
+        ("Ryzen AI Max+ 395", "ryzen-ai-max-plus-395", 128, ("ryzen-ai-max-plus-395", 96)),
+        ("AMD Ryzen AI Max+ PRO 395", "ryzen-ai-max-plus-395", 128, ("ryzen-ai-max-plus-395", 64)),
+        ("Framework Desktop", "framework-desktop-ryzen-ai-max-395", 64, ("framework-desktop-ryzen-ai-max-385", 32)),
+        ("GMKtec EVO-X2", "gmktec-evo-x2", 128, ("gmktec-evo-x2", 64)),
+        ("Bosgame M5", "bosgame-m5", 128, ("bosgame-m5", 96)),
+        ("M5", "apple-m5-10c", 16, ("apple-m5-10c", 32)),
+        ("M5 Pro", "apple-m5-pro-20c", 24, ("apple-m5-pro-16c", 24)),
+        ("M5 Max", "apple-m5-max-40c", 48, ("apple-m5-max-32c", 36)),
+        ("Apple M5 Max", "apple-m5-max-40c", 48, ("apple-m5-max-40c", 128)),
+        ("Jetson Orin NX", "jetson-orin-nx-16gb", 16, ("jetson-orin-nx-8gb", 8)),
+        ("Orin NX", "jetson-orin-nx-16gb", 16, ("jetson-orin-nx-8gb", 8)),
+        ("Jetson AGX Orin", "jetson-agx-orin-64gb", 64, ("jetson-agx-orin-32gb", 32)),
+        ("Jetson Orin Nano", "jetson-orin-nano-8gb", 8, ("jetson-orin-nano-4gb", 4)),
+        ("RTX 2080 Ti", "rtx-2080-ti", 11, ("rtx-2080-ti-22gb", 22)),
+        ("2080 Ti", "rtx-2080-ti", 11, ("rtx-2080-ti-22gb", 22)),
+        ("RTX PRO 5000", "rtx-pro-5000-blackwell", 48, ("rtx-pro-5000-blackwell-72gb", 72)),
+        ("V100 SXM2", "v100-sxm2-16gb", 16, ("v100-sxm2-32gb", 32)),
+        ("V100 PCIe", "v100-pcie-16gb", 16, ("v100-pcie-32gb", 32)),
+        ("P100", "tesla-p100-16gb", 16, ("tesla-p100-12gb", 12)),
+        ("MI50", "mi50", 32, ("mi50-16gb", 16)),
+        ("RTX 3080", "rtx-3080-10gb", 10, ("rtx-3080-12gb", 12)),
+        ("RTX 5060 Ti", "rtx-5060-ti-16gb", 16, ("rtx-5060-ti-8gb", 8)),
+        ("Radeon 880M", "radeon-880m", 16, ("radeon-880m", 32)),
+        ("Ryzen AI 9 HX 370", "radeon-890m", 16, ("radeon-890m", 64)),
     ],
 )
 def test_ambiguous_names_say_what_else_they_could_be(
@@ -89,6 +114,50 @@ def test_ambiguous_names_say_what_else_they_could_be(
         ("M4 Max 36GB", "apple-m4-max-32c"),
         ("RTX 4090", "rtx-4090"),
         ("H200", "h200"),
+        # accelerators added for issue 16, as people write them
+        ("Ryzen AI Max+ 395 128GB", "ryzen-ai-max-plus-395"),
+        ("Ryzen AI Max+ 395 96GB", "ryzen-ai-max-plus-395"),
+        ("Framework Desktop 64GB", "framework-desktop-ryzen-ai-max-395"),
+        ("Framework Desktop 32GB", "framework-desktop-ryzen-ai-max-385"),
+        ("GMKtec EVO-X2 64GB", "gmktec-evo-x2"),
+        ("HP Z2 Mini G1a", "hp-z2-mini-g1a"),
+        ("Minisforum MS-S1 MAX", "minisforum-ms-s1-max"),
+        ("Radeon 880M 32GB", "radeon-880m"),
+        ("M5 Max 36GB", "apple-m5-max-32c"),
+        ("M5 Max 128GB", "apple-m5-max-40c"),
+        ("M5 Pro 20-Core GPU 64GB", "apple-m5-pro-20c"),
+        ("Jetson Orin NX 16GB", "jetson-orin-nx-16gb"),
+        ("Jetson Orin NX 8GB", "jetson-orin-nx-8gb"),
+        ("Jetson AGX Orin 32GB", "jetson-agx-orin-32gb"),
+        ("Jetson AGX Orin Developer Kit", "jetson-agx-orin-devkit-32gb"),
+        ("Jetson Orin Nano 4GB", "jetson-orin-nano-4gb"),
+        ("Jetson AGX Thor", "jetson-agx-thor"),
+        ("DGX Spark", "nvidia-gb10"),
+        ("Dell Pro Max GB10", "nvidia-gb10"),
+        ("ASUS Ascent GX10", "asus-ascent-gx10"),
+        ("RX 9060 XT 16GB", "rx-9060-xt-16gb"),
+        ("RX 9060 XT 8GB", "rx-9060-xt-8gb"),
+        ("RX 9070 GRE", "rx-9070-gre"),
+        ("Radeon RX 9070 XT", "rx-9070-xt"),
+        ("Radeon AI PRO R9700", "radeon-ai-pro-r9700"),
+        ("Arc Pro B60", "arc-pro-b60"),
+        ("Arc Pro B70", "arc-pro-b70"),
+        ("MI300X", "mi300x"),
+        ("Instinct MI355X", "mi355x"),
+        ("RTX 2080 Ti 22GB", "rtx-2080-ti-22gb"),
+        ("RTX PRO 5000 72GB", "rtx-pro-5000-blackwell-72gb"),
+        ("RTX PRO 5000 Blackwell 48GB", "rtx-pro-5000-blackwell"),
+        ("RTX PRO 4000 SFF", "rtx-pro-4000-blackwell-sff"),
+        ("RTX PRO 2000 Blackwell", "rtx-pro-2000-blackwell"),
+        ("RTX PRO 6000 Blackwell Server Edition", "rtx-pro-6000-blackwell-server"),
+        ("RTX PRO 6000 Max-Q", "rtx-pro-6000-blackwell-max-q"),
+        ("RTX 5060 Laptop", "rtx-5060-laptop"),
+        ("RTX 5090 Laptop GPU", "rtx-5090-laptop"),
+        ("Tesla V100-PCIE-32GB", "v100-pcie-32gb"),
+        ("Tesla V100-SXM2-16GB", "v100-sxm2-16gb"),
+        ("Tesla P40", "tesla-p40"),
+        ("RTX 3090 Ti", "rtx-3090-ti"),
+        ("RTX 3060 8GB", "rtx-3060-8gb"),
     ],
 )
 def test_names_that_say_which_are_not_ambiguous(catalog: Catalog, name: str, gid: str) -> None:
@@ -132,4 +201,30 @@ def test_strix_halo_name_alone_is_the_128_gb_system(run: Callable[..., Result]) 
     d = r.json()
     assert d["options"][0]["verdict"] != "no"
     alts = d["hardware"]["devices"][0]["alternatives"]
-    assert sorted(a["memory_bytes"] // GIB for a in alts) == [32, 64]
+    assert sorted(a["memory_bytes"] // GIB for a in alts) == [32, 64, 96]
+
+
+def test_bosgame_m5_is_not_the_apple_m5(catalog: Catalog) -> None:
+    """A system whose name ends in 'M5' is not taken for Apple's chip, and the chip is not taken for it."""
+    assert resolve_gpu_variants(catalog, "Bosgame M5")[0].id == "bosgame-m5"
+    assert resolve_gpu_variants(catalog, "M5")[0].id == "apple-m5-10c"
+    assert resolve_gpu_variants(catalog, "Apple M5 Pro")[0].id == "apple-m5-pro-20c"
+
+
+def test_check_names_the_other_jetson_orin_nx(run: Callable[..., Result]) -> None:
+    """A bare 'Jetson Orin NX' is the 16 GB module; the JSON names the 8 GB one, and a size removes it."""
+    d = run("check", "llama3-8b", "--gpu", "Jetson Orin NX", "-q", "Q4_K_M", "--json").json()
+    (dev,) = d["hardware"]["devices"]
+    assert dev["catalog_id"] == "jetson-orin-nx-16gb"
+    assert dev["alternatives"] == [
+        {"id": "jetson-orin-nx-8gb", "name": "NVIDIA Jetson Orin NX 8GB", "memory_bytes": 8 * GIB}
+    ]
+    d = run("check", "llama3-8b", "--gpu", "Jetson Orin NX 8GB", "-q", "Q4_K_M", "--json").json()
+    assert d["hardware"]["devices"][0]["catalog_id"] == "jetson-orin-nx-8gb"
+    assert d["hardware"]["devices"][0]["alternatives"] == []
+
+
+def test_strix_halo_96_gb_is_a_size_of_the_chip(run: Callable[..., Result]) -> None:
+    r = run("check", "llama3.1-70b", "--gpu", "Ryzen AI Max+ 395 96GB", "-q", "Q4_K_M", "--ctx", "4096", "--json")
+    (dev,) = r.json()["hardware"]["devices"]
+    assert dev["catalog_id"] == "ryzen-ai-max-plus-395" and dev["alternatives"] == []
