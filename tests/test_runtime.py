@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
+from tests.conftest import Result
 from willitrun.catalog.load import Catalog
 from willitrun.estimate.runtime import LLAMA_CPP, OLLAMA, compute_buffer_bytes, default_context
 from willitrun.estimate.types import GIB, MIB
@@ -42,3 +44,13 @@ def test_ollama_default_context_by_vram(catalog: Catalog) -> None:
     assert default_context(m, "ollama", 48 * GIB) == 131072  # 262144 capped at the model's maximum
     assert default_context(m, "llama.cpp", 8 * GIB) == 131072
     assert OLLAMA.device_reserve_bytes["metal"] == 512 * MIB
+
+
+def test_a_runtime_that_cannot_use_the_hardware_points_to_one_that_can(run: Callable[..., Result]) -> None:
+    for args in (("--runtime", "mlx", "--gpu", "RTX 4090"), ("--runtime", "vllm", "--gpu", "M4 Max 64GB")):
+        r = run("check", "llama3-8b", *args, "--json")
+        assert r.code == 1, r.err  # nothing runs: not an internal error
+        (hint,) = r.json()["if_nothing_runs"]
+        assert hint["kind"] == "runtime" and hint["verdict"] == "gpu" and "--runtime llama.cpp" in hint["text"]
+        again = run("check", "llama3-8b", "--runtime", "llama.cpp", *args[2:], "--json").json()
+        assert again["recommended"] == hint["quant"]

@@ -13,7 +13,7 @@ from willitrun.estimate.types import GGUF_RUNTIMES, GIB, Option
 if TYPE_CHECKING:
     from willitrun.catalog.types import GpuSpec
 
-SuggestionKind = Literal["quant", "context", "ram", "hardware"]
+SuggestionKind = Literal["runtime", "quant", "context", "ram", "hardware"]
 
 # The context a shorter-context suggestion tries: llama.cpp's fit floor.
 SHORT_CONTEXT = 4096
@@ -59,6 +59,8 @@ def what_would_run(
     """Ways out when no option of `est` runs, most direct first. `gpus`: the catalog's, for the hardware hint;
     other_files: whether other quantizations of the model exist to suggest (not for one given file)."""
     m, machine = est.model, est.machine
+    if est.options and not any(o.placement for o in est.options):  # the runtime cannot use this hardware at all
+        return _other_runtime(est, req)
     out: list[Suggestion] = []
     # an unset context is fitted per option (down to 4096): suggest at that context, not the model's maximum
     fitted = min((o.context for o in est.options), default=est.context)
@@ -93,7 +95,7 @@ def what_would_run(
                 )
             )
     smallest = min(est.options, key=lambda o: o.total_bytes, default=None)
-    if smallest is not None:
+    if smallest is not None and smallest.placement:  # no placement: the runtime cannot use this hardware at all
         ram = smallest.placement[-1]
         short_by = ram.total_bytes - ram.capacity_bytes
         if short_by > 0:
@@ -115,6 +117,23 @@ def what_would_run(
     if hw is not None:
         out.append(hw)
     return tuple(out)
+
+
+def _other_runtime(est: Estimate, req: Request) -> tuple[Suggestion, ...]:
+    """MLX off Apple Silicon, vLLM without an NVIDIA or AMD GPU: llama.cpp runs everywhere; what it would run."""
+    gguf = estimate(est.model, est.machine, replace(req, runtime="llama.cpp", quants=(), weights=()))
+    best = next((o for o in gguf.options if o.quant == gguf.recommended and _runs(o)), None)
+    if best is None:
+        return ()
+    return (
+        Suggestion(
+            "runtime",
+            f"--runtime llama.cpp runs {best.quant} here ({best.verdict}, {_speed(best)})",
+            quant=best.quant,
+            verdict=best.verdict,
+            tokens_per_s=best.tokens_per_s,
+        ),
+    )
 
 
 def _cheapest_hardware(est: Estimate, req: Request, gpus: tuple[GpuSpec, ...]) -> Suggestion | None:
