@@ -335,7 +335,7 @@ def models(
 ) -> None:
     """The model catalog, filtered."""
     from willitrun.catalog.filters import filter_models
-    from willitrun.render import model_json, models_table
+    from willitrun.render import print_models
 
     cat = _load(catalog)
     items = filter_models(
@@ -348,13 +348,7 @@ def models(
         max_params_b=max_params,
         moe=moe,
     )
-    if as_json:
-        TERM.json({"models": [model_json(m) for m in items]})
-    elif not items:
-        TERM.note("no model matches; try fewer filters ('willitrun models' lists all)")
-    else:
-        TERM.show(models_table(items))
-        TERM.note(f"{len(items)} of {len(cat.models)} models")
+    print_models(TERM, items, len(cat.models), as_json)
 
 
 @app.command()
@@ -373,7 +367,7 @@ def gpus(
 ) -> None:
     """The GPU, Apple Silicon and systems catalog, filtered."""
     from willitrun.catalog.filters import filter_gpus
-    from willitrun.render import gpu_json, gpus_table
+    from willitrun.render import print_gpus
 
     cat = _load(catalog)
     items = filter_gpus(
@@ -386,13 +380,7 @@ def gpus(
         backend=backend,
         laptop=laptop,
     )
-    if as_json:
-        TERM.json({"gpus": [gpu_json(g) for g in items]})
-    elif not items:
-        TERM.note("no GPU matches; try fewer filters ('willitrun gpus' lists all)")
-    else:
-        TERM.show(gpus_table(items))
-        TERM.note(f"{len(items)} of {len(cat.gpus)} entries")
+    print_gpus(TERM, items, len(cat.gpus), as_json)
 
 
 @app.command()

@@ -852,6 +852,30 @@ def gpus_table(items: list[GpuSpec]) -> Any:
     return t
 
 
+def print_models(term: Terminal, items: list[ModelSpec], total: int, as_json: bool) -> None:
+    """`models`: the filtered catalog as a table (or JSON under {"models": [...]})."""
+    if as_json:
+        term.json({"models": [model_json(m) for m in items]})
+    else:
+        _listing(term, models_table(items) if items else None, "model", len(items), total)
+
+
+def print_gpus(term: Terminal, items: list[GpuSpec], total: int, as_json: bool) -> None:
+    """`gpus`: the filtered catalog as a table (or JSON under {"gpus": [...]})."""
+    if as_json:
+        term.json({"gpus": [gpu_json(g) for g in items]})
+    else:
+        _listing(term, gpus_table(items) if items else None, "GPU", len(items), total)
+
+
+def _listing(term: Terminal, table: Any, what: str, shown: int, total: int) -> None:
+    if table is None:
+        term.note(f"no {what} matches; try fewer filters ('willitrun {what.lower()}s' lists all)")
+        return
+    term.show(table)
+    term.note(f"{shown} of {total} {'models' if what == 'model' else 'entries'}")
+
+
 # --- knowledge --------------------------------------------------------------------------------------------
 
 
