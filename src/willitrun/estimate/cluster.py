@@ -26,14 +26,12 @@ from willitrun.estimate.engines import (
     VLLM_GPU_MEMORY_UTILIZATION,
     VLLM_MAX_SEQS,
     VLLM_NON_TORCH_BYTES,
-    _tp_size,
-    _vllm_activation_bytes,
+    tp_size,
+    vllm_activation_bytes,
+    vllm_terms,
 )
 from willitrun.estimate.formats import format_breakdown
-from willitrun.estimate.kv import kv_bytes_per_token, kv_read_bytes
-from willitrun.estimate.quants import quant_family
-from willitrun.estimate.speed import Part, Terms, layer_read_bytes
-from willitrun.estimate.tensors import active_parameter_count
+from willitrun.estimate.kv import kv_bytes_per_token
 from willitrun.estimate.types import Device, ModelSpec
 
 VLLM_BLOCK_TOKENS = 16  # vLLM's default KV block size
@@ -124,7 +122,7 @@ def vllm_serving(
     """vLLM over `gpus` (the GPUs of one node) on `nodes` identical nodes; `depth`: the cache depth a decode step
     reads (the middle of a typical answer)."""
     w = format_breakdown(m, "vllm", fmt)
-    tp = _tp_size(m, len(gpus))
+    tp = tp_size(m, len(gpus))
     pp = max(1, nodes)
     d0 = gpus[0]
     shards = tp * pp
@@ -132,28 +130,11 @@ def vllm_serving(
     per_tok_all = kv_bytes_per_token(m, kv_t) * (17 / 32 if kv_t == "q8_0" else 1)
     per_tok = per_tok_all / pp / (1 if m.is_mla else tp)
     budget = int(min(d.memory_bytes for d in gpus[:tp]) * VLLM_GPU_MEMORY_UTILIZATION)
-    act = _vllm_activation_bytes(m)
+    act = vllm_activation_bytes(m)
     overhead = VLLM_CUDA_GRAPHS_BYTES + VLLM_NON_TORCH_BYTES
     kv_room = budget - w.total_bytes // shards - act - overhead
     kv_tokens = int(kv_room / per_tok) if kv_room > 0 and per_tok > 0 else 0
-    active = float(active_parameter_count(m))
-    bw = d0.bandwidth_gbps or 100.0
-    read = sum(layer_read_bytes(m, w, i) for i in range(m.layers)) + w.output_bytes
-    kv_read = sum(kv_read_bytes(m, i, depth, kv_t) for i in range(m.layers))
-    kv_div = 1 if m.is_mla else tp
-    part = Part(
-        backend=d0.backend,
-        read_bytes=read / tp,
-        flops=2 * active / tp,
-        layers=m.layers,
-        bandwidth_gbps=bw,
-        tflops=d0.rate("fp32"),
-        known=d0.figures_known,
-        kv_bytes=kv_read / kv_div,
-    )
-    dec = Terms(quant_family(fmt), (part,), d0.backend, 1)
-    pre_part = Part(d0.backend, w.total_bytes / tp, 2 * active * 512 / tp, 0, bw, d0.rate("acc16"))
-    pre = Terms("float", (pre_part,), d0.backend, 1, 512)
+    dec, pre = vllm_terms(m, w, d0, fmt, kv_t, tp, depth)
     allreduce = m.layers * 2 * VLLM_ALLREDUCE_S if tp > 1 else 0.0
     whole = step_cost(dec, pre, allreduce, vllm_constants())
     return VllmServing(

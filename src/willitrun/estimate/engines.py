@@ -50,7 +50,7 @@ def _no(m: ModelSpec, fmt: str, ctx: int, why: str, weights: int) -> Option:
     )
 
 
-def _tp_size(m: ModelSpec, n: int) -> int:
+def tp_size(m: ModelSpec, n: int) -> int:
     """The largest power-of-two tensor-parallel size up to n that divides the heads and KV heads."""
     tp = 1
     while tp * 2 <= n and m.heads % (tp * 2) == 0 and (m.kv_heads % (tp * 2) == 0 or m.is_mla):
@@ -58,18 +58,21 @@ def _tp_size(m: ModelSpec, n: int) -> int:
     return tp
 
 
-def _vllm_activation_bytes(m: ModelSpec) -> int:
+def vllm_activation_bytes(m: ModelSpec) -> int:
     t = VLLM_MAX_BATCHED_TOKENS
     ffn = m.expert_intermediate * m.experts_active if m.is_moe else m.intermediate
     return t * (m.hidden * 8 + ffn * 4) + VLLM_MAX_SEQS * m.vocab * 4
 
 
-def _vllm_terms(m: ModelSpec, w: WeightsBreakdown, d0: Device, fmt: str, kv_t: str, tp: int) -> tuple[Terms, Terms]:
-    """Decode and prefill terms of one tensor-parallel rank: each reads 1/tp of the weights and of the cache."""
+def vllm_terms(
+    m: ModelSpec, w: WeightsBreakdown, d0: Device, fmt: str, kv_t: str, tp: int, depth: int = 0
+) -> tuple[Terms, Terms]:
+    """Decode (with `depth` tokens cached) and prefill terms of one tensor-parallel rank: each reads 1/tp of the
+    weights and of the cache, except an MLA latent cache, which every rank keeps whole."""
     active = float(active_parameter_count(m))
     bw = d0.bandwidth_gbps or 100.0
     read = sum(layer_read_bytes(m, w, i) for i in range(m.layers)) + w.output_bytes
-    kv_read = sum(kv_read_bytes(m, i, 0, kv_t) for i in range(m.layers))
+    kv_read = sum(kv_read_bytes(m, i, depth, kv_t) for i in range(m.layers))
     part = Part(
         backend=d0.backend,
         read_bytes=read / tp,
@@ -78,7 +81,7 @@ def _vllm_terms(m: ModelSpec, w: WeightsBreakdown, d0: Device, fmt: str, kv_t: s
         bandwidth_gbps=bw,
         tflops=d0.rate("fp32"),
         known=d0.figures_known,
-        kv_bytes=kv_read / tp,
+        kv_bytes=kv_read / (1 if m.is_mla else tp),
     )
     dec = Terms(quant_family(fmt), (part,), d0.backend, 1)
     # vLLM's prefill GEMMs run on the tensor cores at 16-bit rate whatever the weight format
@@ -100,12 +103,12 @@ def vllm_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, 
     if not gpus:
         why = "vLLM needs an NVIDIA or AMD GPU" + (" (no Metal backend)" if machine.devices else "")
         return _no(m, fmt, ctx, why, w.total_bytes)
-    tp = _tp_size(m, len(gpus))
+    tp = tp_size(m, len(gpus))
     gpus = gpus[:tp]
     kv_t = "f16" if kv_type in ("f16", "bf16") else "q8_0"  # fp8 cache: one byte per element
     budget = min(int(d.memory_bytes * VLLM_GPU_MEMORY_UTILIZATION) for d in gpus)
     free_ok = all(d.free_bytes >= d.memory_bytes * VLLM_GPU_MEMORY_UTILIZATION for d in gpus)
-    fixed = w.total_bytes // tp + _vllm_activation_bytes(m) + VLLM_CUDA_GRAPHS_BYTES + VLLM_NON_TORCH_BYTES
+    fixed = w.total_bytes // tp + vllm_activation_bytes(m) + VLLM_CUDA_GRAPHS_BYTES + VLLM_NON_TORCH_BYTES
     kv_room = budget - fixed
     per_tok = kv_bytes_per_token(m, kv_t) / tp * (17 / 32 if kv_t == "q8_0" else 1)
     notes: list[str] = []
@@ -139,13 +142,13 @@ def vllm_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, 
             layers=m.layers,
             weights_bytes=w.total_bytes // tp,
             kv_cache_bytes=kv_alloc // tp,
-            compute_bytes=_vllm_activation_bytes(m),
+            compute_bytes=vllm_activation_bytes(m),
             overhead_bytes=VLLM_CUDA_GRAPHS_BYTES + VLLM_NON_TORCH_BYTES,
             capacity_bytes=int(d.memory_bytes * VLLM_GPU_MEMORY_UTILIZATION),
         )
         for d in gpus
     ]
-    dec, pre = _vllm_terms(m, w, gpus[0], fmt, kv_t, tp)
+    dec, pre = vllm_terms(m, w, gpus[0], fmt, kv_t, tp)
     layer_cost = m.layers * (2 * VLLM_ALLREDUCE_S if tp > 1 else 0.0)
     return _runs(
         m,
@@ -153,7 +156,7 @@ def vllm_option(m: ModelSpec, machine: Machine, fmt: str, ctx: int, auto: bool, 
         w,
         context=use_ctx,
         kv=kv_alloc,
-        compute=_vllm_activation_bytes(m) * tp,
+        compute=vllm_activation_bytes(m) * tp,
         overhead=(VLLM_CUDA_GRAPHS_BYTES + VLLM_NON_TORCH_BYTES) * tp,
         placement=tuple(per_gpu),
         decode=dec,
