@@ -591,6 +591,7 @@ def compare(
         return
     TERM.show(compare_table(cols, models))
     TERM.line("Q4_K_M, 8k context; * = better; p = partial (part of the model in system RAM)")
+    TERM.line("prices: kind and month read; old = read over a year ago")
 
 
 @app.command()

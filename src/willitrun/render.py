@@ -1124,21 +1124,19 @@ def compare_table(cols: list[Column], models: list[ModelSpec]) -> Any:
     spec_row("Bandwidth GB/s", [c.gpu.bandwidth_gbps for c in cols], "{:,.0f}")
     spec_row("FP16 TFLOPS", [c.gpu.fp16_tflops * c.count for c in cols], "{:,.0f}")
     spec_row("Power W", [c.gpu.tdp_w * c.count if c.gpu.tdp_w else None for c in cols], "{:,.0f}", higher=False)
+
+    def month(usd: float | None, date: str | None) -> str:
+        """The month a price was read (and 'old' past a year), on a line of its own so no price cell wraps."""
+        return (date[:7] + (" old" if _stale(date) else "") + "  ") if usd and date else ""
+
     prices = [c.gpu.price_usd * c.count if c.gpu.price_usd else None for c in cols]
-    row(
-        "New USD",
-        prices,
-        [price_text(p, c.gpu.price_kind, c.gpu.price_date) if p else "-" for p, c in zip(prices, cols, strict=True)],
-        higher=False,
-    )
+    spec_row("New USD", prices, "${:,.0f}", higher=False)
+    t.add_row("  kind", *((f"{c.gpu.price_kind or 'price'}  " if p else "") for p, c in zip(prices, cols, strict=True)))
+    t.add_row("  month", *(month(p, c.gpu.price_date) for p, c in zip(prices, cols, strict=True)))
     used = [c.gpu.used_price_usd * c.count if c.gpu.used_price_usd else None for c in cols]
     if any(used):
-        row(
-            "Used USD",
-            used,
-            [price_text(u, "used", c.gpu.used_price_date) if u else "-" for u, c in zip(used, cols, strict=True)],
-            higher=False,
-        )
+        spec_row("Used USD", used, "${:,.0f}", higher=False)
+        t.add_row("  month", *(month(u, c.gpu.used_price_date) for u, c in zip(used, cols, strict=True)))
     for k, m in enumerate(models):
         opts = [c.runs[k][1] for c in cols]
         speeds = [o.tokens_per_s if o.verdict != "no" else None for o in opts]
