@@ -112,7 +112,13 @@ def _gpu_placements(q: Placing, sp: _Split) -> tuple[list[DevicePlacement], list
     reserves = [prof.device_reserve_bytes.get(d.backend, 400 * 1024**2) for d in gpus]
     computes = [
         compute_buffer_bytes(
-            m, sp.ctx_cells, prof, has_layers=True, has_output=(j == len(gpus) - 1), pipeline=sp.pipeline
+            m,
+            sp.ctx_cells,
+            prof,
+            has_layers=True,
+            has_output=(j == len(gpus) - 1),
+            pipeline=sp.pipeline,
+            parallel=q.parallel,
         )
         for j in range(len(gpus))
     ]
@@ -133,7 +139,13 @@ def _gpu_placements(q: Placing, sp: _Split) -> tuple[list[DevicePlacement], list
         cb = 0
         if used:
             cb = compute_buffer_bytes(
-                m, sp.ctx_cells, prof, has_layers=bool(idx), has_output=holds_out, pipeline=sp.pipeline
+                m,
+                sp.ctx_cells,
+                prof,
+                has_layers=bool(idx),
+                has_output=holds_out,
+                pipeline=sp.pipeline,
+                parallel=q.parallel,
             )
         kb = sum(sp.kv[i] for i in idx)
         rb = reserves[j] if used else 0
@@ -156,7 +168,7 @@ def _ram_placement(q: Placing, sp: _Split, on_gpus: int) -> DevicePlacement:
     ram_kv = sum(sp.kv[i] for i in cpu_idx)
     has_layers = sp.first_off > 0 or bool(sp.cpu_exp)
     ram_cb = compute_buffer_bytes(
-        m, sp.ctx_cells, prof, has_layers=has_layers, has_output=not sp.out_on_gpu, pipeline=False
+        m, sp.ctx_cells, prof, has_layers=has_layers, has_output=not sp.out_on_gpu, pipeline=False, parallel=q.parallel
     )
     ram_ob = output_buffer_bytes(m, q.parallel) + prof.host_footprint_bytes
     ram_cap = q.machine.ram_free_bytes - on_gpus
