@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -90,7 +91,8 @@ def test_runtime_true_forms(catalog: Catalog) -> None:
     # formats no repo is known for: converted locally, or quantized by vLLM as it loads, never a made-up repo
     six = cmds["mlx", "6BIT"]
     assert six is not None and six.startswith("mlx_lm.convert --hf-path meta-llama/Llama-3.1-8B-Instruct -q --q-bits 6")
-    plain = catalog.model("codellama-7b")
+    # a model with none of its files published in the catalog (the repo fields cleared, whatever the data holds)
+    plain = replace(catalog.model("codellama-7b"), gguf_repo=None, vllm_repos=(), mlx_repos=(), ollama_tags=())
     e = next(x for x in estimates(plain) if x.runtime == "vllm")
     fp8 = next(o for o in e.options if o.quant == "FP8")
     assert (

@@ -55,7 +55,8 @@ def test_qwen3_next_tensor_list_and_state(catalog: Catalog) -> None:
 
 
 def test_qwen35_mtp_block_counts_but_does_not_load(catalog: Catalog) -> None:
-    m = catalog.model("qwen3.5-35b-a3b")
+    """A file with the MTP block (llama.cpp's converter since May 2026; the published Qwen3.5 files have none)."""
+    m = dataclasses.replace(catalog.model("qwen3.5-35b-a3b"), mtp_layers=1)
     mtp = mtp_tensors(m)
     assert mtp and all(t.layer == m.layers for t in mtp)
     assert any(t.name.endswith("nextn.eh_proj.weight") for t in mtp)
@@ -124,3 +125,60 @@ def test_dsa_indexer_adds_tensors_and_a_key_cache(catalog: Catalog) -> None:
     per_layer = 2 * 128 + base.hidden * 64 + base.hidden * 128 + (base.q_lora_rank or 0) * 64 * 128
     assert extra == per_layer * base.layers
     assert kv_cache_bytes(dsa, 4096) - kv_cache_bytes(base, 4096) == base.layers * 4096 * 128 * 2
+
+
+def test_gemma4_e2b_per_layer_inputs_shared_kv_and_double_wide_ffn(catalog: Catalog) -> None:
+    """unsloth's gemma-4-E2B-it Q4_K_M: 601 tensors, n_ff 6144 on the first 15 layers and 12288 on the 20 that reuse
+    an earlier layer's cache, per-layer embeddings of 256 per layer, no AltUp (llama.cpp's gemma4 loader)."""
+    m = catalog.model("gemma-4-e2b")
+    assert len(model_tensors(m)) == 601
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.14.ffn_up.weight"] == (1536, 6144)
+    assert shapes["blk.15.ffn_up.weight"] == (1536, 12288)
+    assert shapes["per_layer_token_embd.weight"] == (256 * 35, 262144)
+    assert {"inp_gate.weight", "proj.weight", "post_norm.weight"} <= _names(m, 0)
+    assert not any("altup" in n or "laurel" in n for n in shapes)
+    assert [i for i in range(m.layers) if m.layer_kind(i) == "full"] == [4, 9, 14, 19, 24, 29, 34]
+    assert [layer_kv_bytes(m, i, 4096) > 0 for i in range(m.layers)] == [i < 15 for i in range(m.layers)]
+    assert "attn_v.weight" in _names(m, 4)  # the E models keep V on full-attention layers
+
+
+def test_gemma4_e4b_tensor_count(catalog: Catalog) -> None:
+    m = catalog.model("gemma-4-e4b")
+    assert len(model_tensors(m)) == 720
+    assert {t.ne for t in model_tensors(m) if t.name.endswith("ffn_up.weight")} == {(2560, 10240)}
+
+
+def test_gemma4_26b_a4b_dense_ffn_beside_the_moe_block(catalog: Catalog) -> None:
+    """unsloth's gemma-4-26B-A4B-it Q5_K_M: 658 tensors; every layer has the dense FFN (2112) and the MoE block
+    (128 experts of 704, gate and up fused, a per-expert down scale)."""
+    m = catalog.model("gemma-4-26b-a4b")
+    assert len(model_tensors(m)) == 658
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.0.ffn_gate.weight"] == (2816, 2112)
+    assert shapes["blk.0.ffn_gate_up_exps.weight"] == (2816, 2 * 704, 128)
+    assert shapes["blk.0.ffn_down_exps.scale"] == (128,)
+    assert {"pre_ffw_norm_2.weight", "post_ffw_norm_1.weight", "post_ffw_norm_2.weight"} <= _names(m, 0)
+    assert "attn_v.weight" not in _names(m, 5) and shapes["blk.5.attn_k.weight"] == (2816, 2 * 512)
+    w = weights_breakdown(m, "Q4_K_M")
+    assert w.layers[0].bytes_experts > 0.9 * w.layers[0].bytes_total
+
+
+def test_mtp_block_with_its_own_embedding_and_head(catalog: Catalog) -> None:
+    m = catalog.model("glm-4.5-air")
+    names = {t.name for t in mtp_tensors(m)}
+    assert {"blk.46.nextn.embed_tokens.weight", "blk.46.nextn.shared_head_head.weight"} <= names
+    assert {"blk.46.nextn.eh_proj.weight", "blk.46.ffn_gate_exps.weight"} <= names
+
+
+def test_deepseek_v32_mtp_block_has_the_indexer(catalog: Catalog) -> None:
+    m = catalog.model("deepseek-v3.2")
+    assert {"blk.61.indexer.attn_k.weight", "blk.61.nextn.eh_proj.weight"} <= {t.name for t in mtp_tensors(m)}
+
+
+def test_dots1_router_bias_and_shared_experts(catalog: Catalog) -> None:
+    m = catalog.model("dots-llm1")
+    assert "ffn_gate.weight" in _names(m, 0) and "ffn_gate_exps.weight" not in _names(m, 0)
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.1.exp_probs_b.bias"] == (128,)
+    assert shapes["blk.1.ffn_up_shexp.weight"] == (4096, 2 * 1408)

@@ -1,7 +1,8 @@
 """The Qwen3.5 family against the parameter counts of the GGUF files people download.
 
 Unsloth's Qwen3.5 GGUFs (March 2026) were converted before llama.cpp wrote the MTP block into the file, so their
-counts are the trunk alone: the catalog's shapes without the MTP tensors must give them within 1%. This checks
+counts are the trunk alone; the catalog describes those files (mtp_layers 0), and its shapes must give their counts
+within 1%. This checks
 the per-size values (widths, delta-net value heads, tied embeddings) that the catalog took from transcriptions
 rather than from the config files themselves. Counts as listed in https://github.com/ggml-org/Llama-macOS/pull/63.
 """
@@ -13,7 +14,7 @@ import dataclasses
 import pytest
 
 from willitrun.catalog.load import Catalog
-from willitrun.estimate.tensors import model_tensors
+from willitrun.estimate.tensors import model_tensors, parameter_count
 
 GGUF_PARAMS = {
     "qwen3.5-0.8b": 758e6,
@@ -34,7 +35,7 @@ def _trunk(catalog: Catalog, mid: str) -> int:
 @pytest.mark.parametrize("mid", sorted(GGUF_PARAMS))
 def test_trunk_matches_the_published_gguf(catalog: Catalog, mid: str) -> None:
     m = catalog.model(mid)
-    assert m.mtp_layers == 1
+    assert m.mtp_layers == 0 and parameter_count(m) == _trunk(catalog, mid)  # the file holds the trunk alone
     assert abs(_trunk(catalog, mid) / GGUF_PARAMS[mid] - 1) < 0.01, (mid, _trunk(catalog, mid))
 
 

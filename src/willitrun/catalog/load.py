@@ -16,7 +16,6 @@ from willitrun.fingerprint import fingerprint
 from willitrun.paths import cache_dir, read_cache, write_cache
 
 T = TypeVar("T")
-_Entry, _parse_yaml, _read_bytes = Entry, parse_yaml, read_yaml_bytes  # old names, until every caller moves
 USES = frozenset({"chat", "code", "reasoning", "vision", "embedding", "tools"})
 VENDORS = frozenset({"nvidia", "amd", "intel", "apple"})
 BACKENDS = frozenset({"cuda", "rocm", "metal", "vulkan", "sycl", "cpu"})
@@ -106,13 +105,19 @@ class Catalog:
         return [(i, record_names(r, ("id", "name", "aliases"))) for i, r in self._g.items()]
 
 
-def _model(e: Entry) -> ModelSpec:
+def _checked_heads(e: Entry) -> dict[str, int]:
+    """Layers and attention heads: the KV heads must divide the query heads."""
     layers = e.int_("layers", required=True, lo=1, hi=1000)
     heads = e.int_("heads", required=True, lo=1, hi=10000)
     kv_heads = e.int_("kv_heads", required=True, lo=1, hi=10000)
     assert layers is not None and heads is not None and kv_heads is not None
     if heads % kv_heads:
         raise e.fail("kv_heads", f"({kv_heads}) must divide heads ({heads})")
+    return {"layers": layers, "heads": heads, "kv_heads": kv_heads}
+
+
+def _checked_experts(e: Entry) -> dict[str, int]:
+    """A mixture of experts needs its active count and the width of an expert."""
     experts = e.int_("experts", default=0, hi=100000) or 0
     experts_active = e.int_("experts_active", default=0, hi=100000) or 0
     expert_intermediate = e.int_("expert_intermediate", default=0) or 0
@@ -120,13 +125,25 @@ def _model(e: Entry) -> ModelSpec:
         raise e.fail("experts_active", f"must be between 1 and experts ({experts})")
     if experts > 1 and expert_intermediate <= 0:
         raise e.fail("expert_intermediate", "is required for a mixture-of-experts model")
-    sliding = e.int_("sliding_window", lo=1)
-    pattern = e.int_("swa_pattern", lo=1, hi=1000)
-    ctx = e.int_("context_max", required=True, lo=1, hi=100_000_000)
+    return {"experts": experts, "experts_active": experts_active, "expert_intermediate": expert_intermediate}
+
+
+def _checked_sizes(e: Entry) -> dict[str, Any]:
+    """The sliding window, the context, and the parameter counts (the active count never above the total)."""
+    out: dict[str, Any] = {
+        "sliding_window": e.int_("sliding_window", lo=1),
+        "swa_pattern": e.int_("swa_pattern", lo=1, hi=1000),
+        "context_max": e.int_("context_max", required=True, lo=1, hi=100_000_000) or 0,
+    }
     params = e.int_("params", required=True, lo=1)
     active = e.int_("active_params", lo=1)
     if active is not None and params is not None and active > params:
         raise e.fail("active_params", "must not exceed params")
+    return {**out, "params": params or 0, "active_params": active}
+
+
+def _checked_layers(e: Entry, layers: int) -> dict[str, Any]:
+    """A hybrid model's attention layers, and per-layer inputs (with AltUp on Gemma 3n, without on Gemma 4)."""
     attn_layers_raw = e.raw.get("attention_layers")
     attn_layers: tuple[int, ...] | None = None
     if attn_layers_raw is not None:
@@ -137,8 +154,13 @@ def _model(e: Entry) -> ModelSpec:
         attn_layers = tuple(attn_layers_raw)
     per_layer_input = e.int_("per_layer_input", default=0, hi=100000) or 0
     altup_inputs = e.int_("altup_inputs", default=0, hi=64) or 0
-    if per_layer_input and altup_inputs < 2:
+    if per_layer_input and altup_inputs < 2 and e.raw.get("arch") != "gemma4":
         raise e.fail("altup_inputs", f"must be at least 2 with per_layer_input (Gemma 3n has 4), not {altup_inputs}")
+    return {"attention_layers": attn_layers, "per_layer_input": per_layer_input, "altup_inputs": altup_inputs}
+
+
+def _checked_sources(e: Entry, layers: int, experts: int) -> dict[str, Any]:
+    """Uses, where the shapes were read, the second source of the parameter count, Nemotron-H's layer pattern."""
     uses = e.strs("uses", USES)
     source = e.str_("source", required=True)
     assert source is not None
@@ -151,29 +173,51 @@ def _model(e: Entry) -> ModelSpec:
         raise e.fail("layer_pattern", f"must be {layers} letters from M, *, - and E (one per layer)")
     if pattern_raw and "E" in pattern_raw and experts <= 1:
         raise e.fail("layer_pattern", "has MoE layers (E) but the model has no experts")
+    return {
+        "uses": uses,
+        "source": source,
+        "params_reference": ref,
+        "params_reference_source": ref_source,
+        "layer_pattern": pattern_raw,
+    }
+
+
+def _checked(e: Entry) -> dict[str, Any]:
+    """The fields checked against one another, in the order the checks run (the first problem is reported)."""
+    heads = _checked_heads(e)
+    experts = _checked_experts(e)
+    sizes = _checked_sizes(e)
+    layers = _checked_layers(e, heads["layers"])
+    sources = _checked_sources(e, heads["layers"], experts["experts"])
+    return {**heads, **experts, **sizes, **layers, **sources}
+
+
+def _model(e: Entry) -> ModelSpec:
+    c = _checked(e)
+    layers = c["layers"]
     return ModelSpec(
         id=e.ident(),
         name=e.str_("name", required=True) or "",
         family=e.str_("family") or "",
         arch=e.str_("arch", required=True) or "",
-        params=params or 0,
-        active_params=active,
+        params=c["params"],
+        active_params=c["active_params"],
         layers=layers,
         hidden=e.int_("hidden", required=True, lo=1) or 0,
         intermediate=e.int_("intermediate", required=True, lo=0) or 0,
-        heads=heads,
-        kv_heads=kv_heads,
+        heads=c["heads"],
+        kv_heads=c["kv_heads"],
         head_dim=e.int_("head_dim", required=True, lo=1, hi=100000) or 0,
         vocab=e.int_("vocab", required=True, lo=1) or 0,
-        context_max=ctx or 0,
+        context_max=c["context_max"],
         tied_embeddings=e.bool_("tied_embeddings"),
-        experts=experts,
-        experts_active=experts_active,
-        expert_intermediate=expert_intermediate,
+        experts=c["experts"],
+        experts_active=c["experts_active"],
+        expert_intermediate=c["expert_intermediate"],
         shared_experts=e.int_("shared_experts", default=0) or 0,
         dense_layers=e.int_("dense_layers", default=0, hi=layers) or 0,
-        sliding_window=sliding,
-        swa_pattern=pattern,
+        sliding_window=c["sliding_window"],
+        swa_pattern=c["swa_pattern"],
         q_lora_rank=e.int_("q_lora_rank", lo=1),
         kv_lora_rank=e.int_("kv_lora_rank", lo=1),
         qk_rope_head_dim=e.int_("qk_rope_head_dim", lo=1),
@@ -185,11 +229,11 @@ def _model(e: Entry) -> ModelSpec:
         ssm_d_state=e.int_("ssm_d_state", default=0) or 0,
         ssm_d_conv=e.int_("ssm_d_conv", default=0) or 0,
         ssm_n_group=e.int_("ssm_n_group", default=1, lo=1) or 1,
-        attention_layers=attn_layers,
+        attention_layers=c["attention_layers"],
         moe_layer_step=e.int_("moe_layer_step", default=1, lo=1, hi=64) or 1,
         mmproj_params=e.int_("mmproj_params", lo=1),
-        per_layer_input=per_layer_input,
-        altup_inputs=altup_inputs,
+        per_layer_input=c["per_layer_input"],
+        altup_inputs=c["altup_inputs"],
         laurel_rank=e.int_("laurel_rank", default=0, hi=100000) or 0,
         kv_shared_layers=e.int_("kv_shared_layers", default=0, hi=layers - 1) or 0,
         aliases=e.strs("aliases"),
@@ -197,18 +241,20 @@ def _model(e: Entry) -> ModelSpec:
         hf_repo=e.str_("hf_repo"),
         released=e.date("released"),
         license=e.str_("license"),
-        uses=uses,
-        source=source,
-        params_reference=ref,
-        params_reference_source=ref_source,
+        uses=c["uses"],
+        source=c["source"],
+        params_reference=c["params_reference"],
+        params_reference_source=c["params_reference_source"],
         mtp_layers=e.int_("mtp_layers", default=0, hi=16) or 0,
-        layer_pattern=pattern_raw,
+        mtp_own_head=e.bool_("mtp_own_head"),
+        layer_pattern=c["layer_pattern"],
         shared_expert_intermediate=e.int_("shared_expert_intermediate", default=0) or 0,
         indexer_heads=e.int_("indexer_heads", default=0, hi=10000) or 0,
         indexer_head_dim=e.int_("indexer_head_dim", default=0, hi=100000) or 0,
         global_head_dim=e.int_("global_head_dim", default=0, hi=100000) or 0,
         global_kv_heads=e.int_("global_kv_heads", default=0, hi=10000) or 0,
         kv_eq_v=e.bool_("kv_eq_v"),
+        double_wide_ffn=e.bool_("double_wide_ffn"),
         **_repos(e),
     )
 
@@ -335,7 +381,7 @@ def _prices(e: Entry) -> tuple[tuple[float, float, str, str], ...]:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "4"
+CACHE_LAYOUT = "5"
 
 
 def _tuples(v: Any) -> Any:

@@ -34,7 +34,7 @@ _DELTA_NET = frozenset({"qwen3next", "qwen35", "qwen35moe"})
 # Architectures whose norm before the FFN is stored as post_attention_norm (the count is the same either way).
 _POST_ATTN_NAMED = frozenset({"gpt-oss", "qwen3next", "qwen35", "qwen35moe"})
 # MoE routers with a per-expert selection bias (exp_probs_b).
-_EXPERT_BIAS = frozenset({"deepseek2", "deepseek32", "minimax-m2", "nemotron_h_moe"})
+_EXPERT_BIAS = frozenset({"deepseek2", "deepseek32", "dots1", "minimax-m2", "nemotron_h_moe"})
 # q/k norms over the whole projection rather than per head (MiniMax M2).
 _FULL_QK_NORM = frozenset({"minimax-m2"})
 
@@ -114,50 +114,53 @@ def _recurrent(m: ModelSpec, i: int) -> list[TensorShape]:
     ]
 
 
-def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
+def _mla(m: ModelSpec, i: int) -> list[TensorShape]:
+    """DeepSeek's multi-head latent attention (and V3.2's lightning indexer beside it)."""
+    assert m.kv_lora_rank is not None
     h = m.hidden
     p = f"blk.{i}."
-    out: list[TensorShape] = [TensorShape(p + "attn_norm.weight", (h,), i)]
-    if m.layer_kind(i) == "recurrent":
-        return out + _recurrent(m, i)
-    if m.parallel_ssm:
-        out += _recurrent(m, i)  # Falcon-H1: attention and a Mamba-2 mixer side by side in every layer
-    if m.is_mla:
-        assert m.kv_lora_rank is not None
-        rope = m.qk_rope_head_dim or 64
-        nope = m.qk_nope_head_dim or (m.head_dim - rope)
-        v_dim = m.v_head_dim or nope
-        if m.q_lora_rank:
-            out += [
-                TensorShape(p + "attn_q_a_norm.weight", (m.q_lora_rank,), i),
-                TensorShape(p + "attn_q_a.weight", (h, m.q_lora_rank), i),
-                TensorShape(p + "attn_q_b.weight", (m.q_lora_rank, m.heads * (nope + rope)), i),
-            ]
-        else:
-            out.append(TensorShape(p + "attn_q.weight", (h, m.heads * (nope + rope)), i))
+    rope = m.qk_rope_head_dim or 64
+    nope = m.qk_nope_head_dim or (m.head_dim - rope)
+    v_dim = m.v_head_dim or nope
+    out: list[TensorShape] = []
+    if m.q_lora_rank:
         out += [
-            TensorShape(p + "attn_kv_a_norm.weight", (m.kv_lora_rank,), i),
-            TensorShape(p + "attn_kv_a_mqa.weight", (h, m.kv_lora_rank + rope), i),
-            # current files split the latent's up-projection per head into K (nope x rank) and V (rank x v_dim),
-            # which llama.cpp needs for its absorbed MLA; older files kept one attn_kv_b (rank x heads*(nope+v))
-            TensorShape(p + "attn_k_b.weight", (nope, m.kv_lora_rank, m.heads), i),
-            TensorShape(p + "attn_v_b.weight", (m.kv_lora_rank, v_dim, m.heads), i),
-            TensorShape(p + "attn_output.weight", (m.heads * v_dim, h), i),
+            TensorShape(p + "attn_q_a_norm.weight", (m.q_lora_rank,), i),
+            TensorShape(p + "attn_q_a.weight", (h, m.q_lora_rank), i),
+            TensorShape(p + "attn_q_b.weight", (m.q_lora_rank, m.heads * (nope + rope)), i),
         ]
-        if m.indexer_heads:
-            # DeepSeek V3.2's lightning indexer: one key head of indexer_head_dim, queries from the q LoRA
-            d, n = m.indexer_head_dim, m.indexer_heads
-            out += [
-                TensorShape(p + "indexer.k_norm.weight", (d,), i),
-                TensorShape(p + "indexer.k_norm.bias", (d,), i),
-                TensorShape(p + "indexer.proj.weight", (h, n), i),
-                TensorShape(p + "indexer.attn_k.weight", (h, d), i),
-                TensorShape(p + "indexer.attn_q_b.weight", (m.q_lora_rank or h, n * d), i),
-            ]
-        return out
+    else:
+        out.append(TensorShape(p + "attn_q.weight", (h, m.heads * (nope + rope)), i))
+    out += [
+        TensorShape(p + "attn_kv_a_norm.weight", (m.kv_lora_rank,), i),
+        TensorShape(p + "attn_kv_a_mqa.weight", (h, m.kv_lora_rank + rope), i),
+        # current files split the latent's up-projection per head into K (nope x rank) and V (rank x v_dim),
+        # which llama.cpp needs for its absorbed MLA; older files kept one attn_kv_b (rank x heads*(nope+v))
+        TensorShape(p + "attn_k_b.weight", (nope, m.kv_lora_rank, m.heads), i),
+        TensorShape(p + "attn_v_b.weight", (m.kv_lora_rank, v_dim, m.heads), i),
+        TensorShape(p + "attn_output.weight", (m.heads * v_dim, h), i),
+    ]
+    if m.indexer_heads:
+        # DeepSeek V3.2's lightning indexer: one key head of indexer_head_dim, queries from the q LoRA
+        d, n = m.indexer_head_dim, m.indexer_heads
+        out += [
+            TensorShape(p + "indexer.k_norm.weight", (d,), i),
+            TensorShape(p + "indexer.k_norm.bias", (d,), i),
+            TensorShape(p + "indexer.proj.weight", (h, n), i),
+            TensorShape(p + "indexer.attn_k.weight", (h, d), i),
+            TensorShape(p + "indexer.attn_q_b.weight", (m.q_lora_rank or h, n * d), i),
+        ]
+    return out
+
+
+def _qkv(m: ModelSpec, i: int) -> list[TensorShape]:
+    """The q, k and v projections (fused or apart), their biases and their norms."""
+    h = m.hidden
+    p = f"blk.{i}."
     hd = m.layer_head_dim(i)
     q = m.heads * hd
     kv = m.layer_kv_heads(i) * hd
+    out: list[TensorShape] = []
     if m.arch in _FUSED_QKV:
         out.append(TensorShape(p + "attn_qkv.weight", (h, q + 2 * kv), i))
     else:
@@ -180,7 +183,15 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "attn_q_norm.weight", (hd,), i),
             TensorShape(p + "attn_k_norm.weight", (hd,), i),
         ]
-    out.append(TensorShape(p + "attn_output.weight", (q, h), i))
+    return out
+
+
+def _attention_tail(m: ModelSpec, i: int) -> list[TensorShape]:
+    """What follows the output projection: biases, gpt-oss's sinks, post-attention norms, Gemma 4's layer scale
+    and the proportional-RoPE table of its full-attention layers."""
+    h = m.hidden
+    p = f"blk.{i}."
+    out: list[TensorShape] = []
     if m.arch in _PLAIN_FFN:
         out += [TensorShape(p + "attn_output.bias", (h,), i), TensorShape(p + "attn_norm.bias", (h,), i)]
     if m.arch == "gpt-oss":
@@ -194,8 +205,93 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
         out.append(TensorShape(p + "layer_output_scale.weight", (1,), i))
         if m.layer_kind(i) == "full" and all(m.layer_kind(j) != "full" for j in range(i)):
             # the proportional-RoPE frequency table of the full-attention layers, stored once
-            out.append(TensorShape("rope_freqs.weight", (hd // 2,), None))
+            out.append(TensorShape("rope_freqs.weight", (m.layer_head_dim(i) // 2,), None))
     return out
+
+
+def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
+    """Layer i's norm and attention block (or its recurrent mixer, or both side by side on Falcon-H1)."""
+    p = f"blk.{i}."
+    out: list[TensorShape] = [TensorShape(p + "attn_norm.weight", (m.hidden,), i)]
+    if m.layer_kind(i) == "recurrent":
+        return out + _recurrent(m, i)
+    if m.parallel_ssm:
+        out += _recurrent(m, i)  # Falcon-H1: attention and a Mamba-2 mixer side by side in every layer
+    if m.is_mla:
+        return out + _mla(m, i)
+    out += _qkv(m, i)
+    out.append(TensorShape(p + "attn_output.weight", (m.heads * m.layer_head_dim(i), m.hidden), i))
+    return out + _attention_tail(m, i)
+
+
+def _experts(m: ModelSpec, i: int) -> list[TensorShape]:
+    """A mixture-of-experts block: router, experts (and their biases or router bias), shared expert."""
+    h = m.hidden
+    p = f"blk.{i}."
+    e, ff = m.experts, m.expert_intermediate
+    out = [
+        TensorShape(p + "ffn_gate_inp.weight", (h, e), i),
+        TensorShape(p + "ffn_gate_exps.weight", (h, ff, e), i),
+        TensorShape(p + "ffn_up_exps.weight", (h, ff, e), i),
+        TensorShape(p + "ffn_down_exps.weight", (ff, h, e), i),
+    ]
+    if m.arch == "gpt-oss":
+        out += [
+            TensorShape(p + "ffn_gate_inp.bias", (e,), i),
+            TensorShape(p + "ffn_gate_exps.bias", (ff, e), i),
+            TensorShape(p + "ffn_up_exps.bias", (ff, e), i),
+            TensorShape(p + "ffn_down_exps.bias", (h, e), i),
+        ]
+    if m.arch in _EXPERT_BIAS:
+        out.append(TensorShape(p + "exp_probs_b.bias", (e,), i))
+    if m.shared_width:
+        sh = m.shared_width
+        if m.arch in _DELTA_NET:  # a sigmoid gate on the shared expert's output
+            out.append(TensorShape(p + "ffn_gate_inp_shexp.weight", (h,), i))
+        out += [
+            TensorShape(p + "ffn_gate_shexp.weight", (h, sh), i),
+            TensorShape(p + "ffn_up_shexp.weight", (h, sh), i),
+            TensorShape(p + "ffn_down_shexp.weight", (sh, h), i),
+        ]
+    return out
+
+
+def _gemma4_experts(m: ModelSpec, i: int) -> list[TensorShape]:
+    """Gemma 4's MoE block, beside the layer's dense FFN: a router with a per-channel input scale, its own
+    pre- and post-norms, gate and up fused in one tensor, and a per-expert scale on the down projection."""
+    h = m.hidden
+    p = f"blk.{i}."
+    e, ff = m.experts, m.expert_intermediate
+    return [
+        TensorShape(p + "ffn_gate_inp.weight", (h, e), i),
+        TensorShape(p + "ffn_gate_inp.scale", (h,), i),
+        TensorShape(p + "pre_ffw_norm_2.weight", (h,), i),
+        TensorShape(p + "post_ffw_norm_1.weight", (h,), i),
+        TensorShape(p + "post_ffw_norm_2.weight", (h,), i),
+        TensorShape(p + "ffn_gate_up_exps.weight", (h, 2 * ff, e), i),
+        TensorShape(p + "ffn_down_exps.weight", (ff, h, e), i),
+        TensorShape(p + "ffn_down_exps.scale", (e,), i),
+    ]
+
+
+def _dense_ffn(m: ModelSpec, i: int) -> list[TensorShape]:
+    h, ff = m.hidden, m.layer_ffn_width(i)
+    p = f"blk.{i}."
+    if m.arch in _PLAIN_FFN:
+        return [
+            TensorShape(p + "ffn_norm.bias", (h,), i),
+            TensorShape(p + "ffn_up.weight", (h, ff), i),
+            TensorShape(p + "ffn_up.bias", (ff,), i),
+            TensorShape(p + "ffn_down.weight", (ff, h), i),
+            TensorShape(p + "ffn_down.bias", (h,), i),
+        ]
+    if m.arch in _FUSED_QKV:
+        return [TensorShape(p + "ffn_up.weight", (h, 2 * ff), i), TensorShape(p + "ffn_down.weight", (ff, h), i)]
+    return [
+        TensorShape(p + "ffn_gate.weight", (h, ff), i),
+        TensorShape(p + "ffn_up.weight", (h, ff), i),
+        TensorShape(p + "ffn_down.weight", (ff, h), i),
+    ]
 
 
 def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
@@ -209,56 +305,29 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
         out.append(TensorShape(p + ("ffn_norm" if m.arch == "falcon-h1" else "ffn_norm.weight"), (h,), i))
     if m.layer_kind(i) == "recurrent" and m.attention_layers is not None and m.intermediate == 0:
         return []
-    if m.layer_is_moe(i):
-        e, ff = m.experts, m.expert_intermediate
-        out += [
-            TensorShape(p + "ffn_gate_inp.weight", (h, e), i),
-            TensorShape(p + "ffn_gate_exps.weight", (h, ff, e), i),
-            TensorShape(p + "ffn_up_exps.weight", (h, ff, e), i),
-            TensorShape(p + "ffn_down_exps.weight", (ff, h, e), i),
-        ]
-        if m.arch == "gpt-oss":
-            out += [
-                TensorShape(p + "ffn_gate_inp.bias", (e,), i),
-                TensorShape(p + "ffn_gate_exps.bias", (ff, e), i),
-                TensorShape(p + "ffn_up_exps.bias", (ff, e), i),
-                TensorShape(p + "ffn_down_exps.bias", (h, e), i),
-            ]
-        if m.arch in _EXPERT_BIAS:
-            out.append(TensorShape(p + "exp_probs_b.bias", (e,), i))
-        if m.shared_width:
-            sh = m.shared_width
-            if m.arch in _DELTA_NET:  # a sigmoid gate on the shared expert's output
-                out.append(TensorShape(p + "ffn_gate_inp_shexp.weight", (h,), i))
-            out += [
-                TensorShape(p + "ffn_gate_shexp.weight", (h, sh), i),
-                TensorShape(p + "ffn_up_shexp.weight", (h, sh), i),
-                TensorShape(p + "ffn_down_shexp.weight", (sh, h), i),
-            ]
-    elif m.arch in _PLAIN_FFN:
-        out += [
-            TensorShape(p + "ffn_norm.bias", (h,), i),
-            TensorShape(p + "ffn_up.weight", (h, m.intermediate), i),
-            TensorShape(p + "ffn_up.bias", (m.intermediate,), i),
-            TensorShape(p + "ffn_down.weight", (m.intermediate, h), i),
-            TensorShape(p + "ffn_down.bias", (h,), i),
-        ]
-    elif m.arch in _FUSED_QKV:
-        out += [
-            TensorShape(p + "ffn_up.weight", (h, 2 * m.intermediate), i),
-            TensorShape(p + "ffn_down.weight", (m.intermediate, h), i),
-        ]
-    else:
-        out += [
-            TensorShape(p + "ffn_gate.weight", (h, m.intermediate), i),
-            TensorShape(p + "ffn_up.weight", (h, m.intermediate), i),
-            TensorShape(p + "ffn_down.weight", (m.intermediate, h), i),
-        ]
+    if m.arch == "gemma4":  # the dense FFN in every layer, and the MoE block beside it where there is one
+        out += _dense_ffn(m, i)
+        out.append(TensorShape(p + "post_ffw_norm.weight", (h,), i))
+        if m.layer_is_moe(i):
+            out += _gemma4_experts(m, i)
+        return out + (_per_layer_input(m, i) if m.per_layer_input else [])
+    out += _experts(m, i) if m.layer_is_moe(i) else _dense_ffn(m, i)
     if m.arch in _POST_NORMS:
         out.append(TensorShape(p + "post_ffw_norm.weight", (h,), i))
     if m.per_layer_input:
         out += _altup_layer(m, i)
     return out
+
+
+def _per_layer_input(m: ModelSpec, i: int) -> list[TensorShape]:
+    """Gemma 4 E2B/E4B: the gate and projection that feed a layer its slice of the per-layer embeddings."""
+    h, pl = m.hidden, m.per_layer_input
+    p = f"blk.{i}."
+    return [
+        TensorShape(p + "inp_gate.weight", (h, pl), i),
+        TensorShape(p + "proj.weight", (pl, h), i),
+        TensorShape(p + "post_norm.weight", (h,), i),
+    ]
 
 
 def _altup_layer(m: ModelSpec, i: int) -> list[TensorShape]:
@@ -337,6 +406,11 @@ def mtp_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
             TensorShape(p + "nextn.hnorm.weight", (h,), i),
             TensorShape(p + "nextn.shared_head_norm.weight", (h,), i),
         ]
+        if m.mtp_own_head:
+            out += [
+                TensorShape(p + "nextn.embed_tokens.weight", (h, m.vocab), i),
+                TensorShape(p + "nextn.shared_head_head.weight", (h, m.vocab), i),
+            ]
     return tuple(out)
 
 
@@ -357,9 +431,12 @@ def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
         ]
     if m.per_layer_input:
         wide = m.per_layer_input * m.layers
+        if m.altup_inputs > 1:  # Gemma 3n's AltUp streams; Gemma 4 has the per-layer inputs alone
+            out += [
+                TensorShape("altup_proj.weight", (h, h, m.altup_inputs - 1)),
+                TensorShape("altup_unembd_proj.weight", (h, h, m.altup_inputs - 1)),
+            ]
         out += [
-            TensorShape("altup_proj.weight", (h, h, m.altup_inputs - 1)),
-            TensorShape("altup_unembd_proj.weight", (h, h, m.altup_inputs - 1)),
             TensorShape("per_layer_token_embd.weight", (wide, m.vocab)),
             TensorShape("per_layer_model_proj.weight", (h, wide)),
             TensorShape("per_layer_proj_norm.weight", (m.per_layer_input,)),
