@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from willitrun.advise.rank import quick_option
 from willitrun.catalog.types import GpuSpec
-from willitrun.estimate.types import GIB, Device, Headroom, Machine, ModelSpec, Option
+from willitrun.estimate.types import GIB, Device, Headroom, Machine, ModelSpec, Option, Record
 from willitrun.hardware import device_from_spec, os_reserve_bytes
 from willitrun.hardware.simulate import runs_backend, with_backend
 
@@ -36,8 +36,8 @@ DEFAULT_HEADROOM = Headroom()
 HOST_RAM_GIB = 64.0  # RAM of the PC a discrete card goes into (only the CPU-side buffers live there)
 
 
-@dataclass(frozen=True)
-class Config:
+@dataclass(frozen=True, eq=False, repr=False)
+class Config(Record):
     gpu: GpuSpec
     count: int
     memory_gib: float
@@ -73,8 +73,8 @@ class Config:
         return Machine(devs, ram, ram - os_reserve_bytes(ram), bw, gpu_margin_bytes=headroom.margin_bytes)
 
 
-@dataclass(frozen=True)
-class Ranked:
+@dataclass(frozen=True, eq=False, repr=False)
+class Ranked(Record):
     config: Config
     option: Option | None  # the model (or the ladder's largest) on this configuration
     model: ModelSpec | None

@@ -22,21 +22,21 @@ from willitrun.estimate.cluster import (
     hop_seconds,
     vllm_serving,
 )
-from willitrun.estimate.types import GIB, Device, Machine, ModelSpec, Runtime
+from willitrun.estimate.types import GIB, Device, Machine, ModelSpec, Record, Runtime
 
 MAX_USERS = 1024  # the most concurrent sequences looked at
 VLLM_PREFERENCE = ("BF16", "FP8", "AWQ", "GPTQ")  # the highest precision that serves wins
 
 
-@dataclass(frozen=True)
-class CapacityRow:
+@dataclass(frozen=True, eq=False, repr=False)
+class CapacityRow(Record):
     users: int
     load: Load
     kv_cache_bytes: int  # the cache these users occupy (all GPUs)
 
 
-@dataclass(frozen=True)
-class NodeRole:
+@dataclass(frozen=True, eq=False, repr=False)
+class NodeRole(Record):
     """What one node runs: its GPUs' share and the command to start it."""
 
     node: int
@@ -47,8 +47,8 @@ class NodeRole:
     capacity_bytes: int  # per GPU
 
 
-@dataclass(frozen=True)
-class Capacity:
+@dataclass(frozen=True, eq=False, repr=False)
+class Capacity(Record):
     model: ModelSpec
     machine: Machine  # one node
     runtime: Runtime
@@ -118,8 +118,8 @@ def _vllm_choice(
     return ok[0] if ok else tried[-1]
 
 
-@dataclass(frozen=True)
-class _Ask:
+@dataclass(frozen=True, eq=False, repr=False)
+class _Ask(Record):
     """One capacity question, passed whole to the engine that answers it."""
 
     model: ModelSpec

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from willitrun.errors import BadValueError
 from willitrun.estimate.core import Estimate, Request, estimate
-from willitrun.estimate.types import GGUF_RUNTIMES
+from willitrun.estimate.types import GGUF_RUNTIMES, Record
 
 if TYPE_CHECKING:
     from willitrun.advise.rescue import Suggestion
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from willitrun.sources.model import ModelSource
 
 
-@dataclass(frozen=True)
-class CheckResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class CheckResult(Record):
     est: Estimate
     measured: dict[str, list[Measured]]  # by quantization: llama-bench runs on this very hardware
     rescue: tuple[Suggestion, ...]  # when nothing runs: what would

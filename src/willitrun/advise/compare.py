@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from willitrun.advise.best_gpu import DEFAULT_HEADROOM, Config
 from willitrun.advise.rank import quick_option
 from willitrun.catalog.types import GpuSpec
-from willitrun.estimate.types import Headroom, ModelSpec, Option
+from willitrun.estimate.types import Headroom, ModelSpec, Option, Record
 
 REFERENCE = ("llama3.1-8b", "qwen3-14b", "qwen3-32b", "llama3.3-70b")
 
 
-@dataclass(frozen=True)
-class Column:
+@dataclass(frozen=True, eq=False, repr=False)
+class Column(Record):
     gpu: GpuSpec
     count: int
     memory_gib: float

@@ -20,7 +20,7 @@ from willitrun.advise.rank import quick_option
 from willitrun.catalog.prices import ApiPrice, Prices, is_stale
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import BadValueError
-from willitrun.estimate.types import Headroom, ModelSpec, Option
+from willitrun.estimate.types import Headroom, ModelSpec, Option, Record
 
 if TYPE_CHECKING:
     from willitrun.catalog.load import Catalog
@@ -36,8 +36,8 @@ DAYS_PER_MONTH = 30.4
 DEFAULT_INPUT_RATIO = 3.0  # prompt tokens per generated token (chat with history); --input-tokens-per-day
 
 
-@dataclass(frozen=True)
-class Line:
+@dataclass(frozen=True, eq=False, repr=False)
+class Line(Record):
     what: str
     usd_per_month: float
     usd_per_m_tokens: float
@@ -45,8 +45,8 @@ class Line:
     source: str
 
 
-@dataclass(frozen=True)
-class Work:
+@dataclass(frozen=True, eq=False, repr=False)
+class Work(Record):
     """A day's tokens and what the machine is on for."""
 
     output_tokens: float
@@ -201,8 +201,8 @@ def break_even_months(hardware_usd: float, local_running: float, other_monthly: 
     return hardware_usd / saving if saving > 0 else None
 
 
-@dataclass(frozen=True)
-class CostReport:
+@dataclass(frozen=True, eq=False, repr=False)
+class CostReport(Record):
     model: ModelSpec
     tokens_per_day: float
     input_tokens_per_day: float

@@ -9,14 +9,15 @@ from typing import TYPE_CHECKING, Literal
 
 from willitrun.errors import WillItRunError
 from willitrun.estimate.core import Request, estimate
+from willitrun.estimate.types import Record
 
 if TYPE_CHECKING:
     from willitrun.estimate.tensors import WeightsBreakdown
     from willitrun.estimate.types import Machine, ModelSpec
 
 
-@dataclass(frozen=True)
-class InstalledModel:
+@dataclass(frozen=True, eq=False, repr=False)
+class InstalledModel(Record):
     source: Literal["ollama", "file"]
     name: str
     quant: str | None
@@ -26,8 +27,8 @@ class InstalledModel:
     path: str | None = None
 
 
-@dataclass(frozen=True)
-class Installed:
+@dataclass(frozen=True, eq=False, repr=False)
+class Installed(Record):
     models: tuple[InstalledModel, ...]
     notes: tuple[str, ...]
 

@@ -6,20 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from willitrun.estimate.types import Record
+
 if TYPE_CHECKING:
     from willitrun.estimate.core import Estimate, Request
 
 
-@dataclass(frozen=True)
-class CurvePoint:
+@dataclass(frozen=True, eq=False, repr=False)
+class CurvePoint(Record):
     context: int  # tokens already in the cache (the prompt so far)
     tokens_per_s: float | None  # decode at that depth
     prefill_tokens_per_s: float | None  # a 512-token chunk of prompt at that depth
     ttft_s: float | None  # time to first token for a prompt of `context` tokens
 
 
-@dataclass(frozen=True)
-class SpeedCurve:
+@dataclass(frozen=True, eq=False, repr=False)
+class SpeedCurve(Record):
     quant: str
     runtime: str
     points: tuple[CurvePoint, ...]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from willitrun.estimate.core import Estimate, Request, estimate, formats_for, mxfp4_native
-from willitrun.estimate.types import GGUF_RUNTIMES, GIB, Option
+from willitrun.estimate.types import GGUF_RUNTIMES, GIB, Option, Record
 
 if TYPE_CHECKING:
     from willitrun.catalog.types import GpuSpec
@@ -19,8 +19,8 @@ SuggestionKind = Literal["runtime", "quant", "context", "ram", "hardware"]
 SHORT_CONTEXT = 4096
 
 
-@dataclass(frozen=True)
-class Suggestion:
+@dataclass(frozen=True, eq=False, repr=False)
+class Suggestion(Record):
     kind: SuggestionKind
     text: str
     quant: str | None = None

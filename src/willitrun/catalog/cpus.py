@@ -12,13 +12,13 @@ from functools import lru_cache
 from typing import Any
 
 from willitrun.errors import CatalogError, UnknownNameError
-from willitrun.estimate.types import Cpu
+from willitrun.estimate.types import Cpu, Record
 
 __all__ = ["CpuSpec", "load_cpus", "match_detected", "resolve_cpu"]
 
 
-@dataclass(frozen=True)
-class CpuSpec:
+@dataclass(frozen=True, eq=False, repr=False)
+class CpuSpec(Record):
     id: str
     name: str
     vendor: str

@@ -9,11 +9,11 @@ from typing import Any
 from willitrun.catalog.entry import Entry
 from willitrun.catalog.load import Catalog, cached_records, data_dir, revive
 from willitrun.errors import CatalogError
-from willitrun.estimate.types import Machine
+from willitrun.estimate.types import Machine, Record
 
 
-@dataclass(frozen=True)
-class Measured:
+@dataclass(frozen=True, eq=False, repr=False)
+class Measured(Record):
     model: str
     gpu: str
     count: int

@@ -10,13 +10,14 @@ from willitrun.catalog.entry import Entry
 from willitrun.catalog.load import cached_records, data_dir, revive
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import BadValueError, CatalogError
+from willitrun.estimate.types import Record
 
 if TYPE_CHECKING:
     from willitrun.catalog.market import Market
 
 
-@dataclass(frozen=True)
-class CloudPrice:
+@dataclass(frozen=True, eq=False, repr=False)
+class CloudPrice(Record):
     gpu: str
     provider: str
     usd_per_hour: float
@@ -25,8 +26,8 @@ class CloudPrice:
     source: str
 
 
-@dataclass(frozen=True)
-class ApiPrice:
+@dataclass(frozen=True, eq=False, repr=False)
+class ApiPrice(Record):
     model: str
     provider: str
     usd_per_m_input: float
@@ -35,8 +36,8 @@ class ApiPrice:
     source: str
 
 
-@dataclass(frozen=True)
-class Electricity:
+@dataclass(frozen=True, eq=False, repr=False)
+class Electricity(Record):
     region: str
     usd_per_kwh: float
     date: str
@@ -84,8 +85,8 @@ def _build(path: str, raw: Any) -> dict[str, list[Any]]:
     return {"cloud": cloud, "apis": apis, "electricity": power}
 
 
-@dataclass(frozen=True)
-class Prices:
+@dataclass(frozen=True, eq=False, repr=False)
+class Prices(Record):
     cloud: tuple[CloudPrice, ...]
     apis: tuple[ApiPrice, ...]
     electricity: tuple[Electricity, ...]
@@ -151,8 +152,8 @@ MARKET_KEYS = frozenset({"street", "used", "cooling", "form", "cuda_until"})
 STALE_DAYS = 365  # a price older than this is marked stale wherever it is shown
 
 
-@dataclass(frozen=True)
-class MarketPrice:
+@dataclass(frozen=True, eq=False, repr=False)
+class MarketPrice(Record):
     gpu: str
     kind: str  # "street" or "used"
     usd: float
@@ -160,8 +161,8 @@ class MarketPrice:
     source: str
 
 
-@dataclass(frozen=True)
-class MarketFacts:
+@dataclass(frozen=True, eq=False, repr=False)
+class MarketFacts(Record):
     gpu: str
     cooling: str | None
     form: str | None

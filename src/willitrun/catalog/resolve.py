@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from willitrun.catalog.load import Catalog
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import BadValueError, UnknownNameError
-from willitrun.estimate.types import ModelSpec
+from willitrun.estimate.types import ModelSpec, Record
 
 T = TypeVar("T")
 
@@ -263,8 +263,8 @@ def _norm_hw(name: str) -> tuple[str, float | None]:
 Variant = tuple[str, str, float]  # (catalog id, display name, memory GiB)
 
 
-@dataclass(frozen=True)
-class HardwareItem:
+@dataclass(frozen=True, eq=False, repr=False)
+class HardwareItem(Record):
     gpu: GpuSpec
     count: int
     memory_gib: float

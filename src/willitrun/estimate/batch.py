@@ -26,10 +26,11 @@ from dataclasses import dataclass
 
 from willitrun.estimate import constants as K
 from willitrun.estimate.speed import Consts, Terms
+from willitrun.estimate.types import Record
 
 
-@dataclass(frozen=True)
-class StepCost:
+@dataclass(frozen=True, eq=False, repr=False)
+class StepCost(Record):
     """Seconds of one decode step, split by what grows with the batch."""
 
     weights_s: float  # weight reads and fixed per-layer/per-token costs, once per step
@@ -89,8 +90,8 @@ def batch_range(backend: str) -> tuple[float, float]:
     return lo * BATCH_RANGE[0], hi * BATCH_RANGE[1]
 
 
-@dataclass(frozen=True)
-class Load:
+@dataclass(frozen=True, eq=False, repr=False)
+class Load(Record):
     """What B users see at once: each one's decode speed, the total, and the wait for a first token."""
 
     users: int

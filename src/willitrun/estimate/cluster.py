@@ -32,7 +32,7 @@ from willitrun.estimate.engines import (
 )
 from willitrun.estimate.formats import format_breakdown
 from willitrun.estimate.kv import kv_bytes_per_token
-from willitrun.estimate.types import Device, ModelSpec
+from willitrun.estimate.types import Device, ModelSpec, Record
 
 VLLM_BLOCK_TOKENS = 16  # vLLM's default KV block size
 
@@ -57,8 +57,8 @@ def vllm_constants() -> dict[str, K.BackendConstants]:
     return out
 
 
-@dataclass(frozen=True)
-class Interconnect:
+@dataclass(frozen=True, eq=False, repr=False)
+class Interconnect(Record):
     name: str
     gbps: float  # GB/s (10^9 bytes) each way
     latency_s: float  # per message, assumed
@@ -88,8 +88,8 @@ def hop_seconds(link: Interconnect, m: ModelSpec, tokens: int) -> float:
     return link.latency_s + tokens * m.hidden * 2 / (link.gbps * 1e9)
 
 
-@dataclass(frozen=True)
-class VllmServing:
+@dataclass(frozen=True, eq=False, repr=False)
+class VllmServing(Record):
     """One vLLM engine: parallel sizes, per-GPU memory, the KV cache and one pipeline stage's step cost."""
 
     fmt: str

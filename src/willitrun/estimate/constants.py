@@ -26,9 +26,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from willitrun.estimate.types import Record
 
-@dataclass(frozen=True)
-class BackendConstants:
+
+@dataclass(frozen=True, eq=False, repr=False)
+class BackendConstants(Record):
     eta: dict[str, float]
     kv_eta: float
     kv_eta_nofa: float

@@ -20,13 +20,14 @@ from willitrun.estimate.types import (
     OffloadChoice,
     OffloadMode,
     Option,
+    Record,
     Runtime,
     Verdict,
 )
 
 
-@dataclass(frozen=True)
-class Request:
+@dataclass(frozen=True, eq=False, repr=False)
+class Request(Record):
     quants: tuple[str, ...] = ()
     ctx: int | None = None
     kv_type: str = "f16"
@@ -40,8 +41,8 @@ class Request:
     model_file: str | None = None  # the local .gguf the weights were read from, for the command to run it
 
 
-@dataclass(frozen=True)
-class Estimate:
+@dataclass(frozen=True, eq=False, repr=False)
+class Estimate(Record):
     model: ModelSpec
     machine: Machine
     context: int

@@ -14,11 +14,11 @@ from functools import cached_property, lru_cache
 from willitrun.estimate.kv import layer_kv_bytes
 from willitrun.estimate.runtime import RuntimeProfile, compute_buffer_bytes, output_buffer_bytes
 from willitrun.estimate.tensors import WeightsBreakdown
-from willitrun.estimate.types import Device, DevicePlacement, Machine, ModelSpec
+from willitrun.estimate.types import Device, DevicePlacement, Machine, ModelSpec, Record
 
 
-@dataclass(frozen=True)
-class Plan:
+@dataclass(frozen=True, eq=False, repr=False)
+class Plan(Record):
     """One placement: the layers of each GPU (by index), and what stays in RAM."""
 
     ngl: int
@@ -35,8 +35,8 @@ class Plan:
         return self.devices[-1]
 
 
-@dataclass(frozen=True)
-class Placing:
+@dataclass(frozen=True, eq=False, repr=False)
+class Placing(Record):
     """What every placement of one estimate shares: the model's weights on a machine, its cache at a context
     for `parallel` sequences, under a runtime's buffers. plan() then varies only -ngl and --n-cpu-moe."""
 
@@ -82,8 +82,8 @@ def _kv_per_layer(m: ModelSpec, ctx: int, kv_type: str, parallel: int) -> tuple[
     return tuple(layer_kv_bytes(m, i, ctx, kv_type, parallel) for i in range(m.layers))
 
 
-@dataclass(frozen=True)
-class _Split:
+@dataclass(frozen=True, eq=False, repr=False)
+class _Split(Record):
     """What one plan() call works with: which layers are offloaded, and which of their experts stay in RAM."""
 
     first_off: int  # the first offloaded layer; layers below it stay on the CPU

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from willitrun.estimate.types import Record
 
-@dataclass(frozen=True)
-class GgmlType:
+
+@dataclass(frozen=True, eq=False, repr=False)
+class GgmlType(Record):
     name: str
     block: int
     block_bytes: int
@@ -156,8 +158,8 @@ def quant_family(mix: str) -> str:
     return "legacy"
 
 
-@dataclass(frozen=True)
-class TensorShape:
+@dataclass(frozen=True, eq=False, repr=False)
+class TensorShape(Record):
     """One weight tensor as llama.cpp names it; ne[0] is the row length."""
 
     name: str
@@ -176,8 +178,8 @@ class TensorShape:
         return len(self.ne)
 
 
-@dataclass(frozen=True)
-class MixContext:
+@dataclass(frozen=True, eq=False, repr=False)
+class MixContext(Record):
     """What llama_tensor_get_type needs to know about the model."""
 
     arch: str

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 from willitrun.estimate.kv import pad
 from willitrun.estimate.tensors import FUSED_GATE_UP
-from willitrun.estimate.types import MIB, ModelSpec, layer_kinds
+from willitrun.estimate.types import MIB, ModelSpec, Record, layer_kinds
 
 RUNTIMES = ("llama.cpp", "ollama", "vllm", "mlx")
 
 
-@dataclass(frozen=True)
-class RuntimeProfile:
+@dataclass(frozen=True, eq=False, repr=False)
+class RuntimeProfile(Record):
     name: str
     flash_attention: bool
     n_ubatch: int

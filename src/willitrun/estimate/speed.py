@@ -32,13 +32,13 @@ from willitrun.estimate.kv import kv_read_bytes
 from willitrun.estimate.placement import Plan
 from willitrun.estimate.quants import quant_family
 from willitrun.estimate.tensors import WeightsBreakdown
-from willitrun.estimate.types import Device, Machine, ModelSpec
+from willitrun.estimate.types import Device, Machine, ModelSpec, Record
 
 Consts = Mapping[str, K.BackendConstants]
 
 
-@dataclass(frozen=True)
-class Part:
+@dataclass(frozen=True, eq=False, repr=False)
+class Part(Record):
     """One device's share of a token (decode) or of a prompt (prefill)."""
 
     backend: str
@@ -52,8 +52,8 @@ class Part:
     kv_bytes: float = 0.0  # decode: cache bytes read at the current depth; prefill: KQ elements without FA
 
 
-@dataclass(frozen=True)
-class Terms:
+@dataclass(frozen=True, eq=False, repr=False)
+class Terms(Record):
     family: str
     parts: tuple[Part, ...]
     lead_backend: str
@@ -62,8 +62,8 @@ class Terms:
     flash_attention: bool = True
 
 
-@dataclass(frozen=True)
-class Speed:
+@dataclass(frozen=True, eq=False, repr=False)
+class Speed(Record):
     tokens_per_s: float
     low: float
     high: float

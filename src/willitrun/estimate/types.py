@@ -5,7 +5,7 @@ Frozen dataclasses; sizes are integer bytes with the unit in the name; bandwidth
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 GIB = 1024**3
@@ -15,6 +15,38 @@ MIB = 1024**2
 def _fields_of(v: object) -> dict[str, object]:
     """A value's fields, without what it memoised about itself (names starting with '_')."""
     return {k: x for k, x in v.__dict__.items() if k[0] != "_"}
+
+
+class Record:
+    """Equality, hashing and repr for a frozen dataclass, written once here instead of generated per class
+    (`@dataclass(frozen=True, eq=False, repr=False)` over this base): every generated method is an exec at import
+    time, and start-up builds some thirty of these classes. The semantics are the dataclass ones: equal when of
+    the same class with equal compared fields, in order; the hash is that of those fields; the repr lists the
+    fields shown in reprs."""
+
+    __slots__ = ()
+
+    def _compared(self) -> tuple[object, ...]:
+        names = _COMPARED.get(type(self))
+        if names is None:
+            names = _COMPARED[type(self)] = tuple(f.name for f in fields(self) if f.compare)  # type: ignore[arg-type]
+        return tuple(getattr(self, n) for n in names)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Record)
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)  # type: ignore[arg-type]
+        return f"{type(self).__qualname__}({shown})"
+
+
+_COMPARED: dict[type, tuple[str, ...]] = {}
 
 
 class Value:
@@ -280,8 +312,8 @@ class Device(Value):
         return fp16
 
 
-@dataclass(frozen=True)
-class Cpu:
+@dataclass(frozen=True, eq=False, repr=False)
+class Cpu(Record):
     name: str = "unknown CPU"
     cores: int = 8
     threads: int = 16
@@ -295,8 +327,8 @@ class Cpu:
     flops_per_cycle: int = 0  # FP32 per performance core per cycle (FMA lanes x 2); 0: from the SIMD flags
 
 
-@dataclass(frozen=True)
-class Machine:
+@dataclass(frozen=True, eq=False, repr=False)
+class Machine(Record):
     """Devices plus system RAM; source says whether it was detected or simulated."""
 
     devices: tuple[Device, ...]
@@ -314,8 +346,8 @@ class Machine:
         return any(d.unified for d in self.devices)
 
 
-@dataclass(frozen=True)
-class DevicePlacement:
+@dataclass(frozen=True, eq=False, repr=False)
+class DevicePlacement(Record):
     """What one device (or system RAM, name 'RAM') holds for an option."""
 
     name: str
@@ -337,8 +369,8 @@ class DevicePlacement:
         return self.capacity_bytes - self.total_bytes
 
 
-@dataclass(frozen=True)
-class Headroom:
+@dataclass(frozen=True, eq=False, repr=False)
+class Headroom(Record):
     """How catalog hardware is set up when a command builds it (compare, best-gpu, cost): the margin kept free on
     every GPU, whether simulated cards also keep memory aside for a desktop (headless: they do not), and the
     llama.cpp backend they run (None: each card's default)."""
@@ -351,8 +383,8 @@ class Headroom:
 OffloadMode = Literal["none", "layers", "experts"]
 
 
-@dataclass(frozen=True)
-class OffloadChoice:
+@dataclass(frozen=True, eq=False, repr=False)
+class OffloadChoice(Record):
     """One way to split a model that does not fit the GPUs: whole layers (-ngl) or MoE experts (--n-cpu-moe)."""
 
     mode: OffloadMode

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from willitrun.estimate.types import Record
 from willitrun.hardware.probe import Probe
 
 _LIB_DIRS = (
@@ -21,8 +22,8 @@ _LIB_DIRS = (
 )
 
 
-@dataclass(frozen=True)
-class SeenBackend:
+@dataclass(frozen=True, eq=False, repr=False)
+class SeenBackend(Record):
     name: str  # cuda, rocm, vulkan, sycl, metal, cpu
     how: str  # the evidence: a file, a folder, a command on PATH
 

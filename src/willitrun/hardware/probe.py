@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from willitrun.estimate.types import Record
+
 Runner = Callable[[list[str], float], "str | None"]
 Meter = Callable[[], "float | None"]
 
@@ -36,8 +38,8 @@ def run_command(cmd: list[str], timeout: float) -> str | None:
     return r.stdout
 
 
-@dataclass(frozen=True)
-class Probe:
+@dataclass(frozen=True, eq=False, repr=False)
+class Probe(Record):
     root: Path = Path("/")
     run: Runner = run_command
     platform: str = sys.platform
@@ -77,8 +79,8 @@ class Probe:
             return []
 
 
-@dataclass(frozen=True)
-class RawGpu:
+@dataclass(frozen=True, eq=False, repr=False)
+class RawGpu(Record):
     """What a vendor probe learnt of one GPU, before the catalog adds speed figures."""
 
     name: str

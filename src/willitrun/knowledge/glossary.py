@@ -10,6 +10,7 @@ from typing import Any
 from willitrun.catalog.entry import Entry
 from willitrun.catalog.load import cached_records, data_dir, revive
 from willitrun.errors import CatalogError, UnknownNameError
+from willitrun.estimate.types import Record
 
 CATEGORIES = (
     "Hardware",
@@ -23,8 +24,8 @@ CATEGORIES = (
 )
 
 
-@dataclass(frozen=True)
-class Term:
+@dataclass(frozen=True, eq=False, repr=False)
+class Term(Record):
     id: str
     title: str
     category: str

@@ -17,13 +17,14 @@ from typing import Any
 from willitrun.catalog.entry import Entry
 from willitrun.catalog.load import cached_records, data_dir, revive
 from willitrun.errors import BadValueError, CatalogError
+from willitrun.estimate.types import Record
 
 MAX_LINE = 4000
 MAX_EVIDENCE = 3
 
 
-@dataclass(frozen=True)
-class Problem:
+@dataclass(frozen=True, eq=False, repr=False)
+class Problem(Record):
     id: str
     title: str
     runtimes: tuple[str, ...]
@@ -273,8 +274,8 @@ class LogFacts:
         return out
 
 
-@dataclass(frozen=True)
-class Diagnosis:
+@dataclass(frozen=True, eq=False, repr=False)
+class Diagnosis(Record):
     """What a log or message showed: the known problems found, the facts read along the way, and fixes sized for
     this machine (by problem id) that come before each problem's own."""
 

@@ -16,7 +16,7 @@ from typing import Any
 from willitrun.errors import WillItRunError
 from willitrun.estimate.quants import FLOAT_TYPES, TensorShape, normalize_mix
 from willitrun.estimate.tensors import WeightsBreakdown, active_parameter_count, group_bytes, parameter_count
-from willitrun.estimate.types import ModelSpec
+from willitrun.estimate.types import ModelSpec, Record
 from willitrun.sources.archs import (
     ATTN_BIAS,
     GEMMA3N_ALTUP_INPUTS,
@@ -68,8 +68,8 @@ _SPLIT_NAME = re.compile(r"^(?P<prefix>.+)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gg
 _BLOCK = re.compile(r"^blk\.(\d+)\.")
 
 
-@dataclass(frozen=True)
-class GgufModel:
+@dataclass(frozen=True, eq=False, repr=False)
+class GgufModel(Record):
     """A GGUF model read from disk: its architecture, the exact bytes of its tensors, and its files."""
 
     spec: ModelSpec

@@ -21,7 +21,7 @@ from typing import Any
 
 from willitrun.errors import BadValueError, WillItRunError
 from willitrun.estimate.tensors import active_parameter_count, parameter_count
-from willitrun.estimate.types import ModelSpec
+from willitrun.estimate.types import ModelSpec, Record
 from willitrun.paths import cache_dir
 from willitrun.sources.archs import (
     ATTN_BIAS,
@@ -86,8 +86,8 @@ MODEL_TYPES: dict[str, str] = {
 _ATTENTION_LAYER_TYPES = frozenset({"attention", "full_attention", "sliding_attention", "chunked_attention"})
 
 
-@dataclass(frozen=True)
-class HubModel:
+@dataclass(frozen=True, eq=False, repr=False)
+class HubModel(Record):
     """What the Hub (or willitrun's cache of it) says about a model repo."""
 
     repo: str

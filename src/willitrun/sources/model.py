@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from willitrun.errors import UnknownNameError, WillItRunError
+from willitrun.estimate.types import Record
 
 if TYPE_CHECKING:
     from willitrun.catalog.load import Catalog
@@ -16,8 +17,8 @@ if TYPE_CHECKING:
     from willitrun.estimate.types import ModelSpec
 
 
-@dataclass(frozen=True)
-class ModelSource:
+@dataclass(frozen=True, eq=False, repr=False)
+class ModelSource(Record):
     """A model to estimate: its architecture, and the exact weights of its files when we have them."""
 
     spec: ModelSpec

@@ -19,7 +19,7 @@ from typing import Any
 
 from willitrun.errors import BadValueError, WillItRunError
 from willitrun.estimate.quants import normalize_mix
-from willitrun.estimate.types import ModelSpec
+from willitrun.estimate.types import ModelSpec, Record
 from willitrun.sources.gguf_file import spec_from_gguf_metadata
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -27,8 +27,8 @@ DEFAULT_PORT = 11434
 _MAX_BODY = 64 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class OllamaModel:
+@dataclass(frozen=True, eq=False, repr=False)
+class OllamaModel(Record):
     """One model as Ollama reports it."""
 
     name: str
