@@ -17,7 +17,7 @@ from willitrun.estimate.quants import (
     assign_types,
     tensor_bytes,
 )
-from willitrun.estimate.types import ModelSpec
+from willitrun.estimate.types import ModelSpec, Record
 
 # Architectures that store q, k and v as one fused tensor, and gate+up as one.
 _FUSED_QKV = frozenset({"phi3", "phi2", "falcon", "bloom", "gpt2", "stablelm", "nomic-bert"})
@@ -479,8 +479,8 @@ def active_parameter_count(m: ModelSpec) -> int:
     return n
 
 
-@dataclass(frozen=True)
-class LayerBytes:
+@dataclass(frozen=True, eq=False, repr=False)
+class LayerBytes(Record):
     """Bytes of one repeating block, split into what a token always reads and what only its experts read."""
 
     layer: int
@@ -489,8 +489,8 @@ class LayerBytes:
     bytes_experts: int
 
 
-@dataclass(frozen=True)
-class WeightsBreakdown:
+@dataclass(frozen=True, eq=False, repr=False)
+class WeightsBreakdown(Record):
     mix: str
     total_bytes: int
     token_embd_bytes: int
