@@ -32,7 +32,21 @@ def data_dir() -> Path:
     return here.parent.parent / "data"
 
 
+def _fields(rec: Any) -> Any:
+    """A stored entry as something with its fields: an object, a dict, or (id, JSON text) decoded now."""
+    if isinstance(rec, tuple):
+        import json
+
+        return json.loads(rec[1])
+    return rec
+
+
+def _rec_id(rec: Any) -> str:
+    return str(rec[0]) if isinstance(rec, tuple) else str(_rec_get(rec, "id"))
+
+
 def _rec_get(rec: Any, key: str) -> Any:
+    rec = _fields(rec)
     return rec.get(key) if isinstance(rec, dict) else getattr(rec, key, None)
 
 
@@ -55,7 +69,8 @@ class Catalog:
     def __init__(
         self, models: dict[str, Any], gpus: dict[str, Any], files: tuple[str, ...] = (), key: str = ""
     ) -> None:
-        self._m = models  # id -> ModelSpec, or a dict of its fields (from the cache)
+        # id -> ModelSpec, or (id, the JSON text of its fields) from the cache: each decoded when first asked for
+        self._m = models
         self._g = gpus
         self.files = files
         self.key = key  # a hash of the files' content: keys caches derived from the whole catalog
@@ -63,14 +78,14 @@ class Catalog:
         self._market: dict[str, Any] | None = None  # data/street_prices.yaml, read on first GPU asked for
 
     def model(self, model_id: str) -> ModelSpec:
-        rec = self._m[model_id]
+        rec = _fields(self._m[model_id])
         if isinstance(rec, dict):
             rec = self._m[model_id] = ModelSpec(**{k: _tuples(v) for k, v in rec.items()})
         assert isinstance(rec, ModelSpec)
         return rec
 
     def gpu(self, gpu_id: str) -> GpuSpec:
-        rec = self._g[gpu_id]
+        rec = _fields(self._g[gpu_id])
         if isinstance(rec, dict):
             rec = GpuSpec(**{k: _tuples(v) for k, v in rec.items()})
         assert isinstance(rec, GpuSpec)
@@ -381,7 +396,7 @@ def _prices(e: Entry) -> tuple[tuple[float, float, str, str], ...]:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "5"
+CACHE_LAYOUT = "6"
 
 
 def _tuples(v: Any) -> Any:
@@ -389,14 +404,20 @@ def _tuples(v: Any) -> Any:
 
 
 def cached_records(
-    path: Path, kind: str, build: Callable[[Any], dict[str, list[Any]]], keys: list[str] | None = None
-) -> dict[str, list[Any]]:
+    path: Path,
+    kind: str,
+    build: Callable[[Any], dict[str, list[Any]]],
+    keys: list[str] | None = None,
+    *,
+    by_id: bool = False,
+) -> dict[str, Any]:
     """`build(parsed YAML)` -> validated dataclass lists, through a JSON cache of their fields.
 
     Parsing and validating YAML dominates start-up, so the validated entries are kept as JSON in the cache,
     keyed on the file and this code's layout; a cache that cannot be read or written is not used.
     `build` must return lists of dataclass instances; they come back from the cache as dicts of fields, which
-    the caller turns back into objects with `revive`.
+    the caller turns back into objects with `revive`. `by_id`: the cache keeps each entry as the JSON text of its
+    fields under its id ({list: {id: text}}), so that a reader decodes only the entries it uses.
     """
     from willitrun import __version__
 
@@ -422,7 +443,15 @@ def cached_records(
     if cached is not None:
         import dataclasses
 
-        write_cache(cached, {k: [dataclasses.asdict(x) for x in v] for k, v in built.items()})
+        if by_id:
+            import json
+
+            texts = {
+                k: {x.id: json.dumps(dataclasses.asdict(x), separators=(",", ":")) for x in v} for k, v in built.items()
+            }
+            write_cache(cached, texts)
+        else:
+            write_cache(cached, {k: [dataclasses.asdict(x) for x in v] for k, v in built.items()})
     return built
 
 
@@ -432,7 +461,8 @@ def revive(cls: type[T], items: list[Any]) -> list[T]:
 
 
 def _load_file(path: Path, keys: list[str] | None = None) -> tuple[list[Any], list[Any]]:
-    """One catalog file's validated entries: objects, or dicts of their fields when they come from the cache."""
+    """One catalog file's validated entries: objects, or (id, JSON text of the fields) when they come from the
+    cache."""
     p = str(path)
 
     def build(raw: Any) -> dict[str, list[Any]]:
@@ -447,8 +477,10 @@ def _load_file(path: Path, keys: list[str] | None = None) -> tuple[list[Any], li
             _check_unique(p, kind, {x.id: x for x in items})
         return {"models": models, "gpus": gpus}
 
-    doc = cached_records(path, "catalog", build, keys)
+    doc = cached_records(path, "catalog", build, keys, by_id=True)
     models, gpus = doc.get("models"), doc.get("gpus")
+    if isinstance(models, dict) and isinstance(gpus, dict):  # from the cache
+        return list(models.items()), list(gpus.items())
     if not isinstance(models, list) or not isinstance(gpus, list):  # a cache of another layout: parse afresh
         fresh = build(parse_yaml(path, read_yaml_bytes(path)))
         return fresh["models"], fresh["gpus"]
@@ -497,9 +529,9 @@ def load_catalog(extra: Iterable[str] = ()) -> Catalog:
         p = str(f)
         new_models, new_gpus = _load_file(f, keys)
         for rec in new_models:  # an overlay entry with an existing id replaces it
-            models[str(_rec_get(rec, "id"))] = rec
+            models[_rec_id(rec)] = rec
         for rec in new_gpus:
-            gpus[str(_rec_get(rec, "id"))] = rec
+            gpus[_rec_id(rec)] = rec
         if n >= 2:  # an overlay: its names must not clash with the bundled ones (each file checked itself)
             _check_unique(p, "model", models)
             _check_unique(p, "gpu", gpus)
