@@ -45,3 +45,8 @@ def test_the_command_line_only_parses_and_dispatches() -> None:
     assert "json.dumps" not in text and "Console(" not in text and "markup=False" not in text
     long = [(n, k) for n, k in _functions(cli) if k > 80]
     assert not long, long
+
+
+def test_no_function_anywhere_is_over_80_lines() -> None:
+    long = [(str(p.relative_to(SRC)), n, k) for p in sorted(SRC.rglob("*.py")) for n, k in _functions(p) if k > 80]
+    assert not long, long
