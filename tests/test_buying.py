@@ -38,7 +38,8 @@ def test_gpus_json_has_launch_and_dated_prices(run: Run) -> None:
 
 
 def test_best_gpu_weighs_new_and_used_with_caveats(run: Run) -> None:
-    d = run("best-gpu", "--budget", "2500", "--model", "llama3.1-70b", "--json").json()
+    # at today's street prices the first new build (4x RX 6800) ranks in the teens: look past the top ten
+    d = run("best-gpu", "--budget", "2500", "--model", "llama3.1-70b", "--top", "40", "--json").json()
     opts = d["options"]
     kinds = {o["price_kind"] for o in opts}
     assert "used" in kinds and kinds & {"street", "msrp"}
