@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import Result
 from willitrun.catalog.load import Catalog
+from willitrun.errors import CatalogError
 
 Run = Callable[..., Result]
 
@@ -124,3 +128,34 @@ def test_recommend_and_check_agree_on_gpt_oss_file(run: Run) -> None:
     gpt = next(p for p in picks["uses"]["reasoning"] if p["id"] == "gpt-oss-20b")
     check = run("check", "gpt-oss-20b", "--gpu", "RTX 3060", "--json").json()
     assert gpt["quant"] == check["recommended"] == "MXFP4"
+
+
+def test_street_prices_reach_memory_configurations(tmp_path: Path, catalog: Catalog) -> None:
+    from willitrun.catalog.market import load_market, merge_market
+
+    f = tmp_path / "street.yaml"
+    f.write_text(
+        "sources: {s1: https://example.test/prices}\n"
+        "gpus:\n"
+        "  framework-desktop-ryzen-ai-max-395:\n"
+        "    variants:\n"
+        "    - {memory_gib: 128, street: {usd: 2459, date: '2026-01-31', source: s1},"
+        " used: {usd: 1900, date: '2026-02-28', source: s1}}\n",
+        encoding="utf-8",
+    )
+    g = replace(catalog.gpu("framework-desktop-ryzen-ai-max-395"), price_source=None)
+    merged = merge_market(g, load_market(f))
+    rows = {(mem, kind): (usd, date) for mem, usd, kind, date in merged.prices}
+    assert rows[(128.0, "street")] == (2459, "2026-01-31") and rows[(128.0, "used")] == (1900, "2026-02-28")
+    assert (128.0, "msrp") not in rows  # the launch list price gives way to a street price
+    assert (128.0, "street", "https://example.test/prices") in merged.price_sources
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("gpus:\n  rtx-4090:\n    variants:\n    - {street: {usd: 1, date: '2026-01-01', source: x}}\n")
+    with pytest.raises(CatalogError, match="memory_gib"):
+        load_market(bad)
+
+
+def test_best_gpu_prices_the_128_gb_framework_at_its_street_price(run: Run) -> None:
+    opts = run("best-gpu", "--budget", "3000", "--kind", "system", "--top", "100", "--json").json()["options"]
+    fw = next(o for o in opts if o["gpu_id"] == "framework-desktop-ryzen-ai-max-395" and o["memory_gib"] == 128)
+    assert fw["price_kind"] == "street" and fw["price_date"] == "2026-01-31" and "zentoinfo" in fw["price_source"]

@@ -103,8 +103,11 @@ def configurations(
             priced.append((g.memory_gib, g.used_price_usd, "used", g.used_price_date, g.used_price_source or ""))
         if market != "used" and g.price_usd and g.price_kind and g.price_date:
             priced.append((g.memory_gib, g.price_usd, g.price_kind, g.price_date, g.price_source or ""))
-        if market != "used":
-            priced += [(*p, "gpus.yaml") for p in g.prices if p[0] != g.memory_gib]
+        sources = {(m, k): s for m, k, s in g.price_sources}
+        for mem, usd, pk, date in g.prices:  # the other memory configurations
+            wanted = market == "any" or (market == "used") == (pk == "used")
+            if mem != g.memory_gib and wanted:
+                priced.append((mem, usd, pk, date, sources.get((mem, pk), "gpus.yaml")))
         for mem, usd, pk, date, src in priced:
             counts = range(1, max_count + 1) if not is_system and g.kind == "gpu" else range(1, 2)
             for n in counts:

@@ -396,7 +396,7 @@ def _prices(e: Entry) -> tuple[tuple[float, float, str, str], ...]:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "6"
+CACHE_LAYOUT = "7"
 
 
 def _tuples(v: Any) -> Any:

@@ -42,12 +42,32 @@ def load_market(path: Path | None = None) -> Market:
     return out
 
 
+def _variant_prices(g: GpuSpec, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The other memory configurations' prices with street_prices.yaml's applied: a newer street price replaces
+    a configuration's new price (a list price always), a used one is added beside it; with their sources."""
+    table = {(mem, kind == "used"): (usd, kind, date) for mem, usd, kind, date in g.prices}
+    sources = {(mem, kind): src for mem, kind, src in g.price_sources}
+    for mp in rows:
+        mem, used = float(mp["memory_gib"]), mp["kind"] == "used"
+        old = table.get((mem, used))
+        if old is None or mp["date"] >= old[2] or old[1] == "msrp":
+            table[(mem, used)] = (mp["usd"], mp["kind"], mp["date"])
+            sources[(mem, mp["kind"])] = mp["source"]
+    rows_out = tuple(sorted((mem, usd, kind, date) for (mem, _), (usd, kind, date) in table.items()))
+    return {"prices": rows_out, "price_sources": tuple(sorted((m, k, s) for (m, k), s in sources.items()))}
+
+
 def merge_market(g: GpuSpec, market: Market) -> GpuSpec:
     """The entry with its street price (when newer than its own) and used price applied, and its buying facts.
     The launch MSRP stays in launch_price_usd."""
     prices, facts = market.get(g.id, ([], None))
     changes: dict[str, Any] = {"price_source": "gpus.yaml" if g.price_usd else ""}
+    variants = [mp for mp in prices if mp.get("memory_gib") and mp["memory_gib"] != g.memory_gib]
+    if variants:
+        changes |= _variant_prices(g, variants)
     for mp in prices:
+        if mp in variants:
+            continue
         kind, usd, date, source = mp["kind"], mp["usd"], mp["date"], mp["source"]
         if kind == "street" and (not g.price_date or date >= g.price_date or g.price_kind == "msrp"):
             changes |= {"price_usd": usd, "price_kind": "street", "price_date": date, "price_source": source}

@@ -148,7 +148,7 @@ def apply_price_file(gpus: tuple[GpuSpec, ...], path: str) -> tuple[GpuSpec, ...
 
 # --- street and used prices (data/street_prices.yaml) -------------------------------------------------------
 
-MARKET_KEYS = frozenset({"street", "used", "cooling", "form", "cuda_until"})
+MARKET_KEYS = frozenset({"street", "used", "variants", "cooling", "form", "cuda_until"})
 STALE_DAYS = 365  # a price older than this is marked stale wherever it is shown
 
 
@@ -159,6 +159,7 @@ class MarketPrice(Record):
     usd: float
     date: str
     source: str
+    memory_gib: float = 0.0  # a memory configuration other than the entry's own (0: the entry's)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -184,17 +185,16 @@ def build_market(path: str, raw: Any) -> dict[str, list[Any]]:
         unknown = set(r) - MARKET_KEYS
         if unknown:
             raise CatalogError(f"{path}: gpu {gid}: unknown field {sorted(unknown)[0]!r}")
-        for kind in ("street", "used"):
-            p = r.get(kind)
-            if p is None:
-                continue
-            pe = Entry(path, f"{gid} {kind}", 0, p)
-            src = pe.str_("source", required=True)
-            date = pe.date("date")
-            if not date:
-                raise CatalogError(f"{path}: gpu {gid}: {kind} needs a date")
-            usd = pe.num("usd", required=True, lo=1, hi=10_000_000)
-            prices.append(MarketPrice(str(gid), kind, usd, date, str(sources.get(src, src))))
+        prices += _market_prices(path, str(gid), r, sources, 0.0)
+        variants = r.get("variants") or []
+        if not isinstance(variants, list):
+            raise CatalogError(f"{path}: gpu {gid}: variants must be a list of {{memory_gib, street, used}}")
+        for i, v in enumerate(variants):
+            ve = Entry(path, f"{gid} variant", i, v)
+            mem = ve.num("memory_gib", required=True, lo=1, hi=100_000)
+            if set(v) - {"memory_gib", "street", "used"}:
+                raise ve.fail(sorted(set(v) - {"memory_gib", "street", "used"})[0], "is not a variant field")
+            prices += _market_prices(path, str(gid), v, sources, mem)
         cooling, form = e.str_("cooling"), e.str_("form")
         if cooling not in (None, "passive") or form not in (None, "sxm"):
             raise CatalogError(f"{path}: gpu {gid}: cooling may be 'passive', form 'sxm'")
@@ -202,6 +202,23 @@ def build_market(path: str, raw: Any) -> dict[str, list[Any]]:
         if cooling or form or cuda is not None:
             facts.append(MarketFacts(str(gid), cooling, form, None if cuda is None else str(cuda)))
     return {"prices": prices, "facts": facts}
+
+
+def _market_prices(path: str, gid: str, r: dict[str, Any], sources: Any, memory_gib: float) -> list[MarketPrice]:
+    """The street and used prices of one entry (or of one of its memory configurations)."""
+    out: list[MarketPrice] = []
+    for kind in ("street", "used"):
+        p = r.get(kind)
+        if p is None:
+            continue
+        pe = Entry(path, f"{gid} {kind}", 0, p)
+        src = pe.str_("source", required=True)
+        date = pe.date("date")
+        if not date:
+            raise CatalogError(f"{path}: gpu {gid}: {kind} needs a date")
+        usd = pe.num("usd", required=True, lo=1, hi=10_000_000)
+        out.append(MarketPrice(gid, kind, usd, date, str(sources.get(src, src)), memory_gib))
+    return out
 
 
 def load_market(path: Path | None = None) -> Market:

@@ -42,6 +42,9 @@ class GpuSpec(Value):
     used_price_usd: float | None = None
     used_price_date: str | None = None
     prices: tuple[tuple[float, float, str, str], ...] = ()  # (memory GiB, USD, kind, date) per configuration
+    # where a configuration's price in `prices` was read, when street_prices.yaml gave it: (memory GiB, kind,
+    # source)
+    price_sources: tuple[tuple[float, str, str], ...] = ()
     display: bool = True  # has display outputs, so a desktop may live on it (data-centre cards have none)
     # merged from data/street_prices.yaml at load (catalog.market.merge_market)
     price_source: str | None = None
