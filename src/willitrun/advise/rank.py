@@ -55,11 +55,12 @@ def load_quality(path: str | None = None) -> dict[str, tuple[dict[str, float], s
     """use -> ({model id: published score}, 'benchmark (source, date)') from data/quality.yaml."""
     from pathlib import Path
 
-    from willitrun.catalog.load import _parse_yaml, _read_bytes, data_dir
+    from willitrun.catalog.entry import read_yaml
+    from willitrun.catalog.load import data_dir
     from willitrun.errors import CatalogError
 
     p = Path(path) if path else data_dir() / "quality.yaml"
-    raw = _parse_yaml(p, _read_bytes(p))
+    raw = read_yaml(p)
     out: dict[str, tuple[dict[str, float], str]] = {}
     for use, b in ((raw or {}).get("benchmarks") or {}).items():
         if not isinstance(b, dict) or not b.get("source") or not b.get("date"):
