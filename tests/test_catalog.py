@@ -159,3 +159,16 @@ def test_measured_rows_name_catalog_entries(catalog: Catalog) -> None:
     assert len(rows) >= 100
     assert check_ids(rows, catalog) == []
     assert all(r.source and r.tokens_per_s > 0 for r in rows)
+
+
+def test_readme_states_the_catalog_as_it_is(catalog: Catalog) -> None:
+    """The README's catalog counts and newest release month are the catalog's own (issue 16's must-show)."""
+    import calendar
+    import re
+
+    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"\((\d+) models released up to (\w+) (\d{4}), (\d+) accelerators and systems\)", text)
+    assert m, "README lost its catalog line"
+    newest = max(x.released or "" for x in catalog.models)
+    month = calendar.month_name[int(newest[5:7])]
+    assert (int(m[1]), m[2], m[3], int(m[4])) == (len(catalog.models), month, newest[:4], len(catalog.gpus))
