@@ -58,65 +58,69 @@ def what_would_run(
 ) -> tuple[Suggestion, ...]:
     """Ways out when no option of `est` runs, most direct first. `gpus`: the catalog's, for the hardware hint;
     other_files: whether other quantizations of the model exist to suggest (not for one given file)."""
-    m, machine = est.model, est.machine
     if est.options and not any(o.placement for o in est.options):  # the runtime cannot use this hardware at all
         return _other_runtime(est, req)
-    out: list[Suggestion] = []
     # an unset context is fitted per option (down to 4096): suggest at that context, not the model's maximum
     fitted = min((o.context for o in est.options), default=est.context)
-    ctx = min(fitted if est.context_auto else est.context, m.context_max)
-    if req.runtime in GGUF_RUNTIMES and other_files and not mxfp4_native(m):
-        tried = {o.quant for o in est.options}
-        rest = tuple(q for q in formats_for(req.runtime) if q not in tried)
-        if rest:
-            best = _best_running(estimate(m, machine, _only(req, rest, ctx)).options)
-            if best is not None:
-                out.append(
-                    Suggestion(
-                        "quant",
-                        f"--quant {best.quant} runs ({best.verdict}, {_speed(best)}); --quant all lists every type",
-                        quant=best.quant,
-                        verdict=best.verdict,
-                        tokens_per_s=best.tokens_per_s,
-                    )
-                )
-    if ctx > SHORT_CONTEXT:
-        short = _only(req, tuple(o.quant for o in est.options), SHORT_CONTEXT)
-        best = _best_running(estimate(m, machine, short).options)
-        if best is not None:
-            out.append(
-                Suggestion(
-                    "context",
-                    f"--ctx {SHORT_CONTEXT} runs {best.quant} ({best.verdict}, {_speed(best)})",
-                    quant=best.quant,
-                    context=SHORT_CONTEXT,
-                    verdict=best.verdict,
-                    tokens_per_s=best.tokens_per_s,
-                )
-            )
+    ctx = min(fitted if est.context_auto else est.context, est.model.context_max)
+    found = (
+        _smaller_quant(est, req, ctx) if req.runtime in GGUF_RUNTIMES and other_files else None,
+        _shorter_context(est, req) if ctx > SHORT_CONTEXT else None,
+        _more_ram(est, req),
+        _cheapest_hardware(est, req, gpus),
+    )
+    return tuple(x for x in found if x is not None)
+
+
+def _suggest(
+    kind: SuggestionKind, text: str, o: Option, *, context: int | None = None, ram_bytes: int | None = None
+) -> Suggestion:
+    """A suggestion backed by the option the estimator gave for it."""
+    return Suggestion(
+        kind, text, quant=o.quant, context=context, verdict=o.verdict, tokens_per_s=o.tokens_per_s, ram_bytes=ram_bytes
+    )
+
+
+def _smaller_quant(est: Estimate, req: Request, ctx: int) -> Suggestion | None:
+    """The best of the quantizations not shown that runs (not for MXFP4-native models: no smaller files exist)."""
+    if mxfp4_native(est.model):
+        return None
+    tried = {o.quant for o in est.options}
+    rest = tuple(q for q in formats_for(req.runtime) if q not in tried)
+    best = _best_running(estimate(est.model, est.machine, _only(req, rest, ctx)).options) if rest else None
+    if best is None:
+        return None
+    return _suggest(
+        "quant", f"--quant {best.quant} runs ({best.verdict}, {_speed(best)}); --quant all lists every type", best
+    )
+
+
+def _shorter_context(est: Estimate, req: Request) -> Suggestion | None:
+    short = _only(req, tuple(o.quant for o in est.options), SHORT_CONTEXT)
+    best = _best_running(estimate(est.model, est.machine, short).options)
+    if best is None:
+        return None
+    text = f"--ctx {SHORT_CONTEXT} runs {best.quant} ({best.verdict}, {_speed(best)})"
+    return _suggest("context", text, best, context=SHORT_CONTEXT)
+
+
+def _more_ram(est: Estimate, req: Request) -> Suggestion | None:
+    """The system RAM (in 8 GB steps, as it is sold) that would hold the smallest option."""
+    machine = est.machine
     smallest = min(est.options, key=lambda o: o.total_bytes, default=None)
-    if smallest is not None and smallest.placement:  # no placement: the runtime cannot use this hardware at all
-        ram = smallest.placement[-1]
-        short_by = ram.total_bytes - ram.capacity_bytes
-        if short_by > 0:
-            need_gb = math.ceil((machine.ram_bytes + short_by) / GIB / 8) * 8  # RAM is sold in steps of 8 GB
-            bigger = replace(machine, ram_bytes=need_gb * GIB, ram_free_bytes=machine.ram_free_bytes + short_by)
-            o = estimate(m, bigger, _only(req, (smallest.quant,), smallest.context)).options[0]
-            if _runs(o):
-                out.append(
-                    Suggestion(
-                        "ram",
-                        f"with {need_gb} GB of system RAM, {o.quant} runs ({o.verdict}, {_speed(o)}): --ram {need_gb}",
-                        quant=o.quant,
-                        verdict=o.verdict,
-                        tokens_per_s=o.tokens_per_s,
-                        ram_bytes=need_gb * GIB,
-                    )
-                )
-    hw = _cheapest_hardware(est, req, gpus)
-    if hw is not None:
-        out.append(hw)
-    return tuple(out)
+    if smallest is None or not smallest.placement:
+        return None
+    ram = smallest.placement[-1]
+    short_by = ram.total_bytes - ram.capacity_bytes
+    if short_by <= 0:
+        return None
+    need_gb = math.ceil((machine.ram_bytes + short_by) / GIB / 8) * 8
+    bigger = replace(machine, ram_bytes=need_gb * GIB, ram_free_bytes=machine.ram_free_bytes + short_by)
+    o = estimate(est.model, bigger, _only(req, (smallest.quant,), smallest.context)).options[0]
+    if not _runs(o):
+        return None
+    text = f"with {need_gb} GB of system RAM, {o.quant} runs ({o.verdict}, {_speed(o)}): --ram {need_gb}"
+    return _suggest("ram", text, o, ram_bytes=need_gb * GIB)
 
 
 def _other_runtime(est: Estimate, req: Request) -> tuple[Suggestion, ...]:
@@ -125,15 +129,7 @@ def _other_runtime(est: Estimate, req: Request) -> tuple[Suggestion, ...]:
     best = next((o for o in gguf.options if o.quant == gguf.recommended and _runs(o)), None)
     if best is None:
         return ()
-    return (
-        Suggestion(
-            "runtime",
-            f"--runtime llama.cpp runs {best.quant} here ({best.verdict}, {_speed(best)})",
-            quant=best.quant,
-            verdict=best.verdict,
-            tokens_per_s=best.tokens_per_s,
-        ),
-    )
+    return (_suggest("runtime", f"--runtime llama.cpp runs {best.quant} here ({best.verdict}, {_speed(best)})", best),)
 
 
 def _cheapest_hardware(est: Estimate, req: Request, gpus: tuple[GpuSpec, ...]) -> Suggestion | None:
