@@ -200,3 +200,14 @@ def test_errors_under_json_are_documents(run: Run, args: tuple[str, ...], code: 
     assert d["code"] == code and d["kind"] == kind and d["error"] and d["schema_version"] == "2.0"
     plain = run(*args)
     assert plain.code == code and plain.out == "" and plain.err.startswith("willitrun: error: ")
+
+
+def test_an_explicit_ollama_tag_wins_over_the_default_one(catalog: Catalog) -> None:
+    # the library's older defaults were made at Q4_0: a listed Q4_K_M tag is the file the Q4_K_M row describes
+    m = replace(catalog.model("codellama-7b"), ollama_tags=(("Q4_K_M", "codellama:7b-instruct-q4_K_M"),))
+    e = next(x for x in estimates(m) if x.runtime == "ollama")
+    q4 = next(o for o in e.options if o.quant == "Q4_K_M")
+    assert ollama_command(e, q4) == "ollama run codellama:7b-instruct-q4_K_M"
+    bare = replace(m, ollama_tags=())
+    e = next(x for x in estimates(bare) if x.runtime == "ollama")
+    assert ollama_command(e, next(o for o in e.options if o.quant == "Q4_K_M")) == "ollama run codellama:7b"

@@ -168,16 +168,18 @@ def _default_ollama_quant(est: Estimate) -> str:
 
 
 def ollama_command(est: Estimate, o: Option) -> str | None:
-    """`ollama run NAME`: the library tag (its default quantization, or a tag the catalog lists for this one), else
-    the GGUF repo as `hf.co/REPO:QUANT` (Ollama pulls GGUF files from Hugging Face by that name)."""
+    """`ollama run NAME`: the library tag the catalog lists for this quantization, else the default tag for the
+    quantization the catalog takes it to be, else the GGUF repo as `hf.co/REPO:QUANT` (Ollama pulls GGUF files
+    from Hugging Face by that name). An explicit tag wins over the default one: the library made its older
+    defaults at Q4_0, so `codellama:7b` is not the Q4_K_M file."""
     if o.verdict == "no" or est.runtime not in GGUF_RUNTIMES or est.model_file:
         return None
     tags = dict(est.model.ollama_tags)
     name: str | None = None
-    if est.model.ollama and o.quant == _default_ollama_quant(est):
-        name = est.model.ollama
-    elif o.quant in tags:
+    if o.quant in tags:
         name = tags[o.quant]
+    elif est.model.ollama and o.quant == _default_ollama_quant(est):
+        name = est.model.ollama
     else:
         tag = _gguf_tag(est, o.quant)
         name = f"hf.co/{tag}" if tag else None
