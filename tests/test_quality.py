@@ -239,3 +239,10 @@ def test_recommend_and_check_choose_the_same_file(run: Run, catalog: Catalog, mo
     chosen = next(o for o in check["options"] if o["quant"] == check["recommended"])
     assert pick.option.verdict == chosen["verdict"]
     assert pick.option.tokens_per_s == pytest.approx(chosen["tokens_per_s"], rel=0.01)
+
+
+def test_recommend_json_carries_the_published_result(run: Run) -> None:
+    rows = run("recommend", "--use", "code", "--gpu", "RTX 4090", "--json").json()["uses"]["code"]
+    top = rows[0]
+    assert top["id"] == "qwen2.5-coder-32b" and top["benchmark"] == 87.2 and "HumanEval+" in top["why"]
+    assert all("benchmark" in r for r in rows) and any(r["benchmark"] is None for r in rows)

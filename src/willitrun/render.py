@@ -964,6 +964,7 @@ def pick_json(p: Pick, *, score: bool = False) -> dict[str, Any]:
         "gpu_left_bytes": o.gpu_left_bytes,
         "offload": o.offload,
         **({"score": round(p.score, 3)} if score else {}),
+        "benchmark": p.benchmark,
         "why": p.why,
     }
 
