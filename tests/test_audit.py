@@ -40,6 +40,10 @@ _LLAMA_CPP_PRINTS = {
     "qwen3.5-35b-a3b": 34.66,  # unsloth Qwen3.5-35B-A3B BF16/UD-Q4_K_XL/UD-Q8_K_XL (no MTP block in the files)
     "qwen3-next-80b-a3b": 79.67,  # unsloth Qwen3-Next-80B-A3B-Instruct UD-Q8_K_XL
     "minimax-m2": 228.69,  # unsloth MiniMax-M2 UD-Q6_K_XL
+    # and the architectures added for it since
+    "mistral-small-4-119b": 118.97,  # llama-bench on a mistral4 Q3_K_M
+    "nemotron-3-super-120b-a12b": 120.67,  # llama-bench on unsloth's UD-Q4_K_XL (no MTP block in the file)
+    "glm-5.2": 753.86,  # llama-bench on a glm-dsa Q4_K_M with the MTP block
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from willitrun.catalog.load import Catalog
-from willitrun.estimate.kv import kv_cache_bytes, layer_kv_bytes, recurrent_state_bytes
+from willitrun.estimate.kv import kv_bytes_per_token, kv_cache_bytes, layer_kv_bytes, recurrent_state_bytes
 from willitrun.estimate.tensors import model_tensors, mtp_tensors, parameter_count, weights_breakdown
 from willitrun.estimate.types import ModelSpec
 
@@ -182,3 +182,117 @@ def test_dots1_router_bias_and_shared_experts(catalog: Catalog) -> None:
     shapes = {t.name: t.ne for t in model_tensors(m)}
     assert shapes["blk.1.exp_probs_b.bias"] == (128,)
     assert shapes["blk.1.ffn_up_shexp.weight"] == (4096, 2 * 1408)
+
+
+def test_mistral4_is_deepseek2_mla_with_stacked_gate_up_experts(catalog: Catalog) -> None:
+    """Mistral Small 4: DeepSeek-V2's layout under the arch mistral4 (llama.cpp PR #20649), the experts' gate and up
+    kept stacked as the checkpoint ships them, a softmax router without a correction bias; llama-bench prints
+    118.97 B for its GGUF."""
+    m = catalog.model("mistral-small-4-119b")
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.0.ffn_gate_up_exps.weight"] == (4096, 2 * 2048, 128)
+    assert shapes["blk.0.attn_q_b.weight"] == (1024, 32 * (64 + 64))
+    assert shapes["blk.0.attn_kv_a_mqa.weight"] == (4096, 256 + 64)
+    assert not {"ffn_gate_exps.weight", "ffn_up_exps.weight", "exp_probs_b.bias"} & _names(m, 0)
+    assert len(_names(m, 0)) == 16 and len(model_tensors(m)) == 3 + 36 * 16
+    assert round(parameter_count(m) / 1e9, 2) == 118.97
+    # one latent row of kv_lora_rank + rope per token and layer
+    assert kv_bytes_per_token(m) == 36 * 2 * (256 + 64)
+    assert kv_cache_bytes(m, 8192) == 36 * 2 * (256 + 64) * 8192
+
+
+def test_nemotron_super_latent_moe(catalog: Catalog) -> None:
+    """Nemotron 3 Super: with moe_latent_size the routed experts (up/down, no gate) work at the latent width between
+    ffn_latent_down and ffn_latent_up; router and shared expert stay at the full width. llama-bench prints 120.67 B
+    for unsloth's GGUF (the checkpoint's MTP block not in it)."""
+    m = catalog.model("nemotron-3-super-120b-a12b")
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert m.layer_pattern[1] == "E"
+    assert shapes["blk.1.ffn_latent_down.weight"] == (4096, 1024)
+    assert shapes["blk.1.ffn_latent_up.weight"] == (1024, 4096)
+    assert shapes["blk.1.ffn_up_exps.weight"] == (1024, 2688, 512)
+    assert shapes["blk.1.ffn_down_exps.weight"] == (2688, 1024, 512)
+    assert shapes["blk.1.ffn_gate_inp.weight"] == (4096, 512)
+    assert shapes["blk.1.ffn_up_shexp.weight"] == (4096, 5376)
+    assert "ffn_gate_exps.weight" not in _names(m, 1)
+    # 40 Mamba-2 layers of 9 tensors, 40 latent MoE layers of 9, 8 attention layers of 5, embedding, norm, output
+    assert len(model_tensors(m)) == 40 * 9 + 40 * 9 + 8 * 5 + 3
+    assert round(parameter_count(m) / 1e9, 2) == 120.67
+    # only the 8 attention layers grow with context (2 KV heads of 128, K and V, f16)
+    assert kv_bytes_per_token(m) == 8 * 2 * 2 * 2 * 128
+    without = dataclasses.replace(m, moe_latent_size=0)
+    assert {t.ne for t in model_tensors(without) if t.name == "blk.1.ffn_up_exps.weight"} == {(4096, 2688, 512)}
+
+
+def test_glm_dsa_is_deepseek32_layout_with_glm_shapes(catalog: Catalog) -> None:
+    """GLM-5: DeepSeek-V3.2's MLA, lightning indexer and biased-router MoE under the arch glm-dsa, with the MTP block
+    (no own embedding or head). llama-bench prints 753.86 B for a GLM-5.2 GGUF; ik_llama.cpp's log for a GLM-5 GGUF
+    prints 751.961 B for the repeating layers (everything but token_embd and output)."""
+    m = catalog.model("glm-5")
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    moe_layer = {"indexer.attn_q_b.weight", "indexer.proj.weight", "exp_probs_b.bias", "ffn_gate_exps.weight"}
+    assert moe_layer <= _names(m, 3)
+    assert "ffn_gate.weight" in _names(m, 2) and "exp_probs_b.bias" not in _names(m, 2)
+    assert shapes["blk.0.indexer.attn_q_b.weight"] == (2048, 32 * 128)
+    assert shapes["blk.0.attn_k_b.weight"] == (192, 512, 64)
+    mtp = {t.name for t in mtp_tensors(m)}
+    assert "blk.78.nextn.eh_proj.weight" in mtp and "blk.78.nextn.embed_tokens.weight" not in mtp
+    assert round(parameter_count(m) / 1e9, 2) == 753.86
+    assert round((parameter_count(m) - 2 * 6144 * 154880) / 1e9, 3) == 751.961
+    # per token and layer: the 512 + 64 latent and one 128-wide indexer key
+    assert kv_bytes_per_token(m) == 78 * 2 * (512 + 64 + 128)
+
+
+def test_glm52_keeps_indexer_keys_on_its_full_indexer_layers_only(catalog: Catalog) -> None:
+    """GLM-5.2's IndexShare: 'full' indexers on layers 0-2 and every fourth layer after; the 'shared' layers reuse that
+    selection and cache no indexer keys (llama.cpp's filter on attention.indexer.types). The weights are all there."""
+    m = catalog.model("glm-5.2")
+    assert m.indexer_layers is not None and len(m.indexer_layers) == 21
+    assert parameter_count(m) == parameter_count(catalog.model("glm-5"))
+    assert "indexer.attn_k.weight" in _names(m, 4)  # a shared layer still holds its indexer weights
+    assert layer_kv_bytes(m, 6, 4096) - layer_kv_bytes(m, 5, 4096) == 4096 * 128 * 2
+    assert kv_bytes_per_token(m) == 78 * 2 * (512 + 64) + 21 * 2 * 128
+
+
+def test_hunyuan_moe_a13b_matches_the_published_gguf(catalog: Catalog) -> None:
+    """Hunyuan A13B: per-head q/k norms, 64 experts and a shared expert in every layer, tied embeddings. The published
+    Q4_K GGUF holds 482 tensors (llama.cpp PR #14425's log); llama-bench prints 80.39 B."""
+    m = catalog.model("hunyuan-a13b")
+    assert len(model_tensors(m)) == 482
+    names = _names(m, 0)
+    assert {"attn_q_norm.weight", "attn_k_norm.weight", "ffn_gate_exps.weight", "ffn_up_shexp.weight"} <= names
+    assert "exp_probs_b.bias" not in names and "output.weight" not in {t.name for t in model_tensors(m)}
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.0.attn_q_norm.weight"] == (128,)
+    assert shapes["blk.0.ffn_down_shexp.weight"] == (3072, 4096)
+    assert round(parameter_count(m) / 1e9, 2) == 80.39
+    assert kv_bytes_per_token(m) == 32 * 2 * 2 * 8 * 128
+
+
+def test_hunyuan_dense_is_llama_with_per_head_qk_norms(catalog: Catalog) -> None:
+    m = catalog.model("hunyuan-0.5b")
+    assert _names(m, 0) == {
+        "attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
+        "attn_q_norm.weight", "attn_k_norm.weight", "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight",
+        "ffn_down.weight",
+    }  # fmt: skip
+    assert len(model_tensors(m)) == 2 + 24 * 11  # tied: token_embd and output_norm besides the layers
+    assert kv_bytes_per_token(m) == 24 * 2 * 2 * 8 * 128
+
+
+def test_lfm2moe_is_lfm2_with_experts_after_its_dense_layers(catalog: Catalog) -> None:
+    """LFM2-8B-A1B: LFM2's short-convolution and attention layers, two dense FFN layers, then 32 experts with a
+    router bias and no shared expert. The same shapes with LFM2.5's 128,000 vocabulary give exactly the
+    8,467,856,832 parameters llama-bench reports for LFM2.5-8B-A1B's GGUF."""
+    m = catalog.model("lfm2-8b-a1b")
+    assert {"shortconv.in_proj.weight", "ffn_gate.weight"} <= _names(m, 1) and "ffn_gate_inp.weight" not in _names(m, 1)
+    assert {"attn_q_norm.weight", "ffn_gate_exps.weight"} <= _names(m, 2) and "ffn_gate.weight" not in _names(m, 2)
+    moe = _names(m, 3)
+    assert {"shortconv.conv.weight", "ffn_gate_inp.weight", "exp_probs_b.bias", "ffn_down_exps.weight"} <= moe
+    assert not any("shexp" in n for n in moe)
+    assert "token_embd_norm.weight" in {t.name for t in model_tensors(m)}
+    assert parameter_count(catalog.model("lfm2.5-8b-a1b")) == 8_467_856_832
+    # six attention layers grow with context; the convolution layers keep (3 - 1) x hidden F32 values each
+    assert kv_bytes_per_token(m) == 6 * 2 * 2 * 8 * 64
+    assert recurrent_state_bytes(m) == 2 * 2048 * 4
+    assert kv_cache_bytes(m, 4096) == 18 * 2 * 2048 * 4 + 6 * 2 * 2 * 8 * 64 * 4096

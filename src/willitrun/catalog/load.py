@@ -157,21 +157,29 @@ def _checked_sizes(e: Entry) -> dict[str, Any]:
     return {**out, "params": params or 0, "active_params": active}
 
 
+def _layer_indices(e: Entry, fld: str, layers: int) -> tuple[int, ...] | None:
+    """A list of layer indices (absent: None)."""
+    raw = e.raw.get(fld)
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(x, int) and 0 <= x < layers for x in raw):
+        raise e.fail(fld, f"must be a list of layer indices below {layers}")
+    return tuple(raw)
+
+
 def _checked_layers(e: Entry, layers: int) -> dict[str, Any]:
-    """A hybrid model's attention layers, and per-layer inputs (with AltUp on Gemma 3n, without on Gemma 4)."""
-    attn_layers_raw = e.raw.get("attention_layers")
-    attn_layers: tuple[int, ...] | None = None
-    if attn_layers_raw is not None:
-        if not isinstance(attn_layers_raw, list) or not all(
-            isinstance(x, int) and 0 <= x < layers for x in attn_layers_raw
-        ):
-            raise e.fail("attention_layers", f"must be a list of layer indices below {layers}")
-        attn_layers = tuple(attn_layers_raw)
+    """A hybrid model's attention layers, the layers with their own DSA indexer cache, and per-layer inputs (with
+    AltUp on Gemma 3n, without on Gemma 4)."""
     per_layer_input = e.int_("per_layer_input", default=0, hi=100000) or 0
     altup_inputs = e.int_("altup_inputs", default=0, hi=64) or 0
     if per_layer_input and altup_inputs < 2 and e.raw.get("arch") != "gemma4":
         raise e.fail("altup_inputs", f"must be at least 2 with per_layer_input (Gemma 3n has 4), not {altup_inputs}")
-    return {"attention_layers": attn_layers, "per_layer_input": per_layer_input, "altup_inputs": altup_inputs}
+    return {
+        "attention_layers": _layer_indices(e, "attention_layers", layers),
+        "indexer_layers": _layer_indices(e, "indexer_layers", layers),
+        "per_layer_input": per_layer_input,
+        "altup_inputs": altup_inputs,
+    }
 
 
 def _checked_sources(e: Entry, layers: int, experts: int) -> dict[str, Any]:
@@ -264,8 +272,10 @@ def _model(e: Entry) -> ModelSpec:
         mtp_own_head=e.bool_("mtp_own_head"),
         layer_pattern=c["layer_pattern"],
         shared_expert_intermediate=e.int_("shared_expert_intermediate", default=0) or 0,
+        moe_latent_size=e.int_("moe_latent_size", default=0, hi=1_000_000) or 0,
         indexer_heads=e.int_("indexer_heads", default=0, hi=10000) or 0,
         indexer_head_dim=e.int_("indexer_head_dim", default=0, hi=100000) or 0,
+        indexer_layers=c["indexer_layers"],
         global_head_dim=e.int_("global_head_dim", default=0, hi=100000) or 0,
         global_kv_heads=e.int_("global_kv_heads", default=0, hi=10000) or 0,
         kv_eq_v=e.bool_("kv_eq_v"),
@@ -396,7 +406,7 @@ def _prices(e: Entry) -> tuple[tuple[float, float, str, str], ...]:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "7"
+CACHE_LAYOUT = "8"
 
 
 def _tuples(v: Any) -> Any:

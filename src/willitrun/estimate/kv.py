@@ -4,7 +4,8 @@
 - Sliding window: `pad256(min(ctx, window + n_ubatch))` tokens per sequence (llama-server's default, swa_full off).
 - MLA (DeepSeek V2/V3/R1, Kimi K2): one latent row of `kv_lora_rank + qk_rope_head_dim` per token; llama.cpp
   stores no V since PR #19067 (2026-01).
-- DSA (DeepSeek V3.2): beside the latent row, the lightning indexer keeps one key of `indexer_head_dim` per token.
+- DSA (DeepSeek V3.2, GLM-5): beside the latent row, the lightning indexer keeps one key of `indexer_head_dim` per
+  token; on GLM-5.2 only the layers with a full indexer do (`indexer_layers`).
 - Recurrent (Mamba-style, and the gated delta nets of Qwen3-Next/3.5): a fixed F32 state per sequence,
   independent of context.
 - Feed-forward-only layers (Nemotron-H's MLP and MoE layers) keep nothing.
@@ -16,6 +17,7 @@
 from __future__ import annotations
 
 from willitrun.estimate.quants import GGML_TYPES
+from willitrun.estimate.tensors import LFM2
 from willitrun.estimate.types import ModelSpec
 
 KV_TYPES = ("f16", "bf16", "f32", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl")
@@ -52,7 +54,7 @@ def layer_kv_bytes(m: ModelSpec, layer: int, ctx: int, kv_type: str = "f16", par
     state = recurrent_state_bytes(m) * parallel if m.parallel_ssm else 0
     tokens = kv_tokens(m, layer, ctx)
     if kind == "mla":
-        return (_row(kv_type, _mla_width(m)) + _indexer_row(m, kv_type)) * tokens * parallel
+        return (_row(kv_type, _mla_width(m)) + _indexer_row(m, layer, kv_type)) * tokens * parallel
     width = m.layer_head_dim(layer) * m.layer_kv_heads(layer)
     return 2 * _row(kv_type, width) * tokens * parallel + state
 
@@ -61,15 +63,20 @@ def _mla_width(m: ModelSpec) -> int:
     return (m.kv_lora_rank or 0) + (m.qk_rope_head_dim or 0)
 
 
-def _indexer_row(m: ModelSpec, kv_type: str) -> int:
-    """Bytes per token of DeepSeek V3.2's indexer key cache (one head; 0 without an indexer)."""
-    return _row(kv_type, m.indexer_head_dim) if m.indexer_heads and m.indexer_head_dim else 0
+def _indexer_row(m: ModelSpec, layer: int, kv_type: str) -> int:
+    """Bytes per token of a layer's DSA indexer key cache (one head; 0 without an indexer, or on a layer that
+    reuses another's selection)."""
+    if not (m.indexer_heads and m.indexer_head_dim):
+        return 0
+    if m.indexer_layers is not None and layer not in m.indexer_layers:
+        return 0
+    return _row(kv_type, m.indexer_head_dim)
 
 
 def recurrent_state_bytes(m: ModelSpec) -> int:
     """One sequence's F32 state in a recurrent layer: the convolution's last d_conv-1 inputs and the SSM state."""
     d_inner, d_state = m.ssm_d_inner, m.ssm_d_state
-    if m.arch == "lfm2":
+    if m.arch in LFM2:  # the short convolution's last d_conv-1 inputs, nothing more
         return (m.ssm_d_conv - 1) * m.hidden * 4
     if m.arch in ("jamba", "mamba"):
         return ((m.ssm_d_conv - 1) * d_inner + d_state * d_inner) * 4
@@ -91,7 +98,7 @@ def kv_bytes_per_token(m: ModelSpec, kv_type: str = "f16") -> float:
         if kind == "full":
             total += 2 * _row(kv_type, m.layer_head_dim(i) * m.layer_kv_heads(i))
         elif kind == "mla":
-            total += _row(kv_type, _mla_width(m)) + _indexer_row(m, kv_type)
+            total += _row(kv_type, _mla_width(m)) + _indexer_row(m, i, kv_type)
     return total
 
 
@@ -105,7 +112,7 @@ def kv_read_bytes(m: ModelSpec, layer: int, depth: int, kv_type: str = "f16") ->
     if kind == "swa" and m.sliding_window:
         depth = min(depth, m.sliding_window)
     if kind == "mla":
-        return (_row(kv_type, _mla_width(m)) + _indexer_row(m, kv_type)) * depth
+        return (_row(kv_type, _mla_width(m)) + _indexer_row(m, layer, kv_type)) * depth
     return 2 * _row(kv_type, m.layer_head_dim(layer) * m.layer_kv_heads(layer)) * depth
 
 

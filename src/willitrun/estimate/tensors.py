@@ -34,9 +34,16 @@ _DELTA_NET = frozenset({"qwen3next", "qwen35", "qwen35moe"})
 # Architectures whose norm before the FFN is stored as post_attention_norm (the count is the same either way).
 _POST_ATTN_NAMED = frozenset({"gpt-oss", "qwen3next", "qwen35", "qwen35moe"})
 # MoE routers with a per-expert selection bias (exp_probs_b).
-_EXPERT_BIAS = frozenset({"deepseek2", "deepseek32", "dots1", "minimax-m2", "nemotron_h_moe"})
+_EXPERT_BIAS = frozenset({"deepseek2", "deepseek32", "glm-dsa", "dots1", "lfm2moe", "minimax-m2", "nemotron_h_moe"})
 # q/k norms over the whole projection rather than per head (MiniMax M2).
 _FULL_QK_NORM = frozenset({"minimax-m2"})
+# MoE files whose experts' gate and up projections are one stacked tensor (ffn_gate_up_exps, twice the expert
+# width): the checkpoint ships them so and the converter keeps them (Mistral Small 4, otherwise DeepSeek-V2's
+# layout under its own name).
+_FUSED_GATE_UP_EXPS = frozenset({"mistral4"})
+# Liquid's LFM2 layout: short-convolution layers beside attention layers with per-head q/k norms, the final norm
+# stored as token_embd_norm; lfm2moe puts a mixture of experts after its leading dense layers.
+LFM2 = frozenset({"lfm2", "lfm2moe"})
 
 
 def recurrent_kind(m: ModelSpec) -> str:
@@ -44,7 +51,9 @@ def recurrent_kind(m: ModelSpec) -> str:
     deltanet (Qwen3-Next, Qwen3.5: gated delta net)."""
     if m.arch in _DELTA_NET:
         return "deltanet"
-    return {"jamba": "mamba1", "mamba": "mamba1", "lfm2": "shortconv"}.get(m.arch, "mamba2")
+    if m.arch in LFM2:
+        return "shortconv"
+    return {"jamba": "mamba1", "mamba": "mamba1"}.get(m.arch, "mamba2")
 
 
 def _delta_net(m: ModelSpec, i: int) -> list[TensorShape]:
@@ -178,7 +187,7 @@ def _qkv(m: ModelSpec, i: int) -> list[TensorShape]:
         ]
     if m.arch in _FULL_QK_NORM:
         out += [TensorShape(p + "attn_q_norm.weight", (q,), i), TensorShape(p + "attn_k_norm.weight", (kv,), i)]
-    elif m.qk_norm or m.arch == "lfm2":  # LFM2's attention layers norm q and k per head
+    elif m.qk_norm or m.arch in LFM2:  # LFM2's attention layers norm q and k per head
         out += [
             TensorShape(p + "attn_q_norm.weight", (hd,), i),
             TensorShape(p + "attn_k_norm.weight", (hd,), i),
@@ -229,12 +238,15 @@ def _experts(m: ModelSpec, i: int) -> list[TensorShape]:
     h = m.hidden
     p = f"blk.{i}."
     e, ff = m.experts, m.expert_intermediate
-    out = [
-        TensorShape(p + "ffn_gate_inp.weight", (h, e), i),
-        TensorShape(p + "ffn_gate_exps.weight", (h, ff, e), i),
-        TensorShape(p + "ffn_up_exps.weight", (h, ff, e), i),
-        TensorShape(p + "ffn_down_exps.weight", (ff, h, e), i),
-    ]
+    out = [TensorShape(p + "ffn_gate_inp.weight", (h, e), i)]
+    if m.arch in _FUSED_GATE_UP_EXPS:
+        out.append(TensorShape(p + "ffn_gate_up_exps.weight", (h, 2 * ff, e), i))
+    else:
+        out += [
+            TensorShape(p + "ffn_gate_exps.weight", (h, ff, e), i),
+            TensorShape(p + "ffn_up_exps.weight", (h, ff, e), i),
+        ]
+    out.append(TensorShape(p + "ffn_down_exps.weight", (ff, h, e), i))
     if m.arch == "gpt-oss":
         out += [
             TensorShape(p + "ffn_gate_inp.bias", (e,), i),
@@ -379,9 +391,13 @@ def _pattern_layer(m: ModelSpec, i: int) -> list[TensorShape]:
     out += [
         TensorShape(p + "ffn_gate_inp.weight", (h, e), i),
         TensorShape(p + "exp_probs_b.bias", (e,), i),
-        TensorShape(p + "ffn_up_exps.weight", (h, ff, e), i),
-        TensorShape(p + "ffn_down_exps.weight", (ff, h, e), i),
     ]
+    width = m.moe_latent_size or h
+    if m.moe_latent_size:  # the experts run at the latent width, between a projection down and one back up
+        out.append(TensorShape(p + "ffn_latent_down.weight", (h, width), i))
+        out.append(TensorShape(p + "ffn_latent_up.weight", (width, h), i))
+    out.append(TensorShape(p + "ffn_up_exps.weight", (width, ff, e), i))
+    out.append(TensorShape(p + "ffn_down_exps.weight", (ff, width, e), i))
     if sh:
         out.append(TensorShape(p + "ffn_up_shexp.weight", (h, sh), i))
         out.append(TensorShape(p + "ffn_down_shexp.weight", (sh, h), i))
@@ -448,7 +464,7 @@ def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
         out += _attention(m, i)
         out += _ffn(m, i)
     # LFM2 files store the final norm under the name token_embd_norm
-    out.append(TensorShape("token_embd_norm.weight" if m.arch == "lfm2" else "output_norm.weight", (h,)))
+    out.append(TensorShape("token_embd_norm.weight" if m.arch in LFM2 else "output_norm.weight", (h,)))
     if not m.tied_embeddings:
         out.append(TensorShape("output.weight", (h, m.vocab)))
     return tuple(out)

@@ -165,9 +165,15 @@ class ModelSpec(Value):
     # M = Mamba-2 mixer, * = attention, - = dense MLP, E = mixture of experts
     layer_pattern: str = ""
     shared_expert_intermediate: int = 0  # width of the shared expert where it differs from expert_intermediate
+    # Nemotron 3 Super's latent MoE: the routed experts work at this width, between a down- and an up-projection
+    # of the hidden state (router and shared expert stay at the full width); 0 = the experts see the hidden state
+    moe_latent_size: int = 0
     # DeepSeek V3.2 sparse attention (DSA): the lightning indexer's heads and head width, and its key cache
     indexer_heads: int = 0
     indexer_head_dim: int = 0
+    # the layers whose indexer keeps its own key cache (GLM-5.2's "full" indexer_types; the "shared" layers reuse
+    # the selection of the full layer before them and cache nothing); None = every layer
+    indexer_layers: tuple[int, ...] | None = None
     # Gemma 4: the full-attention layers have their own head width and KV heads, and with kv_eq_v no V
     # projection (the keys serve as values); 0 = as the sliding-window layers
     global_head_dim: int = 0
