@@ -311,13 +311,14 @@ def test_mla_metadata() -> None:
     assert s.layer_kind(0) == "mla"
 
 
-def test_per_layer_arrays_and_recurrent_layers() -> None:
+@pytest.mark.parametrize("arch", ["lfm2", "lfm2moe"])
+def test_per_layer_arrays_and_recurrent_layers(arch: str) -> None:
     meta = _meta(
-        "lfm2",
+        arch,
         **{
-            "lfm2.attention.head_count_kv": [0, 0, 2, 0],
-            "lfm2.feed_forward_length": [512, 640, 512, 512],
-            "lfm2.shortconv.l_cache": 3,
+            f"{arch}.attention.head_count_kv": [0, 0, 2, 0],
+            f"{arch}.feed_forward_length": [512, 640, 512, 512],
+            f"{arch}.shortconv.l_cache": 3,
         },
     )
     s = spec_from_gguf_metadata(meta, id="h", name="h", source="test", tensor_elements=None)

@@ -163,9 +163,13 @@ class _Meta:
         return _required(self.meta, self.key(k), self.source)
 
 
+# LFM2 and its mixture-of-experts sibling: short-convolution layers whose state spans the full width
+_SHORT_CONV_ARCHS = frozenset({"lfm2", "lfm2moe"})
+
+
 def _recurrent_fields(g: _Meta, hidden: int) -> dict[str, Any]:
     inner = g.num("ssm.inner_size") or 0
-    if g.arch == "lfm2" and inner == 0:
+    if g.arch in _SHORT_CONV_ARCHS and inner == 0:
         inner = hidden  # the short convolution runs over the full width
     return {
         "ssm_d_inner": inner,
@@ -283,7 +287,7 @@ def spec_from_gguf_metadata(
         raise WillItRunError(f"{source}: {g.key('block_count')} = {layers} is not a plausible layer count")
     hidden = g.required("embedding_length")
     recurrent = _recurrent_fields(g, hidden)
-    is_recurrent = recurrent["ssm_d_inner"] > 0 or arch == "lfm2"
+    is_recurrent = recurrent["ssm_d_inner"] > 0 or arch in _SHORT_CONV_ARCHS
     names = set(tensor_names) if tensor_names is not None else None
     general_name = meta.get("general.name")
     spec = ModelSpec(
