@@ -129,11 +129,15 @@ def test_parsed_catalog_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     cache = tmp_path / "cache"
     monkeypatch.setenv("WILLITRUN_CACHE_DIR", str(cache))
     first = load_catalog()
-    files = sorted(cache.glob("catalog-*.json"))
+    files = sorted(cache.glob("catalog-*.jsonl"))
     assert len(files) == 2
     # a corrupt cache file is ignored (and the answer unchanged)
     files[0].write_text("{not json", encoding="utf-8")
     assert load_catalog().models == first.models
+    # a cache cut short (fewer entry lines than its header names) is not used either
+    whole = files[1].read_text(encoding="utf-8").split("\n")
+    files[1].write_text("\n".join(whole[:-3]), encoding="utf-8")
+    assert load_catalog().gpus == first.gpus and len(files[1].read_text(encoding="utf-8").split("\n")) == len(whole)
     # an edited catalog file gets a new cache entry: the key is the content's hash
     path = _write(tmp_path, OVERLAY_MODEL)
     assert load_catalog([path]).model("tiny-test-1b").layers == 16

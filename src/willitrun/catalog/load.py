@@ -406,7 +406,7 @@ def _prices(e: Entry) -> tuple[tuple[float, float, str, str], ...]:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "8"
+CACHE_LAYOUT = "9"
 
 
 def _tuples(v: Any) -> Any:
@@ -426,8 +426,9 @@ def cached_records(
     Parsing and validating YAML dominates start-up, so the validated entries are kept as JSON in the cache,
     keyed on the file and this code's layout; a cache that cannot be read or written is not used.
     `build` must return lists of dataclass instances; they come back from the cache as dicts of fields, which
-    the caller turns back into objects with `revive`. `by_id`: the cache keeps each entry as the JSON text of its
-    fields under its id ({list: {id: text}}), so that a reader decodes only the entries it uses.
+    the caller turns back into objects with `revive`. `by_id`: the cache is JSON lines, a header naming each
+    list's ids and then one line of fields per entry, handed back as {list: {id: text}} without decoding the
+    entries: a reader decodes only those it uses.
     """
     from willitrun import __version__
 
@@ -444,8 +445,8 @@ def cached_records(
     if keys is not None:
         keys.append(key)  # the caller's fingerprint of everything it loaded
     cdir = cache_dir()
-    cached = cdir / f"{kind}-{key}.json" if cdir else None
-    doc = read_cache(cached) if cached is not None else None
+    cached = cdir / f"{kind}-{key}.{'jsonl' if by_id else 'json'}" if cdir else None
+    doc = (_read_lines(cached) if by_id else read_cache(cached)) if cached is not None else None
     if isinstance(doc, dict):
         return doc
     data = read_yaml_bytes(path)
@@ -454,15 +455,43 @@ def cached_records(
         import dataclasses
 
         if by_id:
-            import json
-
-            texts = {
-                k: {x.id: json.dumps(dataclasses.asdict(x), separators=(",", ":")) for x in v} for k, v in built.items()
-            }
-            write_cache(cached, texts)
+            _write_lines(cached, built)
         else:
             write_cache(cached, {k: [dataclasses.asdict(x) for x in v] for k, v in built.items()})
     return built
+
+
+def _write_lines(path: Path, built: dict[str, list[Any]]) -> None:
+    """The by-id cache: a header line {list: [ids]}, then each entry's fields as one line of JSON, in order."""
+    import dataclasses
+    import json
+
+    from willitrun.paths import write_atomic
+
+    header = json.dumps({k: [x.id for x in v] for k, v in built.items()}, separators=(",", ":"))
+    lines = [json.dumps(dataclasses.asdict(x), separators=(",", ":")) for v in built.values() for x in v]
+    write_atomic(path, "\n".join([header, *lines]).encode("utf-8"))
+
+
+def _read_lines(path: Path) -> dict[str, dict[str, str]] | None:
+    """{list: {id: JSON text}} from a by-id cache; None when it is missing, unreadable or not whole."""
+    import json
+
+    try:
+        header, *lines = path.read_text(encoding="utf-8").split("\n")
+        ids = json.loads(header)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(ids, dict) or sum(len(v) for v in ids.values() if isinstance(v, list)) != len(lines):
+        return None
+    out: dict[str, dict[str, str]] = {}
+    at = 0
+    for k, v in ids.items():
+        if not isinstance(v, list):
+            return None
+        out[k] = dict(zip(map(str, v), lines[at : at + len(v)], strict=True))
+        at += len(v)
+    return out
 
 
 def revive(cls: type[T], items: list[Any]) -> list[T]:
