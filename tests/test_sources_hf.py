@@ -12,7 +12,7 @@ import pytest
 
 from willitrun.catalog.load import Catalog
 from willitrun.errors import BadValueError, WillItRunError
-from willitrun.estimate.tensors import parameter_count
+from willitrun.estimate.tensors import model_tensors, mtp_tensors, parameter_count
 from willitrun.sources.huggingface import HubModel, config_to_spec, fetch_model
 
 from .servers import Reply, Seen, StubServer, free_port
@@ -600,3 +600,264 @@ def test_config_gemma3n_matches_catalog(catalog: Catalog) -> None:
     for f in ("per_layer_input", "altup_inputs", "laurel_rank", "kv_shared_layers", "tied_embeddings", "qk_norm"):
         assert getattr(s, f) == getattr(ref, f), f
     assert s.params == ref.params
+
+
+# --- config.json of this year's architectures -> the catalog's shapes ---------------------------------------
+# Each config is the model's config.json trimmed to the keys that carry shapes, with the values public copies of
+# it show; the spec must give the catalog entry's tensor list (names and shapes) and so its parameter count.
+
+
+def _same_as_catalog(catalog: Catalog, model_id: str, repo: str, cfg: dict[str, Any]) -> None:
+    s = config_to_spec(repo, cfg)
+    ref = catalog.model(model_id)
+    assert s.arch == ref.arch
+
+    def shapes(m: Any) -> list[tuple[str, tuple[int, ...]]]:
+        return [(t.name, t.ne) for t in (*model_tensors(m), *mtp_tensors(m))]
+
+    assert shapes(s) == shapes(ref)
+    assert s.params == parameter_count(ref) == ref.params
+    assert s.context_max == ref.context_max or model_id.startswith("lfm2")  # LFM2's card, not its config, sets it
+
+
+# mistralai/Mistral-Small-4-119B-2603: a mistral3 wrapper (vision) around a mistral4 text model; the text values
+# are transformers' Mistral4Config defaults (its docstring checkpoint is this repo) and the config's MLA ranks
+MISTRAL_SMALL_4_CONFIG: dict[str, Any] = {
+    "architectures": ["Mistral3ForConditionalGeneration"],
+    "model_type": "mistral3",
+    "text_config": {
+        "model_type": "mistral4",
+        "vocab_size": 131072,
+        "hidden_size": 4096,
+        "intermediate_size": 12288,
+        "moe_intermediate_size": 2048,
+        "num_hidden_layers": 36,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 32,
+        "n_shared_experts": 1,
+        "n_routed_experts": 128,
+        "num_experts_per_tok": 4,
+        "first_k_dense_replace": 0,
+        "kv_lora_rank": 256,
+        "q_lora_rank": 1024,
+        "qk_rope_head_dim": 64,
+        "qk_nope_head_dim": 64,
+        "v_head_dim": 128,
+        "max_position_embeddings": 262144,
+        "tie_word_embeddings": False,
+    },
+    "vision_config": {"model_type": "pixtral", "hidden_size": 1024},
+}
+
+
+def test_config_mistral_small_4(catalog: Catalog) -> None:
+    _same_as_catalog(catalog, "mistral-small-4-119b", "mistralai/Mistral-Small-4-119B-2603", MISTRAL_SMALL_4_CONFIG)
+    s = config_to_spec("mistralai/Mistral-Small-4-119B-2603", MISTRAL_SMALL_4_CONFIG)
+    assert (s.kv_lora_rank, s.q_lora_rank, s.head_dim, s.kv_heads, s.experts, s.shared_experts) == (
+        256, 1024, 128, 32, 128, 1,
+    )  # fmt: skip
+
+
+# zai-org/GLM-5.1's config.json (GLM-5 has the same shapes): its safetensors hold 753,864,139,008 parameters,
+# the MTP block (layer 78, no own embedding or head) included, as llama.cpp's glm-dsa files do
+GLM_5_1_CONFIG: dict[str, Any] = {
+    "architectures": ["GlmMoeDsaForCausalLM"],
+    "model_type": "glm_moe_dsa",
+    "first_k_dense_replace": 3,
+    "head_dim": 64,
+    "hidden_size": 6144,
+    "index_head_dim": 128,
+    "index_n_heads": 32,
+    "index_topk": 2048,
+    "intermediate_size": 12288,
+    "kv_lora_rank": 512,
+    "max_position_embeddings": 202752,
+    "moe_intermediate_size": 2048,
+    "moe_layer_freq": 1,
+    "n_routed_experts": 256,
+    "n_shared_experts": 1,
+    "num_attention_heads": 64,
+    "num_experts_per_tok": 8,
+    "num_hidden_layers": 78,
+    "num_key_value_heads": 64,
+    "num_nextn_predict_layers": 1,
+    "q_lora_rank": 2048,
+    "qk_head_dim": 256,
+    "qk_nope_head_dim": 192,
+    "qk_rope_head_dim": 64,
+    "tie_word_embeddings": False,
+    "v_head_dim": 256,
+    "vocab_size": 154880,
+}
+
+
+def test_config_glm_5(catalog: Catalog) -> None:
+    for model_id in ("glm-5", "glm-5.1"):
+        _same_as_catalog(catalog, model_id, "zai-org/GLM-5.1", GLM_5_1_CONFIG)
+    s = config_to_spec("zai-org/GLM-5.1", GLM_5_1_CONFIG)
+    assert (s.head_dim, s.indexer_heads, s.indexer_head_dim, s.indexer_layers, s.mtp_layers) == (256, 32, 128, None, 1)
+    assert s.params == 753864139008
+    # GLM-5.2: 1M context, and indexer_types "full" on layers 0-2 and every fourth after (6, 10, ... 74)
+    full = {0, 1, 2, *range(6, 78, 4)}
+    glm52 = dict(GLM_5_1_CONFIG, max_position_embeddings=1048576)
+    glm52["indexer_types"] = ["full" if i in full else "shared" for i in range(78)]
+    _same_as_catalog(catalog, "glm-5.2", "zai-org/GLM-5.2", glm52)
+    s = config_to_spec("zai-org/GLM-5.2", glm52)
+    assert s.indexer_layers == catalog.model("glm-5.2").indexer_layers and len(s.indexer_layers or ()) == 21
+
+
+# tencent/Hunyuan-A13B-Instruct: per-layer lists for the expert width, top-k and shared experts; 32K in
+# max_position_embeddings, which llama.cpp's converter replaces with 256K for the alpha-scaled RoPE
+HUNYUAN_A13B_CONFIG: dict[str, Any] = {
+    "architectures": ["HunYuanMoEV1ForCausalLM"],
+    "model_type": "hunyuan_v1_moe",
+    "attention_head_dim": 128,
+    "hidden_size": 4096,
+    "intermediate_size": 3072,
+    "max_position_embeddings": 32768,
+    "moe_intermediate_size": [3072] * 32,
+    "moe_topk": [8] * 32,
+    "num_attention_heads": 32,
+    "num_experts": 64,
+    "num_hidden_layers": 32,
+    "num_key_value_heads": 8,
+    "num_shared_expert": [1] * 32,
+    "rope_scaling": {"alpha": 1000.0, "factor": 1.0, "type": "dynamic"},
+    "tie_word_embeddings": True,
+    "use_mixed_mlp_moe": True,
+    "use_qk_norm": True,
+    "vocab_size": 128167,
+}
+
+
+def _hunyuan_dense(hidden: int, ffn: int, layers: int, heads: int, kv: int, vocab: int) -> dict[str, Any]:
+    return {
+        "architectures": ["HunYuanDenseV1ForCausalLM"],
+        "model_type": "hunyuan_v1_dense",
+        "hidden_size": hidden,
+        "intermediate_size": ffn,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "num_key_value_heads": kv,
+        "head_dim": 128,
+        "vocab_size": vocab,
+        "max_position_embeddings": 262144,
+        "rope_scaling": {"type": "dynamic", "alpha": 1000.0, "factor": 1.0},
+        "use_qk_norm": True,
+        "tie_word_embeddings": True,
+    }
+
+
+def test_config_hunyuan(catalog: Catalog) -> None:
+    _same_as_catalog(catalog, "hunyuan-a13b", "tencent/Hunyuan-A13B-Instruct", HUNYUAN_A13B_CONFIG)
+    s = config_to_spec("tencent/Hunyuan-A13B-Instruct", HUNYUAN_A13B_CONFIG)
+    assert (s.experts, s.experts_active, s.expert_intermediate, s.shared_experts, s.qk_norm) == (64, 8, 3072, 1, True)
+    assert len(model_tensors(s)) == 482  # as llama.cpp's loader lists the published Q4_K file
+    assert s.context_max == 262144
+    dense = {
+        "hunyuan-0.5b": _hunyuan_dense(1024, 3584, 24, 16, 8, 120818),
+        "hunyuan-1.8b": _hunyuan_dense(2048, 6144, 32, 16, 4, 120818),
+        "hunyuan-7b": _hunyuan_dense(4096, 14336, 32, 32, 8, 128167),
+    }
+    for model_id, cfg in dense.items():
+        _same_as_catalog(catalog, model_id, f"tencent/{model_id.title()}-Instruct", cfg)
+
+
+# LiquidAI/LFM2-8B-A1B: no tie key (LFM2 ties by default), the dense layers as num_dense_layers; LFM2.5-8B-A1B the
+# same with a 128,000 vocabulary
+_LFM2_LAYER_TYPES = [
+    "conv", "conv", "full_attention", "conv", "conv", "conv", "full_attention", "conv", "conv", "conv",
+    "full_attention", "conv", "conv", "conv", "full_attention", "conv", "conv", "conv", "full_attention", "conv",
+    "conv", "full_attention", "conv", "conv",
+]  # fmt: skip
+LFM2_8B_A1B_CONFIG: dict[str, Any] = {
+    "architectures": ["Lfm2MoeForCausalLM"],
+    "model_type": "lfm2_moe",
+    "vocab_size": 65536,
+    "hidden_size": 2048,
+    "intermediate_size": 7168,
+    "moe_intermediate_size": 1792,
+    "num_hidden_layers": 24,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "max_position_embeddings": 128000,
+    "conv_L_cache": 3,
+    "conv_bias": False,
+    "num_dense_layers": 2,
+    "num_experts": 32,
+    "num_experts_per_tok": 4,
+    "use_expert_bias": True,
+    "layer_types": _LFM2_LAYER_TYPES,
+}
+
+
+def test_config_lfm2_moe(catalog: Catalog) -> None:
+    _same_as_catalog(catalog, "lfm2-8b-a1b", "LiquidAI/LFM2-8B-A1B", LFM2_8B_A1B_CONFIG)
+    s = config_to_spec("LiquidAI/LFM2-8B-A1B", LFM2_8B_A1B_CONFIG)
+    assert (s.attention_layers, s.dense_layers, s.tied_embeddings) == ((2, 6, 10, 14, 18, 21), 2, True)
+    lfm25 = dict(LFM2_8B_A1B_CONFIG, vocab_size=128000, head_dim=64, tie_word_embeddings=True)
+    _same_as_catalog(catalog, "lfm2.5-8b-a1b", "LiquidAI/LFM2.5-8B-A1B", lfm25)
+
+
+def _nemotron_h(**shape: Any) -> dict[str, Any]:
+    return {
+        "architectures": ["NemotronHForCausalLM"],
+        "model_type": "nemotron_h",
+        "conv_kernel": 4,
+        "expand": 2,
+        "head_dim": 128,
+        "mamba_head_dim": 64,
+        "max_position_embeddings": 262144,
+        "n_groups": 8,
+        "n_shared_experts": 1,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 2,
+        "ssm_state_size": 128,
+        "tie_word_embeddings": False,
+        "vocab_size": 131072,
+        **shape,
+    }
+
+
+# nvidia/NVIDIA-Nemotron-3-Super-120B-A12B's config.json: the latent MoE (moe_latent_size); its MTP block is not in
+# the published GGUF files, so it is not counted. Nemotron 3 Nano (no latent) for comparison.
+NEMOTRON_3_SUPER_CONFIG = _nemotron_h(
+    hidden_size=4096,
+    hybrid_override_pattern="MEMEMEM*EMEMEMEM*EMEMEMEM*EMEMEMEMEM*EMEMEMEMEM*EMEMEMEMEM*EMEMEMEMEM*EMEMEMEM*EMEMEMEME",
+    intermediate_size=2688,
+    mamba_num_heads=128,
+    moe_intermediate_size=2688,
+    moe_latent_size=1024,
+    moe_shared_expert_intermediate_size=5376,
+    n_routed_experts=512,
+    num_experts_per_tok=22,
+    num_hidden_layers=88,
+    num_nextn_predict_layers=1,
+)
+NEMOTRON_3_NANO_CONFIG = _nemotron_h(
+    hidden_size=2688,
+    hybrid_override_pattern="MEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEM*EMEMEMEM*EMEMEMEME",
+    intermediate_size=1856,
+    mamba_num_heads=64,
+    moe_intermediate_size=1856,
+    moe_shared_expert_intermediate_size=3712,
+    n_routed_experts=128,
+    num_experts_per_tok=6,
+    num_hidden_layers=52,
+)
+
+
+def test_config_nemotron_h(catalog: Catalog) -> None:
+    repo = "nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-BF16"
+    _same_as_catalog(catalog, "nemotron-3-super-120b-a12b", repo, NEMOTRON_3_SUPER_CONFIG)
+    s = config_to_spec(repo, NEMOTRON_3_SUPER_CONFIG)
+    assert (s.moe_latent_size, s.shared_expert_intermediate, s.ssm_d_inner, s.mtp_layers) == (1024, 5376, 8192, 0)
+    assert s.attention_layers is None and s.layer_pattern.count("*") == 8
+    _same_as_catalog(
+        catalog, "nemotron-3-nano-30b-a3b", "nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16", NEMOTRON_3_NANO_CONFIG
+    )
+    # the same layers written as transformers' newer layers_block_type list
+    names = {"M": "mamba", "E": "moe", "*": "attention", "-": "mlp"}
+    listed = dict(NEMOTRON_3_NANO_CONFIG)
+    listed["layers_block_type"] = [names[c] for c in listed.pop("hybrid_override_pattern")]
+    assert config_to_spec("x/y", listed).layer_pattern == NEMOTRON_3_NANO_CONFIG["hybrid_override_pattern"]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from willitrun.errors import BadValueError, WillItRunError
-from willitrun.estimate.tensors import active_parameter_count, parameter_count
+from willitrun.estimate.tensors import LFM2, active_parameter_count, parameter_count
 from willitrun.estimate.types import ModelSpec, Record
 from willitrun.paths import cache_dir
 from willitrun.sources.archs import (
@@ -64,6 +64,8 @@ MODEL_TYPES: dict[str, str] = {
     "deepseek_v2": "deepseek2",
     "deepseek_v3": "deepseek2",
     "kimi_k2": "deepseek2",
+    "mistral4": "mistral4",
+    "glm_moe_dsa": "glm-dsa",
     "gpt_oss": "gpt-oss",
     "cohere": "command-r",
     "cohere2": "cohere2",
@@ -76,14 +78,31 @@ MODEL_TYPES: dict[str, str] = {
     "falcon_h1": "falcon-h1",
     "jamba": "jamba",
     "lfm2": "lfm2",
+    "lfm2_moe": "lfm2moe",
     "llama4": "llama4",
     "llama4_text": "llama4",
     "glm4": "glm4",
     "glm4_moe": "glm4moe",
     "smollm3": "smollm3",
     "internlm2": "internlm2",
+    "hunyuan_v1_dense": "hunyuan-dense",
+    "hunyuan_v1_moe": "hunyuan-moe",
+    "nemotron_h": "nemotron_h",
 }
 _ATTENTION_LAYER_TYPES = frozenset({"attention", "full_attention", "sliding_attention", "chunked_attention"})
+# Architectures whose output layer is tied to the embeddings when config.json does not say (LFM2's MoE as its dense).
+_TIED = TIED_BY_DEFAULT | LFM2
+# Hunyuan's alpha-scaled ("dynamic") RoPE: llama.cpp's converter writes a 256K context whatever
+# max_position_embeddings says (32K in Hunyuan-A13B's config)
+_HUNYUAN = frozenset({"hunyuan-dense", "hunyuan-moe"})
+_HUNYUAN_CONTEXT = 256 * 1024
+# Architectures whose multi-token-prediction blocks llama.cpp's converter keeps in the GGUF file (and its count):
+# GLM-5's glm-dsa. DeepSeek-V3 and Nemotron 3 Super files leave theirs out.
+_MTP_KEPT = frozenset({"glm-dsa"})
+# routed experts per token (Hunyuan: moe_topk, one per layer)
+_TOP_K_KEYS = ("num_experts_per_tok", "experts_per_token", "num_experts_per_token", "moe_topk")
+# Nemotron-H's layers_block_type names as hybrid_override_pattern letters
+_NEMOTRON_BLOCKS = {"mamba": "M", "attention": "*", "mlp": "-", "moe": "E"}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -140,6 +159,8 @@ def _merged_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
         inner_type = str(text.get("model_type") or "")
         cfg.update(text)
     model_type = outer_type if outer_type in MODEL_TYPES or not inner_type else inner_type
+    if inner_type in MODEL_TYPES and MODEL_TYPES[inner_type] != MODEL_TYPES.get(outer_type):
+        model_type = inner_type  # a wrapper around a language model of another architecture (mistral3 > mistral4)
     return cfg, model_type
 
 
@@ -194,20 +215,21 @@ def _mla_fields(cfg: Mapping[str, Any], heads: int) -> dict[str, Any]:
 
 def _moe_fields(cfg: Mapping[str, Any], hidden: int) -> dict[str, Any]:
     experts = _first_int(cfg, "num_local_experts", "num_experts", "n_routed_experts") or 0
-    moe_width = _int(cfg.get("moe_intermediate_size"))
+    moe_width = _first_int(cfg, "moe_intermediate_size")  # Hunyuan: one per layer, all alike
     intermediate = _first_int(cfg, "intermediate_size", "ffn_dim", "n_inner") or moe_width or 4 * hidden
     expert_width = (moe_width or intermediate) if experts > 1 else 0
-    shared = _int(cfg.get("n_shared_experts")) or 0
+    shared = _first_int(cfg, "n_shared_experts", "num_shared_expert") or 0
     shared_width = _int(cfg.get("shared_expert_intermediate_size"))
     if not shared and shared_width and expert_width:
         shared = max(1, shared_width // expert_width)  # Qwen2-MoE: one wide shared expert
     return {
         "intermediate": intermediate,
         "experts": experts,
-        "experts_active": _first_int(cfg, "num_experts_per_tok", "experts_per_token", "num_experts_per_token") or 0,
+        "experts_active": _first_int(cfg, *_TOP_K_KEYS) or 0,
         "expert_intermediate": expert_width,
         "shared_experts": shared,
-        "dense_layers": _int(cfg.get("first_k_dense_replace")) or 0,
+        "shared_expert_intermediate": _int(cfg.get("moe_shared_expert_intermediate_size")) or 0,  # Nemotron-H
+        "dense_layers": _first_int(cfg, "first_k_dense_replace", "num_dense_layers") or 0,
         "moe_layer_step": _first_int(cfg, "interleave_moe_layer_step", "decoder_sparse_step") or 1,
     }
 
@@ -217,14 +239,17 @@ def _recurrent_fields(cfg: Mapping[str, Any], arch: str, hidden: int, layers: in
     d_state = _first_int(cfg, "mamba_d_state", "ssm_state_size", "state_size") or 0
     d_conv = _first_int(cfg, "mamba_d_conv", "conv_kernel", "conv_L_cache") or 0
     d_inner = _int(cfg.get("mamba_d_ssm")) or 0
+    mamba_heads, mamba_head_dim = _int(cfg.get("mamba_num_heads")), _int(cfg.get("mamba_head_dim"))
+    if not d_inner and mamba_heads and mamba_head_dim:
+        d_inner = mamba_heads * mamba_head_dim  # Nemotron-H
     expand = cfg.get("mamba_expand") or cfg.get("expand")
     if not d_inner and isinstance(expand, (int, float)) and not isinstance(expand, bool) and (d_state or d_conv):
         d_inner = int(expand * hidden)
-    if arch == "lfm2" and not d_inner:
+    if arch in LFM2 and not d_inner:
         d_inner = hidden
-    attention_layers = _attention_layers(cfg, layers) if (d_state or d_conv or arch == "lfm2") else None
-    if arch == "falcon-h1":
-        attention_layers = None  # attention and the Mamba mixer side by side in every layer
+    attention_layers = _attention_layers(cfg, layers) if (d_state or d_conv or arch in LFM2) else None
+    if arch == "falcon-h1" or arch.startswith("nemotron_h"):
+        attention_layers = None  # Falcon-H1: attention beside the mixer in every layer; Nemotron-H: layer_pattern
     return {
         "ssm_d_inner": d_inner,
         "ssm_d_state": d_state,
@@ -244,6 +269,54 @@ def _gemma3n_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[str,
     }
 
 
+def _layer_pattern(cfg: Mapping[str, Any], layers: int) -> str:
+    """Nemotron-H's one letter per layer, from hybrid_override_pattern or the newer layers_block_type list."""
+    pattern = cfg.get("hybrid_override_pattern")
+    if isinstance(pattern, str) and len(pattern) == layers:
+        return pattern
+    kinds = cfg.get("layers_block_type")
+    if isinstance(kinds, list) and len(kinds) == layers and all(k in _NEMOTRON_BLOCKS for k in kinds):
+        return "".join(_NEMOTRON_BLOCKS[k] for k in kinds)
+    return ""
+
+
+def _indexer_layers(cfg: Mapping[str, Any], layers: int) -> tuple[int, ...] | None:
+    """GLM-5.2's indexer_types: the layers whose DSA indexer keeps its own key cache (None: every layer)."""
+    kinds = cfg.get("indexer_types")
+    if not isinstance(kinds, list) or len(kinds) != layers:
+        return None
+    full = tuple(i for i, k in enumerate(kinds) if k == "full")
+    return None if len(full) == layers else full
+
+
+def _arch_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[str, Any]:
+    """Keys of one architecture's own: Nemotron-H's layer pattern and latent MoE, DeepSeek sparse attention's
+    indexer (GLM-5), and the MTP blocks a GGUF file keeps."""
+    return {
+        "layer_pattern": _layer_pattern(cfg, layers) if arch.startswith("nemotron_h") else "",
+        "moe_latent_size": _int(cfg.get("moe_latent_size")) or 0,
+        "indexer_heads": _int(cfg.get("index_n_heads")) or 0,
+        "indexer_head_dim": _int(cfg.get("index_head_dim")) or 0,
+        "indexer_layers": _indexer_layers(cfg, layers),
+        "mtp_layers": (_int(cfg.get("num_nextn_predict_layers")) or 0) if arch in _MTP_KEPT else 0,
+    }
+
+
+def _arch_of(cfg: Mapping[str, Any], model_type: str) -> str:
+    arch = MODEL_TYPES.get(model_type, model_type or "llama")
+    if arch == "nemotron_h" and (_first_int(cfg, "n_routed_experts") or 0) > 1:
+        return "nemotron_h_moe"  # llama.cpp's name for the Nemotron-H models with MoE layers (Nemotron 3)
+    return arch
+
+
+def _context(cfg: Mapping[str, Any], arch: str, repo: str) -> int:
+    context = _need(cfg, repo, "max_position_embeddings", "n_positions", "seq_length", "max_sequence_length", "n_ctx")
+    rope = cfg.get("rope_scaling") or cfg.get("rope_parameters")
+    if arch in _HUNYUAN and isinstance(rope, Mapping) and "dynamic" in (rope.get("type"), rope.get("rope_type")):
+        return _HUNYUAN_CONTEXT
+    return context
+
+
 def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
     """A transformers config.json as a ModelSpec (id = the repo id, params derived from the shapes).
 
@@ -252,23 +325,23 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
     if not isinstance(config, Mapping):
         raise WillItRunError(f"config.json of {repo} is not a JSON object")
     cfg, model_type = _merged_config(config)
-    arch = MODEL_TYPES.get(model_type, model_type or "llama")
+    arch = _arch_of(cfg, model_type)
     layers = _need(cfg, repo, "num_hidden_layers", "n_layer", "num_layers", "n_layers")
     hidden = _need(cfg, repo, "hidden_size", "n_embd", "d_model", "dim")
     heads = _need(cfg, repo, "num_attention_heads", "n_head", "n_heads")
     vocab = _need(cfg, repo, "vocab_size", "padded_vocab_size")
-    context = _need(cfg, repo, "max_position_embeddings", "n_positions", "seq_length", "max_sequence_length", "n_ctx")
+    context = _context(cfg, arch, repo)
     window, pattern = _swa(cfg, arch, layers)
-    tied_v = cfg.get("tie_word_embeddings")
+    tied_v = cfg.get("tie_word_embeddings", cfg.get("tie_embedding"))
     attention: dict[str, Any] = {
         "heads": heads,
         "kv_heads": _first_int(cfg, "num_key_value_heads", "num_kv_heads", "multi_query_group_num", "n_kv_heads")
         or heads,
-        "head_dim": _int(cfg.get("head_dim")) or (hidden // heads if heads else 0),
+        "head_dim": _first_int(cfg, "head_dim", "attention_head_dim") or (hidden // heads if heads else 0),
         "sliding_window": window,
         "swa_pattern": pattern,
         "attn_bias": arch in ATTN_BIAS or cfg.get("attention_bias") is True or cfg.get("qkv_bias") is True,
-        "qk_norm": arch in QK_NORM,
+        "qk_norm": arch in QK_NORM or cfg.get("use_qk_norm") is True,
     }
     spec = ModelSpec(
         id=repo,
@@ -281,12 +354,13 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         context_max=context,
         source=f"{HUB_URL}/{repo}",
         family=model_type,
-        tied_embeddings=bool(tied_v) if isinstance(tied_v, bool) else arch in TIED_BY_DEFAULT,
+        tied_embeddings=bool(tied_v) if isinstance(tied_v, bool) else arch in _TIED,
         hf_repo=repo,
         **(attention | _mla_fields(cfg, heads)),
         **_moe_fields(cfg, hidden),
         **_recurrent_fields(cfg, arch, hidden, layers),
         **_gemma3n_fields(cfg, arch, layers),
+        **_arch_fields(cfg, arch, layers),
     )
     # active parameters as model cards count them: the routed experts used per token, plus the embeddings
     active = active_parameter_count(spec) + hidden * vocab if spec.is_moe else None
