@@ -44,6 +44,8 @@ _LLAMA_CPP_PRINTS = {
     "mistral-small-4-119b": 118.97,  # llama-bench on a mistral4 Q3_K_M
     "nemotron-3-super-120b-a12b": 120.67,  # llama-bench on unsloth's UD-Q4_K_XL (no MTP block in the file)
     "glm-5.2": 753.86,  # llama-bench on a glm-dsa Q4_K_M with the MTP block
+    "deepseek-v4-flash": 284.33,  # llama.cpp's print_info for a deepseek4 GGUF (issue #22319), no MTP block
+    "deepseek-v4-flash-0731": 284.33,  # llama.cpp's print_info for DeepSeek-V4-Flash-0731 (issue #27680)
 }
 
 

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
+
+import pytest
 
 from willitrun.catalog.load import Catalog
-from willitrun.estimate.kv import kv_bytes_per_token, kv_cache_bytes, layer_kv_bytes, recurrent_state_bytes
+from willitrun.estimate.kv import (
+    compressed_rows,
+    compressor_state_bytes,
+    kv_bytes_per_token,
+    kv_cache_bytes,
+    kv_read_bytes,
+    kv_tokens,
+    layer_kv_bytes,
+    recurrent_state_bytes,
+)
 from willitrun.estimate.tensors import model_tensors, mtp_tensors, parameter_count, weights_breakdown
 from willitrun.estimate.types import ModelSpec
 
@@ -296,3 +308,138 @@ def test_lfm2moe_is_lfm2_with_experts_after_its_dense_layers(catalog: Catalog) -
     assert kv_bytes_per_token(m) == 6 * 2 * 2 * 8 * 64
     assert recurrent_state_bytes(m) == 2 * 2048 * 4
     assert kv_cache_bytes(m, 4096) == 18 * 2 * 2048 * 4 + 6 * 2 * 2 * 8 * 64 * 4096
+
+
+def test_deepseek4_tensor_list_matches_the_published_gguf(catalog: Catalog) -> None:
+    """DeepSeek V4 Flash as llama.cpp's deepseek4 loader builds it: 1328 tensors (the count in the published files'
+    headers; the converter leaves the MTP block out), 284.33 B parameters as llama.cpp prints for them. Layers 0-1
+    keep only the sliding window, then CSA (ratio 4, with the lightning indexer) and HCA (ratio 128) alternate; the
+    first 3 layers route by a token-id table instead of the router's bias."""
+    m = catalog.model("deepseek-v4-flash")
+    assert len(model_tensors(m)) == 1328
+    assert round(parameter_count(m) / 1e9, 2) == 284.33
+    assert parameter_count(catalog.model("deepseek-v4-flash-0731")) == parameter_count(m)
+    assert [m.layer_kind(i) for i in range(5)] == ["swa", "swa", "csa", "hca", "csa"]
+    common = {
+        "attn_norm.weight", "attn_sinks.weight", "attn_q_a.weight", "attn_q_a_norm.weight", "attn_q_b.weight",
+        "attn_kv.weight", "attn_kv_a_norm.weight", "attn_output_a.weight", "attn_output_b.weight",
+        "hc_attn_fn.weight", "hc_attn_base.weight", "hc_attn_scale.weight", "hc_ffn_fn.weight",
+        "hc_ffn_base.weight", "hc_ffn_scale.weight", "ffn_norm.weight", "ffn_gate_inp.weight",
+        "ffn_gate_exps.weight", "ffn_up_exps.weight", "ffn_down_exps.weight", "ffn_gate_shexp.weight",
+        "ffn_up_shexp.weight", "ffn_down_shexp.weight",
+    }  # fmt: skip
+    compressor = {"attn_compressor_kv.weight", "attn_compressor_gate.weight", "attn_compressor_ape.weight"}
+    compressor |= {"attn_compressor_norm.weight"}
+    indexer = {"indexer.proj.weight", "indexer.attn_q_b.weight", "indexer_compressor_kv.weight"}
+    indexer |= {"indexer_compressor_gate.weight", "indexer_compressor_ape.weight", "indexer_compressor_norm.weight"}
+    assert _names(m, 0) == common | {"ffn_gate_tid2eid.weight"}
+    assert _names(m, 2) == common | compressor | indexer | {"ffn_gate_tid2eid.weight"}
+    assert _names(m, 3) == common | compressor | {"exp_probs_b.bias"}
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.0.ffn_gate_tid2eid.weight"] == (6, 129280)
+    assert shapes["blk.0.attn_kv.weight"] == (4096, 512)  # one key head, which also serves as the value
+    assert shapes["blk.0.attn_q_b.weight"] == (1024, 64 * 512)
+    assert shapes["blk.0.attn_output_a.weight"] == (64 * 512 // 8, 1024 * 8)  # 8 groups of rank 1024
+    assert shapes["blk.0.attn_output_b.weight"] == (8 * 1024, 4096)
+    assert shapes["blk.0.hc_attn_fn.weight"] == (4 * 4096, (2 + 4) * 4)
+    assert shapes["blk.2.attn_compressor_kv.weight"] == (4096, 2 * 512)  # CSA windows overlap: twice as wide
+    assert shapes["blk.2.attn_compressor_ape.weight"] == (2 * 512, 4)
+    assert shapes["blk.2.indexer_compressor_kv.weight"] == (4096, 2 * 128)
+    assert shapes["blk.2.indexer.attn_q_b.weight"] == (1024, 64 * 128)
+    assert shapes["blk.3.attn_compressor_kv.weight"] == (4096, 512)
+    assert shapes["blk.3.attn_compressor_ape.weight"] == (512, 128)
+    assert shapes["output_hc_fn.weight"] == (4 * 4096, 4)
+    # ggml-org/DeepSeek-V4-Flash-GGUF's DeepSeek-V4-Flash-MXFP4.gguf is 154,991,536,896 bytes, header included
+    assert abs(weights_breakdown(m, "MXFP4").total_bytes / 154_991_536_896 - 1) < 0.002
+    # a file with the MTP block (llama.cpp's MTP-only export): the block's ratio is the list's 44th entry (0)
+    mtp = {t.name for t in mtp_tensors(dataclasses.replace(m, mtp_layers=1))}
+    assert {"blk.43.nextn.eh_proj.weight", "blk.43.hc_attn_fn.weight", "blk.43.exp_probs_b.bias"} <= mtp
+    assert "blk.43.attn_compressor_kv.weight" not in mtp
+
+
+def test_deepseek4_pro_shapes(catalog: Catalog) -> None:
+    """DeepSeek V4 Pro: 61 layers, HCA on the first two, 16 output groups, 384 experts of 3072. These shapes hold
+    1894 tensors and 1,572,999,528,803 parameters (llama.cpp prints 1.57 T for such a file); the card's 1.6T."""
+    m = catalog.model("deepseek-v4-pro")
+    assert len(model_tensors(m)) == 1894
+    assert parameter_count(m) == 1_572_999_528_803
+    assert [m.layer_kind(i) for i in (0, 1, 2, 3, 60)] == ["hca", "hca", "csa", "hca", "csa"]
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.0.attn_output_a.weight"] == (128 * 512 // 16, 1024 * 16)
+    assert shapes["blk.0.ffn_gate_tid2eid.weight"] == (6, 129280)
+
+
+def test_deepseek4_cache_per_layer_kind(catalog: Catalog) -> None:
+    """llama.cpp's deepseek4 cache, keys only: every layer a window of raw 512-wide keys (pad256(128 + 512) = 768
+    cells); CSA layers one compressed key and one 128-wide indexer key per 4 tokens, HCA layers one key per 128
+    tokens (rows padded to 256); and the F32 compressor states. The totals are llama-fit-params' own for a file
+    of these shapes (its debug log: raw 32.25 MiB, CSA 21, HCA 5, indexer 5.25, states 1.31 + 10 + 0.33 at 4096)."""
+    m = catalog.model("deepseek-v4-flash")
+    ctx = 4096
+    window = 768 * 512 * 2
+    assert layer_kv_bytes(m, 0, ctx) == window
+    assert compressor_state_bytes(m, 2) == 2 * 4 * 8 * 1024 + 2 * 4 * 8 * 256  # CSA and its indexer: 8 rows
+    assert compressor_state_bytes(m, 3) == 2 * 4 * 128 * 512  # HCA: the 128-token window, keys and scores
+    assert layer_kv_bytes(m, 2, ctx) == window + 1024 * (512 + 128) * 2 + 65536 + 16384
+    assert layer_kv_bytes(m, 3, ctx) == window + 256 * 512 * 2 + 524288
+    assert kv_cache_bytes(m, ctx) == 78_790_656  # llama-fit-params: 75 MiB of context
+    assert (compressed_rows(m, 2, 1000), compressed_rows(m, 3, 1000)) == (256, 256)
+    assert (compressed_rows(m, 2, 1 << 20), compressed_rows(m, 3, 1 << 20)) == (262144, 8192)
+    assert kv_cache_bytes(m, 1000) == 58_146_816  # 55.45 MiB
+    assert kv_cache_bytes(m, 32768, "q8_0") == 149_938_176  # 142.99 MiB (the states stay F32)
+    assert kv_cache_bytes(m, 131072, "f16", 4) == 3_791_192_064  # 3615.56 MiB, every sequence its own
+    assert kv_cache_bytes(m, 1 << 20) == 7_260_225_536  # 6923.89 MiB at the full million tokens
+    # per extra token: 21 CSA layers (512 + 128) x 2 bytes / 4, 20 HCA layers 512 x 2 / 128; the window is fixed
+    assert kv_bytes_per_token(m) == 21 * 1280 / 4 + 20 * 1024 / 128
+    assert kv_tokens(m, 2, 1 << 20) == 768
+    # one decode step at depth 100,000 on a CSA layer reads the window, every compressed row and the state
+    assert kv_read_bytes(m, 2, 100_000) == 128 * 1024 + 25_000 * 1280 + 81920
+    pro = catalog.model("deepseek-v4-pro")
+    assert (kv_cache_bytes(pro, 4096), kv_cache_bytes(pro, 65536)) == (114_130_944, 712_081_408)
+
+
+def test_deepseek4_catalog_fields_are_checked(tmp_path: Path) -> None:
+    """A ratio llama.cpp's loader rejects, too short a list, or deepseek4 without the list, is a catalog error."""
+    from willitrun.catalog.load import load_catalog
+    from willitrun.errors import CatalogError
+
+    base = """models:
+  - id: tiny-dsv4
+    name: Tiny
+    family: test
+    arch: deepseek4
+    params: 1000000
+    layers: 2
+    hidden: 256
+    intermediate: 64
+    heads: 4
+    kv_heads: 1
+    head_dim: 64
+    vocab: 1000
+    context_max: 4096
+    experts: 4
+    experts_active: 2
+    expert_intermediate: 64
+    sliding_window: 128
+    q_lora_rank: 64
+    indexer_heads: 4
+    indexer_head_dim: 32
+    o_groups: 2
+    o_lora_rank: 32
+    hc_mult: 4
+    hash_layers: 1
+    compress_ratios: [0, 4]
+    source: "https://example.org/config.json"
+"""
+    path = tmp_path / "dsv4.yaml"
+    path.write_text(base, encoding="utf-8")
+    assert load_catalog([str(path)]).model("tiny-dsv4").compress_ratios == (0, 4)
+    for old, new, needle in (
+        ("[0, 4]", "[0, 8]", "each 0, 4 or 128"),
+        ("[0, 4]", "[0]", "for each of the 2 layers"),
+        ("    compress_ratios: [0, 4]\n", "", "is required for deepseek4"),
+        ("o_groups: 2", "o_groups: 3", "must divide heads"),
+    ):
+        path.write_text(base.replace(old, new), encoding="utf-8")
+        with pytest.raises(CatalogError, match=needle):
+            load_catalog([str(path)])

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from willitrun.catalog.entry import DATE_RE, Entry, parse_yaml, read_yaml_bytes
 from willitrun.catalog.types import GpuSpec
 from willitrun.errors import CatalogError
-from willitrun.estimate.types import ModelSpec
+from willitrun.estimate.types import COMPRESS_RATIOS, CSA_RATIO, ModelSpec
 from willitrun.fingerprint import fingerprint
 from willitrun.paths import cache_dir, read_cache, write_cache
 
@@ -212,7 +212,44 @@ def _checked(e: Entry) -> dict[str, Any]:
     sizes = _checked_sizes(e)
     layers = _checked_layers(e, heads["layers"])
     sources = _checked_sources(e, heads["layers"], experts["experts"])
-    return {**heads, **experts, **sizes, **layers, **sources}
+    compressed = _checked_compression(e, heads["layers"], heads["heads"], experts["experts"])
+    return {**heads, **experts, **sizes, **layers, **sources, **compressed}
+
+
+def _checked_compression(e: Entry, layers: int, heads: int, experts: int) -> dict[str, Any]:
+    """DeepSeek V4's compressed attention: a ratio llama.cpp accepts (0, 4 or 128) for every layer (MTP blocks
+    included; the config's list may run on past them), with the output groups, hyper-connections and sliding
+    window it needs, the indexer where a layer compresses by 4, and hash-routed layers only on a MoE model."""
+    raw = e.raw.get("compress_ratios")
+    ratios: tuple[int, ...] = ()
+    if raw is not None:
+        need = layers + (e.int_("mtp_layers", default=0, hi=16) or 0)
+        if not isinstance(raw, list) or not all(isinstance(x, int) and x in COMPRESS_RATIOS for x in raw):
+            raise e.fail("compress_ratios", "must be a list of compression ratios, each 0, 4 or 128")
+        if len(raw) < need:
+            raise e.fail("compress_ratios", f"must give a ratio for each of the {need} layers, not {len(raw)}")
+        ratios = tuple(raw)
+    groups = e.int_("o_groups", default=0, hi=4096) or 0
+    out: dict[str, Any] = {
+        "compress_ratios": ratios,
+        "o_groups": groups,
+        "o_lora_rank": e.int_("o_lora_rank", default=0, hi=1_000_000) or 0,
+        "hc_mult": e.int_("hc_mult", default=0, hi=64) or 0,
+        "hash_layers": e.int_("hash_layers", default=0, hi=layers) or 0,
+    }
+    if e.raw.get("arch") == "deepseek4" and not ratios:
+        raise e.fail("compress_ratios", "is required for deepseek4 (config.json's compress_ratios)")
+    if ratios:
+        for fld in ("o_groups", "o_lora_rank", "hc_mult", "sliding_window", "q_lora_rank"):
+            if not e.raw.get(fld):
+                raise e.fail(fld, "is required with compress_ratios")
+        if heads % groups:
+            raise e.fail("o_groups", f"({groups}) must divide heads ({heads})")
+        if CSA_RATIO in ratios[:layers] and not (e.raw.get("indexer_heads") and e.raw.get("indexer_head_dim")):
+            raise e.fail("indexer_heads", "and indexer_head_dim are required where a layer compresses by 4")
+    if out["hash_layers"] and experts <= 1:
+        raise e.fail("hash_layers", "needs a mixture of experts (the table picks experts)")
+    return out
 
 
 def _model(e: Entry) -> ModelSpec:
@@ -280,6 +317,11 @@ def _model(e: Entry) -> ModelSpec:
         global_kv_heads=e.int_("global_kv_heads", default=0, hi=10000) or 0,
         kv_eq_v=e.bool_("kv_eq_v"),
         double_wide_ffn=e.bool_("double_wide_ffn"),
+        compress_ratios=c["compress_ratios"],
+        o_groups=c["o_groups"],
+        o_lora_rank=c["o_lora_rank"],
+        hc_mult=c["hc_mult"],
+        hash_layers=c["hash_layers"],
         **_repos(e),
     )
 
@@ -406,7 +448,7 @@ def _prices(e: Entry) -> tuple[tuple[float, float, str, str], ...]:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "9"
+CACHE_LAYOUT = "10"
 
 
 def _tuples(v: Any) -> Any:

@@ -10,6 +10,13 @@
   independent of context.
 - Feed-forward-only layers (Nemotron-H's MLP and MoE layers) keep nothing.
 - Shared KV (Gemma 3n): the last `kv_shared_layers` layers attend over an earlier layer's cache and keep none.
+- Compressed attention (DeepSeek V4, llama.cpp's deepseek4 cache): keys only (the one key head serves as the value).
+  Every layer keeps a sliding window of raw keys, sized as above. A layer with compression ratio r also keeps one
+  compressed key per r tokens, `pad256(ceil(pad256(ctx) / r))` rows, and its compressor's running state: F32 keys
+  and scores over the window being compressed (windows of 4 overlap, so CSA's are 8 rows of twice the head width;
+  HCA's 128 rows of the head width). The ratio-4 (CSA) layers add the lightning indexer's compressed keys
+  (`indexer_head_dim` wide, as many rows) and its compressor state. Speculative-decoding rollback snapshots of the
+  state (n_rs_seq) are off by default and not counted.
 
 `ctx` is the context of one sequence; `parallel` sequences each get their own (llama-server -c ctx*parallel).
 """
@@ -18,7 +25,7 @@ from __future__ import annotations
 
 from willitrun.estimate.quants import GGML_TYPES
 from willitrun.estimate.tensors import LFM2
-from willitrun.estimate.types import ModelSpec
+from willitrun.estimate.types import CSA_RATIO, ModelSpec
 
 KV_TYPES = ("f16", "bf16", "f32", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl")
 N_UBATCH = 512
@@ -37,11 +44,47 @@ def _row(kv_type: str, n: int) -> int:
 
 
 def kv_tokens(m: ModelSpec, layer: int, ctx: int, n_ubatch: int = N_UBATCH) -> int:
-    """Cache cells one sequence keeps for this layer."""
+    """Cache cells one sequence keeps for this layer (DeepSeek V4: the raw window; `compressed_rows` besides)."""
     base = pad(ctx)
-    if m.layer_kind(layer) == "swa" and m.sliding_window:
+    if (m.layer_kind(layer) == "swa" or m.compressed_kv) and m.sliding_window:
         return min(base, pad(m.sliding_window + n_ubatch))
     return base
+
+
+def compressed_rows(m: ModelSpec, layer: int, ctx: int) -> int:
+    """Rows of a DeepSeek V4 layer's compressed cache for one sequence (0 on a layer without compression)."""
+    r = m.compress_ratio(layer)
+    return pad(max(1, -(-pad(ctx) // r))) if r else 0
+
+
+def compressor_state_bytes(m: ModelSpec, layer: int) -> int:
+    """One sequence's F32 compressor state on a DeepSeek V4 layer: keys and scores over the window in progress
+    (overlapping windows on CSA layers: twice the rows and twice the width), and the indexer's on CSA layers."""
+    r = m.compress_ratio(layer)
+    if not r:
+        return 0
+    csa = r == CSA_RATIO
+    wide = 2 if csa else 1
+    state = 2 * 4 * (wide * r) * (wide * m.head_dim)
+    if csa:
+        state += 2 * 4 * (2 * r) * (2 * m.indexer_head_dim)
+    return state
+
+
+def _compressed_row(m: ModelSpec, layer: int, kv_type: str) -> int:
+    """Bytes of one compressed row of a DeepSeek V4 layer: the key, and on CSA layers the indexer's key."""
+    r = m.compress_ratio(layer)
+    if not r:
+        return 0
+    key = _row(kv_type, m.head_dim * m.kv_heads)
+    return key + (_row(kv_type, m.indexer_head_dim) if r == CSA_RATIO else 0)
+
+
+def _compressed_layer_bytes(m: ModelSpec, layer: int, ctx: int, kv_type: str) -> int:
+    """One sequence's cache on a DeepSeek V4 layer: the raw window's keys, the compressed rows, the state."""
+    window = _row(kv_type, m.head_dim * m.kv_heads) * kv_tokens(m, layer, ctx)
+    compressed = _compressed_row(m, layer, kv_type) * compressed_rows(m, layer, ctx)
+    return window + compressed + compressor_state_bytes(m, layer)
 
 
 def layer_kv_bytes(m: ModelSpec, layer: int, ctx: int, kv_type: str = "f16", parallel: int = 1) -> int:
@@ -51,6 +94,8 @@ def layer_kv_bytes(m: ModelSpec, layer: int, ctx: int, kv_type: str = "f16", par
         return recurrent_state_bytes(m) * parallel
     if kind == "ffn" or not m.layer_has_kv(layer):
         return 0
+    if m.compressed_kv:
+        return _compressed_layer_bytes(m, layer, ctx, kv_type) * parallel
     state = recurrent_state_bytes(m) * parallel if m.parallel_ssm else 0
     tokens = kv_tokens(m, layer, ctx)
     if kind == "mla":
@@ -89,13 +134,16 @@ def kv_cache_bytes(m: ModelSpec, ctx: int, kv_type: str = "f16", parallel: int =
 
 
 def kv_bytes_per_token(m: ModelSpec, kv_type: str = "f16") -> float:
-    """Marginal cache bytes per extra token of context (full-attention and MLA layers only)."""
+    """Marginal cache bytes per extra token of context (full-attention, MLA and compressed layers only)."""
     total = 0.0
     for i in range(m.layers):
         kind = m.layer_kind(i)
         if not m.layer_has_kv(i):
             continue
-        if kind == "full":
+        if m.compressed_kv:  # a compressed row per `ratio` tokens; the window does not grow
+            r = m.compress_ratio(i)
+            total += _compressed_row(m, i, kv_type) / r if r else 0.0
+        elif kind == "full":
             total += 2 * _row(kv_type, m.layer_head_dim(i) * m.layer_kv_heads(i))
         elif kind == "mla":
             total += _row(kv_type, _mla_width(m)) + _indexer_row(m, i, kv_type)
@@ -109,6 +157,13 @@ def kv_read_bytes(m: ModelSpec, layer: int, depth: int, kv_type: str = "f16") ->
         return recurrent_state_bytes(m)
     if kind == "ffn":
         return 0
+    if m.compressed_kv:
+        # the window's raw keys, every compressed row (llama.cpp masks the indexer's top-k rather than gathering
+        # them, and the indexer scores all its keys) and the compressor state it updates
+        r = m.compress_ratio(layer)
+        window = _row(kv_type, m.head_dim * m.kv_heads) * min(depth, m.sliding_window or depth)
+        rows = -(-depth // r) if r else 0
+        return window + _compressed_row(m, layer, kv_type) * rows + compressor_state_bytes(m, layer)
     if kind == "swa" and m.sliding_window:
         depth = min(depth, m.sliding_window)
     if kind == "mla":

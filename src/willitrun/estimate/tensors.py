@@ -17,7 +17,7 @@ from willitrun.estimate.quants import (
     assign_types,
     tensor_bytes,
 )
-from willitrun.estimate.types import ModelSpec, Record
+from willitrun.estimate.types import CSA_RATIO, ModelSpec, Record
 
 # Architectures that store q, k and v as one fused tensor, and gate+up as one.
 _FUSED_QKV = frozenset({"phi3", "phi2", "falcon", "bloom", "gpt2", "stablelm", "nomic-bert"})
@@ -34,7 +34,9 @@ _DELTA_NET = frozenset({"qwen3next", "qwen35", "qwen35moe"})
 # Architectures whose norm before the FFN is stored as post_attention_norm (the count is the same either way).
 _POST_ATTN_NAMED = frozenset({"gpt-oss", "qwen3next", "qwen35", "qwen35moe"})
 # MoE routers with a per-expert selection bias (exp_probs_b).
-_EXPERT_BIAS = frozenset({"deepseek2", "deepseek32", "glm-dsa", "dots1", "lfm2moe", "minimax-m2", "nemotron_h_moe"})
+_EXPERT_BIAS = frozenset(
+    {"deepseek2", "deepseek32", "deepseek4", "glm-dsa", "dots1", "lfm2moe", "minimax-m2", "nemotron_h_moe"}
+)
 # q/k norms over the whole projection rather than per head (MiniMax M2).
 _FULL_QK_NORM = frozenset({"minimax-m2"})
 # MoE files whose experts' gate and up projections are one stacked tensor (ffn_gate_up_exps, twice the expert
@@ -162,6 +164,57 @@ def _mla(m: ModelSpec, i: int) -> list[TensorShape]:
     return out
 
 
+def _compressed_attention(m: ModelSpec, i: int) -> list[TensorShape]:
+    """DeepSeek V4's attention (llama.cpp's deepseek4): queries through a LoRA, a single key head that also serves
+    as the value (attn_kv), per-head sinks, the output projection in o_groups low-rank groups (attn_output_a, as
+    the file stores it, then attn_output_b), the hyper-connection mixers of the attention and FFN sub-blocks, and
+    on compressed layers the compressor (windows of 4 overlap, so its projections are twice as wide) and, at ratio
+    4, the lightning indexer with its own compressor."""
+    h, hd, n, ql = m.hidden, m.head_dim, m.heads, m.q_lora_rank or m.hidden
+    groups, rank = max(1, m.o_groups), m.o_lora_rank
+    mix = (2 + m.hc_mult) * m.hc_mult  # pre and post weights per stream, and the stream-to-stream matrix
+    p = f"blk.{i}."
+    out = [
+        TensorShape(p + "attn_sinks.weight", (n,), i),
+        TensorShape(p + "attn_q_a.weight", (h, ql), i),
+        TensorShape(p + "attn_q_a_norm.weight", (ql,), i),
+        TensorShape(p + "attn_q_b.weight", (ql, n * hd), i),
+        TensorShape(p + "attn_kv.weight", (h, hd), i),
+        TensorShape(p + "attn_kv_a_norm.weight", (hd,), i),
+        TensorShape(p + "attn_output_a.weight", (n * hd // groups, rank * groups), i),
+        TensorShape(p + "attn_output_b.weight", (groups * rank, h), i),
+    ]
+    for block in ("attn", "ffn"):
+        out += [
+            TensorShape(p + f"hc_{block}_fn.weight", (m.hc_mult * h, mix), i),
+            TensorShape(p + f"hc_{block}_base.weight", (mix,), i),
+            TensorShape(p + f"hc_{block}_scale.weight", (3,), i),
+        ]
+    ratio = m.compress_ratio(i)
+    if not ratio:
+        return out
+    wide = 2 if ratio == CSA_RATIO else 1
+    out += _compressor(p + "attn_compressor", i, h, wide * hd, ratio, hd)
+    if ratio == CSA_RATIO:
+        d = m.indexer_head_dim
+        out += [
+            TensorShape(p + "indexer.proj.weight", (h, m.indexer_heads), i),
+            TensorShape(p + "indexer.attn_q_b.weight", (ql, m.indexer_heads * d), i),
+        ]
+        out += _compressor(p + "indexer_compressor", i, h, 2 * d, ratio, d)
+    return out
+
+
+def _compressor(prefix: str, i: int, h: int, width: int, ratio: int, norm: int) -> list[TensorShape]:
+    """A token compressor: key and gate projections, a position embedding per slot of the window, a norm."""
+    return [
+        TensorShape(prefix + "_kv.weight", (h, width), i),
+        TensorShape(prefix + "_gate.weight", (h, width), i),
+        TensorShape(prefix + "_ape.weight", (width, ratio), i),
+        TensorShape(prefix + "_norm.weight", (norm,), i),
+    ]
+
+
 def _qkv(m: ModelSpec, i: int) -> list[TensorShape]:
     """The q, k and v projections (fused or apart), their biases and their norms."""
     h = m.hidden
@@ -226,6 +279,8 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
         return out + _recurrent(m, i)
     if m.parallel_ssm:
         out += _recurrent(m, i)  # Falcon-H1: attention and a Mamba-2 mixer side by side in every layer
+    if m.compressed_kv:
+        return out + _compressed_attention(m, i)
     if m.is_mla:
         return out + _mla(m, i)
     out += _qkv(m, i)
@@ -254,7 +309,9 @@ def _experts(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "ffn_up_exps.bias", (ff, e), i),
             TensorShape(p + "ffn_down_exps.bias", (h, e), i),
         ]
-    if m.arch in _EXPERT_BIAS:
+    if i < m.hash_layers:  # DeepSeek V4's leading layers pick experts from a token-id table (int32 in the file)
+        out.append(TensorShape(p + "ffn_gate_tid2eid.weight", (m.experts_active, m.vocab), i))
+    elif m.arch in _EXPERT_BIAS:
         out.append(TensorShape(p + "exp_probs_b.bias", (e,), i))
     if m.shared_width:
         sh = m.shared_width
@@ -467,6 +524,12 @@ def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
     out.append(TensorShape("token_embd_norm.weight" if m.arch in LFM2 else "output_norm.weight", (h,)))
     if not m.tied_embeddings:
         out.append(TensorShape("output.weight", (h, m.vocab)))
+    if m.hc_mult:  # DeepSeek V4: the hyper-connection streams merged back into one before the output norm
+        out += [
+            TensorShape("output_hc_fn.weight", (m.hc_mult * h, m.hc_mult)),
+            TensorShape("output_hc_base.weight", (m.hc_mult,)),
+            TensorShape("output_hc_scale.weight", (1,)),
+        ]
     return tuple(out)
 
 

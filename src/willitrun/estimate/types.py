@@ -94,6 +94,12 @@ GGUF_RUNTIMES: tuple[Runtime, ...] = ("llama.cpp", "ollama")  # the runtimes tha
 # a plan that leaves less is an out-of-memory error waiting for the first long prompt.
 FIT_MARGIN_BYTES = 1024 * MIB
 
+# DeepSeek V4's compression ratios as llama.cpp's deepseek4 loader accepts them: CSA (overlapping windows of 4
+# tokens, with the lightning indexer) and HCA (128 tokens); 0 keeps the sliding window alone
+CSA_RATIO = 4
+HCA_RATIO = 128
+COMPRESS_RATIOS = (0, CSA_RATIO, HCA_RATIO)
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class ModelSpec(Value):
@@ -182,6 +188,15 @@ class ModelSpec(Value):
     # Gemma 4 E2B (use_double_wide_mlp): the layers that reuse an earlier layer's KV cache have an FFN twice
     # `intermediate` wide
     double_wide_ffn: bool = False
+    # DeepSeek V4's compressed attention (llama.cpp's deepseek4): each layer's compression ratio (0: the sliding
+    # window of raw keys alone; 4: CSA, a compressed key per 4 tokens chosen by the lightning indexer; 128: HCA,
+    # one per 128 tokens), the output projection in o_groups low-rank groups of o_lora_rank, hc_mult
+    # hyper-connection streams, and the leading hash_layers layers routed by a token-id table
+    compress_ratios: tuple[int, ...] = ()
+    o_groups: int = 0
+    o_lora_rank: int = 0
+    hc_mult: int = 0
+    hash_layers: int = 0
     # where the files of each runtime's formats are published (sourced in repos_source): a Hugging Face repo with
     # GGUF files of most quantizations, ready checkpoints by vLLM format (FP8, AWQ, GPTQ) and by MLX format (4BIT,
     # 8BIT...), and Ollama library tags by GGUF quantization beyond the default tag's
@@ -200,6 +215,15 @@ class ModelSpec(Value):
         return self.kv_lora_rank is not None and self.kv_lora_rank > 0
 
     @property
+    def compressed_kv(self) -> bool:
+        """DeepSeek V4: every layer keeps a sliding window of raw keys, and some a compressed cache besides."""
+        return bool(self.compress_ratios)
+
+    def compress_ratio(self, i: int) -> int:
+        """Layer i's compression ratio (0 for none, or past the list)."""
+        return self.compress_ratios[i] if 0 <= i < len(self.compress_ratios) else 0
+
+    @property
     def parallel_ssm(self) -> bool:
         """Every layer has attention and a recurrent mixer side by side (Falcon-H1)."""
         return self.arch == "falcon-h1" and self.ssm_d_inner > 0
@@ -209,11 +233,15 @@ class ModelSpec(Value):
         return max(1, self.heads // max(1, self.kv_heads))
 
     def layer_kind(self, i: int) -> str:
-        """'full', 'swa', 'mla', 'recurrent' or 'ffn' (a feed-forward-only layer, Nemotron-H) for layer i."""
+        """'full', 'swa', 'mla', 'recurrent', 'ffn' (a feed-forward-only layer, Nemotron-H), or DeepSeek V4's
+        'csa' and 'hca' (compressed caches beside the window; its uncompressed layers are 'swa') for layer i."""
         kinds = self.__dict__.get("_kinds") or layer_kinds(self)
         return kinds[i] if 0 <= i < len(kinds) else self._kind_of(i)
 
     def _kind_of(self, i: int) -> str:
+        if self.compressed_kv:
+            r = self.compress_ratio(i)
+            return "swa" if r == 0 else "csa" if r == CSA_RATIO else "hca"
         if self.layer_pattern:
             c = self.layer_pattern[i] if i < len(self.layer_pattern) else "-"
             return "recurrent" if c == "M" else "full" if c == "*" else "ffn"
