@@ -31,6 +31,7 @@ GGML_TYPES: dict[str, GgmlType] = {
     t.name: t
     for t in (
         GgmlType("F32", 1, 4),
+        GgmlType("I32", 1, 4),
         GgmlType("F16", 1, 2),
         GgmlType("BF16", 1, 2),
         GgmlType("Q8_0", 32, 34),
@@ -200,6 +201,9 @@ def _more_bits(i: int, n: int) -> bool:
 
 
 _SKIP = ("altup", "laurel", "per_layer_model_proj", "ssm_conv1d", "shortconv.conv", "attn_rel_b")
+# Integer tables the converter writes as int32 and llama-quantize leaves alone: DeepSeek V4's token -> expert map
+# of its hash-routed layers.
+_INT32 = ("ffn_gate_tid2eid",)
 
 
 # Tensors llama.cpp's converter always writes in float32 (conversion/base.py), whatever the file type.
@@ -219,6 +223,8 @@ def converted_type(t: TensorShape) -> str:
     biases (any name not ending in `.weight`, gpt-oss's 2-D expert biases too) and the converter's float32
     list (router, convolutions, position tables, AltUp coefficients); F16 otherwise."""
     name = t.name
+    if any(s in name for s in _INT32):
+        return "I32"
     if t.n_dims < 2 or name.endswith("_norm.weight") or not name.endswith(".weight"):
         return "F32"
     return "F32" if any(s in name for s in _CONVERTER_F32) else "F16"
@@ -242,7 +248,7 @@ def _is_quantizable(t: TensorShape) -> bool:
         return False
     if "_norm.weight" in name or "ffn_gate_inp.weight" in name:
         return False
-    if any(s in name for s in _SKIP):
+    if any(s in name for s in (*_SKIP, *_INT32)):
         return False
     return name not in ("pos_embd.weight", "token_types.weight")
 
