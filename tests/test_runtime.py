@@ -54,3 +54,12 @@ def test_a_runtime_that_cannot_use_the_hardware_points_to_one_that_can(run: Call
         assert hint["kind"] == "runtime" and hint["verdict"] == "gpu" and "--runtime llama.cpp" in hint["text"]
         again = run("check", "llama3-8b", "--runtime", "llama.cpp", *args[2:], "--json").json()
         assert again["recommended"] == hint["quant"]
+
+
+def test_vllm_splits_a_cache_every_rank_keeps_whole(catalog: Catalog) -> None:
+    from willitrun.estimate.engines import tp_size
+
+    v4 = catalog.model("deepseek-v4-flash")  # one key/value head shared by all query heads
+    assert v4.kv_heads == 1 and tp_size(v4, 8) == 8
+    assert tp_size(catalog.model("deepseek-v3"), 8) == 8  # MLA
+    assert tp_size(catalog.model("llama3-8b"), 16) == 8  # 8 KV heads cap it

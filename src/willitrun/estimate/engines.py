@@ -51,9 +51,10 @@ def _no(m: ModelSpec, fmt: str, ctx: int, why: str, weights: int) -> Option:
 
 
 def tp_size(m: ModelSpec, n: int) -> int:
-    """The largest power-of-two tensor-parallel size up to n that divides the heads and KV heads."""
+    """The largest power-of-two tensor-parallel size up to n that divides the heads and KV heads (a cache every
+    rank keeps whole, MLA's latent one or DeepSeek V4's single shared head, sets no limit)."""
     tp = 1
-    while tp * 2 <= n and m.heads % (tp * 2) == 0 and (m.kv_heads % (tp * 2) == 0 or m.is_mla):
+    while tp * 2 <= n and m.heads % (tp * 2) == 0 and (m.kv_heads % (tp * 2) == 0 or m.is_mla or m.compressed_kv):
         tp *= 2
     return tp
 
