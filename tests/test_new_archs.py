@@ -443,3 +443,21 @@ def test_deepseek4_catalog_fields_are_checked(tmp_path: Path) -> None:
         path.write_text(base.replace(old, new), encoding="utf-8")
         with pytest.raises(CatalogError, match=needle):
             load_catalog([str(path)])
+
+
+def test_deepseek_v4_compute_buffer_grows_with_context(catalog: Catalog) -> None:
+    """llama-fit-params (llama.cpp 0.3.36, CPU) on a synthetic V4-Flash GGUF written from willitrun's tensor list:
+    its compute buffer grows with the compressed cache, unlike other models' (recorded 2026-12-03)."""
+    from willitrun.estimate.runtime import LLAMA_CPP, compute_buffer_bytes
+
+    m = catalog.model("deepseek-v4-flash")
+    measured_mib = {4096: 268, 32768: 300, 65536: 347, 262144: 574, 524288: 1024, 1048576: 1780}
+    for ctx, mib in measured_mib.items():
+        got = compute_buffer_bytes(m, ctx, LLAMA_CPP, has_layers=True, has_output=True, pipeline=False) / 2**20
+        assert abs(got / mib - 1) < 0.11, (ctx, got, mib)
+    flat = catalog.model("llama3.1-8b")
+    small, large = (
+        compute_buffer_bytes(flat, c, LLAMA_CPP, has_layers=True, has_output=True, pipeline=False)
+        for c in (4096, 131072)
+    )
+    assert small == large  # with flash attention the output phase dominates for an ordinary model

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from willitrun.estimate.kv import pad
+from willitrun.estimate.kv import compressed_rows, pad
 from willitrun.estimate.tensors import FUSED_GATE_UP
 from willitrun.estimate.types import MIB, ModelSpec, Record, layer_kinds
 
@@ -120,6 +120,18 @@ def _layer_intermediates(m: ModelSpec, ub: int, n_kv: int, flash_attention: bool
     return max(attn, ffn)
 
 
+def _compressed_attention_bytes(m: ModelSpec, ub: int, n_kv: int) -> int:
+    """DeepSeek V4's attention, which runs outside the flash-attention kernel: the f32 scores of every head over
+    the raw window, and three f32 `[rows, ub]` tensors over the largest compressed cache (the indexer's scores and
+    the selection over them). Against llama-fit-params' CPU compute buffer for V4-Flash: 268, 300, 347, 574, 1024
+    and 1780 MiB at 4k, 32k, 64k, 256k, 512k and 1M tokens; this gives 268, 296, 344, 632, 1016 and 1784."""
+    if not m.compressed_kv:
+        return 0
+    window = min(n_kv, pad(m.sliding_window + ub)) if m.sliding_window else n_kv
+    rows = max(compressed_rows(m, i, n_kv) for i in range(m.layers))
+    return 4 * window * ub * m.heads + 3 * 4 * ub * rows
+
+
 def _mask_bytes(m: ModelSpec, ub: int, n_kv: int) -> int:
     """The f16 KQ masks [n_kv, ub] of one sequence's cache: one per kind of attention layer (full, and the
     sliding window's shorter one)."""
@@ -151,7 +163,7 @@ def compute_buffer_bytes(
     mask = _mask_bytes(m, ub, n_kv)
     need = 0
     if has_layers:
-        need = _layer_intermediates(m, ub, n_kv, prof.flash_attention) + mask
+        need = _layer_intermediates(m, ub, n_kv, prof.flash_attention) + mask + _compressed_attention_bytes(m, ub, n_kv)
     if has_output:
         need = max(need, 4 * ub * (m.vocab + 2 * m.hidden))
     if pipeline:
