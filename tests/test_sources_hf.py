@@ -861,3 +861,44 @@ def test_config_nemotron_h(catalog: Catalog) -> None:
     listed = dict(NEMOTRON_3_NANO_CONFIG)
     listed["layers_block_type"] = [names[c] for c in listed.pop("hybrid_override_pattern")]
     assert config_to_spec("x/y", listed).layer_pattern == NEMOTRON_3_NANO_CONFIG["hybrid_override_pattern"]
+
+
+# deepseek-ai/DeepSeek-V4-Flash's config.json, the keys that carry shapes, with the values the catalog entry's
+# source cites (44 compression ratios: the last is the MTP block's, which the GGUF file leaves out)
+DEEPSEEK_V4_FLASH_CONFIG: dict[str, Any] = {
+    "model_type": "deepseek_v4",
+    "hidden_size": 4096,
+    "num_hidden_layers": 43,
+    "num_attention_heads": 64,
+    "num_key_value_heads": 1,
+    "head_dim": 512,
+    "qk_rope_head_dim": 64,
+    "q_lora_rank": 1024,
+    "o_groups": 8,
+    "o_lora_rank": 1024,
+    "sliding_window": 128,
+    "compress_ratios": [0, 0, *([4, 128] * 20), 4, 0],
+    "index_n_heads": 64,
+    "index_head_dim": 128,
+    "n_routed_experts": 256,
+    "n_shared_experts": 1,
+    "num_experts_per_tok": 6,
+    "moe_intermediate_size": 2048,
+    "num_hash_layers": 3,
+    "hc_mult": 4,
+    "vocab_size": 129280,
+    "tie_word_embeddings": False,
+    "max_position_embeddings": 1048576,
+    "num_nextn_predict_layers": 1,
+}
+
+
+def test_config_deepseek_v4(catalog: Catalog) -> None:
+    from willitrun.estimate.kv import kv_cache_bytes
+
+    s = config_to_spec("deepseek-ai/DeepSeek-V4-Flash", DEEPSEEK_V4_FLASH_CONFIG)
+    ref = catalog.model("deepseek-v4-flash")
+    assert s.arch == "deepseek4" and len(s.compress_ratios) == 43
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert s.params == parameter_count(ref)  # 284.33 B, as llama.cpp prints it
+    assert kv_cache_bytes(s, 65536) == kv_cache_bytes(ref, 65536)

@@ -63,6 +63,7 @@ MODEL_TYPES: dict[str, str] = {
     "phimoe": "phimoe",
     "deepseek_v2": "deepseek2",
     "deepseek_v3": "deepseek2",
+    "deepseek_v4": "deepseek4",
     "kimi_k2": "deepseek2",
     "mistral4": "mistral4",
     "glm_moe_dsa": "glm-dsa",
@@ -302,6 +303,23 @@ def _arch_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[str, An
     }
 
 
+def _deepseek4_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[str, Any]:
+    """DeepSeek V4: the compression ratio of each layer (the config lists one more, for the MTP block, which the
+    GGUF file leaves out), the grouped low-rank output, the hyper-connection width and the hash-routed layers."""
+    if arch != "deepseek4":
+        return {}
+    ratios = cfg.get("compress_ratios")
+    return {
+        "compress_ratios": tuple(int(r) for r in ratios[:layers]) if isinstance(ratios, list) else (),
+        "o_groups": _int(cfg.get("o_groups")) or 0,
+        "o_lora_rank": _int(cfg.get("o_lora_rank")) or 0,
+        "hc_mult": _int(cfg.get("hc_mult")) or 0,
+        "hash_layers": _int(cfg.get("num_hash_layers")) or 0,
+        "q_lora_rank": _int(cfg.get("q_lora_rank")) or None,
+        "qk_rope_head_dim": _int(cfg.get("qk_rope_head_dim")) or None,
+    }
+
+
 def _arch_of(cfg: Mapping[str, Any], model_type: str) -> str:
     arch = MODEL_TYPES.get(model_type, model_type or "llama")
     if arch == "nemotron_h" and (_first_int(cfg, "n_routed_experts") or 0) > 1:
@@ -361,6 +379,7 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         **_recurrent_fields(cfg, arch, hidden, layers),
         **_gemma3n_fields(cfg, arch, layers),
         **_arch_fields(cfg, arch, layers),
+        **_deepseek4_fields(cfg, arch, layers),
     )
     # active parameters as model cards count them: the routed experts used per token, plus the embeddings
     active = active_parameter_count(spec) + hidden * vocab if spec.is_moe else None
