@@ -461,3 +461,37 @@ def test_deepseek_v4_compute_buffer_grows_with_context(catalog: Catalog) -> None
         for c in (4096, 131072)
     )
     assert small == large  # with flash attention the output phase dominates for an ordinary model
+
+
+def test_minimax_m3_tensor_list_and_msa_cache(catalog: Catalog) -> None:
+    """MiniMax M3 (llama.cpp's minimax-m3): per-head q/k norms, 3 dense layers then MoE layers with a shared expert,
+    a router bias and MSA's block indexer; its cache keeps K and V of 4 heads of 128 on every layer and, on the 57
+    sparse layers, a second one-head cache of indexer keys with K and V rows of 128 (llama-fit-params on a file
+    written from this list: 622,854,144 bytes at 4k f16 and 5,294,260,224 at 32k q8_0 with -np 2, exactly)."""
+    m = catalog.model("minimax-m3")
+    tensors = model_tensors(m)
+    # embedding, output norm, output; 11 per dense layer; 20 per MoE layer (7 attention, norm, router, bias,
+    # 3 experts, 3 shared, 4 indexer)
+    assert len(tensors) == 3 + 3 * 11 + 57 * 20
+    dense, moe = _names(m, 0), _names(m, 3)
+    assert {"ffn_gate.weight", "attn_q_norm.weight"} <= dense and not any("indexer" in n for n in dense)
+    assert {
+        "exp_probs_b.bias",
+        "ffn_up_shexp.weight",
+        "indexer.q_proj.weight",
+        "indexer.k_proj.weight",
+        "indexer.q_norm.weight",
+        "indexer.k_norm.weight",
+    } <= moe
+    shapes = {t.name: t.ne for t in tensors}
+    assert shapes["blk.3.indexer.q_proj.weight"] == (6144, 4 * 128)
+    assert shapes["blk.0.attn_q_norm.weight"] == (128,)  # one vector shared by every head
+    assert shapes["blk.3.ffn_gate_exps.weight"] == (6144, 3072, 128)
+    assert round(parameter_count(m) / 1e9, 2) == 426.17  # the text model; the card's 428B is the checkpoint's
+    full_kv = 2 * 2 * 4 * 128
+    assert kv_bytes_per_token(m) == 60 * full_kv + 57 * 2 * 2 * 128
+    assert layer_kv_bytes(m, 0, 4096) == full_kv * 4096
+    assert layer_kv_bytes(m, 3, 4096) == (full_kv + 2 * 2 * 128) * 4096
+    assert kv_cache_bytes(m, 4096) == 622_854_144
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 5_294_260_224
+    assert kv_read_bytes(m, 3, 1000) == (full_kv + 512) * 1000

@@ -6,6 +6,8 @@
   stores no V since PR #19067 (2026-01).
 - DSA (DeepSeek V3.2, GLM-5): beside the latent row, the lightning indexer keeps one key of `indexer_head_dim` per
   token; on GLM-5.2 only the layers with a full indexer do (`indexer_layers`).
+- MSA (MiniMax M3): beside the full K and V, each sparse layer (`indexer_layers`) keeps its block indexer's keys in
+  a second cache of one head of `indexer_head_dim`, which llama.cpp allocates with K and V rows alike.
 - Recurrent (Mamba-style, and the gated delta nets of Qwen3-Next/3.5): a fixed F32 state per sequence,
   independent of context.
 - Feed-forward-only layers (Nemotron-H's MLP and MoE layers) keep nothing.
@@ -24,7 +26,7 @@
 from __future__ import annotations
 
 from willitrun.estimate.quants import GGML_TYPES
-from willitrun.estimate.tensors import LFM2
+from willitrun.estimate.tensors import LFM2, MSA_INDEXER
 from willitrun.estimate.types import CSA_RATIO, ModelSpec
 
 KV_TYPES = ("f16", "bf16", "f32", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl")
@@ -101,7 +103,15 @@ def layer_kv_bytes(m: ModelSpec, layer: int, ctx: int, kv_type: str = "f16", par
     if kind == "mla":
         return (_row(kv_type, _mla_width(m)) + _indexer_row(m, layer, kv_type)) * tokens * parallel
     width = m.layer_head_dim(layer) * m.layer_kv_heads(layer)
-    return 2 * _row(kv_type, width) * tokens * parallel + state
+    return (2 * _row(kv_type, width) + _msa_row(m, layer, kv_type)) * tokens * parallel + state
+
+
+def _msa_row(m: ModelSpec, layer: int, kv_type: str) -> int:
+    """Bytes per token of a layer's MSA indexer cache (MiniMax M3): a K and a V row of one head of
+    indexer_head_dim on the sparse layers; 0 elsewhere and on every other architecture."""
+    if m.arch not in MSA_INDEXER or (m.indexer_layers is not None and layer not in m.indexer_layers):
+        return 0
+    return 2 * _row(kv_type, m.indexer_head_dim)
 
 
 def _mla_width(m: ModelSpec) -> int:
@@ -144,7 +154,7 @@ def kv_bytes_per_token(m: ModelSpec, kv_type: str = "f16") -> float:
             r = m.compress_ratio(i)
             total += _compressed_row(m, i, kv_type) / r if r else 0.0
         elif kind == "full":
-            total += 2 * _row(kv_type, m.layer_head_dim(i) * m.layer_kv_heads(i))
+            total += 2 * _row(kv_type, m.layer_head_dim(i) * m.layer_kv_heads(i)) + _msa_row(m, i, kv_type)
         elif kind == "mla":
             total += _row(kv_type, _mla_width(m)) + _indexer_row(m, i, kv_type)
     return total
@@ -168,7 +178,7 @@ def kv_read_bytes(m: ModelSpec, layer: int, depth: int, kv_type: str = "f16") ->
         depth = min(depth, m.sliding_window)
     if kind == "mla":
         return (_row(kv_type, _mla_width(m)) + _indexer_row(m, layer, kv_type)) * depth
-    return 2 * _row(kv_type, m.layer_head_dim(layer) * m.layer_kv_heads(layer)) * depth
+    return (2 * _row(kv_type, m.layer_head_dim(layer) * m.layer_kv_heads(layer)) + _msa_row(m, layer, kv_type)) * depth
 
 
 def legacy_mla_kv_cache_bytes(m: ModelSpec, ctx: int, kv_type: str = "f16", parallel: int = 1) -> int:

@@ -35,8 +35,21 @@ _DELTA_NET = frozenset({"qwen3next", "qwen35", "qwen35moe"})
 _POST_ATTN_NAMED = frozenset({"gpt-oss", "qwen3next", "qwen35", "qwen35moe"})
 # MoE routers with a per-expert selection bias (exp_probs_b).
 _EXPERT_BIAS = frozenset(
-    {"deepseek2", "deepseek32", "deepseek4", "glm-dsa", "dots1", "lfm2moe", "minimax-m2", "nemotron_h_moe"}
+    {
+        "deepseek2",
+        "deepseek32",
+        "deepseek4",
+        "glm-dsa",
+        "dots1",
+        "lfm2moe",
+        "minimax-m2",
+        "minimax-m3",
+        "nemotron_h_moe",
+    }
 )
+# MiniMax M3's sparse attention (MSA): on its MoE layers a block indexer with indexer_heads query heads and one
+# key head of indexer_head_dim, each normed by one vector of that width
+MSA_INDEXER = frozenset({"minimax-m3"})
 # q/k norms over the whole projection rather than per head (MiniMax M2).
 _FULL_QK_NORM = frozenset({"minimax-m2"})
 # MoE files whose experts' gate and up projections are one stacked tensor (ffn_gate_up_exps, twice the expert
@@ -313,6 +326,14 @@ def _experts(m: ModelSpec, i: int) -> list[TensorShape]:
         out.append(TensorShape(p + "ffn_gate_tid2eid.weight", (m.experts_active, m.vocab), i))
     elif m.arch in _EXPERT_BIAS:
         out.append(TensorShape(p + "exp_probs_b.bias", (e,), i))
+    if m.arch in MSA_INDEXER:
+        d = m.indexer_head_dim
+        out += [
+            TensorShape(p + "indexer.q_proj.weight", (h, m.indexer_heads * d), i),
+            TensorShape(p + "indexer.k_proj.weight", (h, d), i),
+            TensorShape(p + "indexer.q_norm.weight", (d,), i),
+            TensorShape(p + "indexer.k_norm.weight", (d,), i),
+        ]
     if m.shared_width:
         sh = m.shared_width
         if m.arch in _DELTA_NET:  # a sigmoid gate on the shared expert's output
@@ -670,6 +691,7 @@ def weights_breakdown(m: ModelSpec, mix: str) -> WeightsBreakdown:
 __all__ = [
     "GGML_TYPES",
     "INPUT_TABLES",
+    "MSA_INDEXER",
     "LayerBytes",
     "WeightsBreakdown",
     "active_parameter_count",
