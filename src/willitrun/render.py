@@ -9,6 +9,8 @@ from willitrun.estimate.core import Estimate
 from willitrun.estimate.types import GGUF_RUNTIMES, GIB, Machine, ModelSpec, Option
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from willitrun.advise.best_gpu import Ranked
     from willitrun.advise.capacity import Capacity
     from willitrun.advise.check import CheckResult
@@ -456,7 +458,7 @@ def machine_line(machine: Machine) -> str:
     return " + ".join(parts) + f" [{machine.source}]"
 
 
-def check_table(est: Estimate, *, color: bool) -> Any:
+def check_table(est: Estimate, *, color: bool) -> Table:
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -814,7 +816,7 @@ def print_detect(
 # --- catalogs ---------------------------------------------------------------------------------------------
 
 
-def _catalog_table(ids: list[str]) -> Any:
+def _catalog_table(ids: list[str]) -> Table:
     """A catalog listing: the Id column as wide as the longest id (people type them; never cut), the others
     narrower or wrapped to fit the width."""
     from rich import box
@@ -825,7 +827,7 @@ def _catalog_table(ids: list[str]) -> Any:
     return t
 
 
-def models_table(items: list[ModelSpec]) -> Any:
+def models_table(items: list[ModelSpec]) -> Table:
     t = _catalog_table([m.id for m in items])
     for col in ("Params", "Active", "Context"):
         t.add_column(col, no_wrap=True, justify="right")
@@ -841,7 +843,7 @@ def models_table(items: list[ModelSpec]) -> Any:
     return t
 
 
-def gpus_table(items: list[GpuSpec]) -> Any:
+def gpus_table(items: list[GpuSpec]) -> Table:
     t = _catalog_table([g.id for g in items])
     for col in ("Memory", "GB/s", "FP16"):
         t.add_column(col, no_wrap=True, justify="right")
@@ -870,7 +872,7 @@ def print_gpus(term: Terminal, items: list[GpuSpec], total: int, as_json: bool) 
         _listing(term, gpus_table(items) if items else None, "GPU", len(items), total)
 
 
-def _listing(term: Terminal, table: Any, what: str, shown: int, total: int) -> None:
+def _listing(term: Terminal, table: Table | None, what: str, shown: int, total: int) -> None:
     if table is None:
         term.note(f"no {what} matches; try fewer filters ('willitrun {what.lower()}s' lists all)")
         return
@@ -1105,7 +1107,7 @@ def compare_json(cols: list[Column]) -> dict[str, Any]:
     }
 
 
-def compare_table(cols: list[Column], models: list[ModelSpec]) -> Any:
+def compare_table(cols: list[Column], models: list[ModelSpec]) -> Table:
     from rich import box
     from rich.table import Table
 
