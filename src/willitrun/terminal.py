@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
 
 # The version of the JSON contract in docs/cli.md: a new major number when a field is renamed, removed or moves.
 # 2: every document is an object with schema_version; `models`, `gpus` and `explain --list` put their lists under
@@ -87,7 +87,7 @@ class Terminal:
         else:
             sys.stdout.write("".join(t for t, _ in parts) + "\n")
 
-    def show(self, renderable: Any) -> None:
+    def show(self, renderable: RenderableType) -> None:
         """A table or other rich renderable; as plain text (piped, NO_COLOR) with no padding at the line ends."""
         if self.color:
             self.console.print(renderable)
