@@ -46,6 +46,8 @@ _LLAMA_CPP_PRINTS = {
     "glm-5.2": 753.86,  # llama-bench on a glm-dsa Q4_K_M with the MTP block
     "deepseek-v4-flash": 284.33,  # llama.cpp's print_info for a deepseek4 GGUF (issue #22319), no MTP block
     "deepseek-v4-flash-0731": 284.33,  # llama.cpp's print_info for DeepSeek-V4-Flash-0731 (issue #27680)
+    "glm-5.3-flash": 320.76,  # llama-bench on a glm5next IQ1_S with the MTP block
+    "qwen3.8-flash-next": 176.94,  # llama-bench on qwen4exp files (UD-IQ1_S, UD-Q4_K_XL, Q3_K_M), no MTP block
 }
 
 

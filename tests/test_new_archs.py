@@ -495,3 +495,130 @@ def test_minimax_m3_tensor_list_and_msa_cache(catalog: Catalog) -> None:
     assert kv_cache_bytes(m, 4096) == 622_854_144
     assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 5_294_260_224
     assert kv_read_bytes(m, 3, 1000) == (full_kv + 512) * 1000
+
+
+def test_qwen4exp_tensor_list_and_cache(catalog: Catalog) -> None:
+    """Qwen3.8-Flash-Next (llama.cpp's qwen4exp): Qwen3.5's delta-net/attention layers with no norms of their own
+    (two hyper-connection mixers per layer and a final one carry them), QSA's indexer on the 12 attention layers,
+    the PLE injection on layer 1 and the 320M-row n-gram table (160 wide). llama.cpp prints 176.94 B for its files.
+    The cache is llama-fit-params' own for a file written from this list (its debug log at 4096, f16: K/V 96 MiB on
+    12 layers, indexer keys 12 MiB, R 4.22 + S 108 + PLE history 0.35 MiB: 231,284,736 bytes; and 1,198,669,824 at
+    32k q8_0 with -np 2)."""
+    m = catalog.model("qwen3.8-flash-next")
+    tensors = model_tensors(m)
+    # embedding, n-gram table, final mixer (3), output; 8 mixer tensors and 8 MoE per layer; 9 delta-net tensors on
+    # 36 layers, 10 attention (q, k, v, o, q/k norms, 4 indexer) on 12; 6 PLE tensors on layer 1
+    assert len(tensors) == 6 + 48 * (8 + 8) + 36 * 9 + 12 * 10 + 6 == 1224
+    shapes = {t.name: t.ne for t in tensors}
+    assert shapes["per_layer_token_embd.weight"] == (160, 320_001_536)
+    assert shapes["output_hc_down.weight"] == (4 * 2560, 320)
+    assert shapes["blk.0.hc_attn_inject.weight"] == (10240, 4)
+    assert shapes["blk.1.ple_key.weight"] == (2560, 10240)
+    assert shapes["blk.1.ple_conv1d.weight"] == (4, 10240)
+    assert shapes["blk.3.attn_q.weight"] == (2560, 2 * 24 * 256)  # queries and their output gate
+    assert shapes["blk.3.indexer.q_proj.weight"] == (2560, 4 * 128)
+    assert shapes["blk.0.attn_qkv.weight"] == (2560, 2 * 16 * 128 + 6144)
+    assert shapes["blk.0.ssm_alpha.weight"] == (2560, 48)
+    assert not ({"attn_norm.weight", "ffn_norm.weight", "post_attention_norm.weight"} & (_names(m, 0) | _names(m, 3)))
+    assert "output_norm.weight" not in shapes
+    assert "blk.0.ple_key.weight" not in shapes and "blk.0.indexer.k_proj.weight" not in shapes
+    assert parameter_count(m) == m.params == 176_943_899_520
+    assert mtp_tensors(m) == ()
+    ctx = 4096
+    assert layer_kv_bytes(m, 3, ctx) == (2 * 512 * 2 + 128 * 2) * ctx  # K, V and the indexer's raw key
+    state = (3 * 10240 + 128 * 6144) * 4
+    assert recurrent_state_bytes(m) == state
+    assert layer_kv_bytes(m, 1, ctx) == state + 3 * 3 * 4 * 2560 * 4  # the PLE convolution's history besides
+    assert layer_kv_bytes(m, 0, ctx) == state
+    assert kv_cache_bytes(m, ctx) == 231_284_736
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_198_669_824
+    assert kv_bytes_per_token(m) == 12 * (2 * 1024 + 256)
+    assert kv_read_bytes(m, 3, 1000) == 2304 * 1000
+    assert kv_read_bytes(m, 1, 1000) == state + 368_640
+
+
+def test_glm5_next_tensor_list_and_cache(catalog: Catalog) -> None:
+    """GLM-5.3-Flash (llama.cpp's glm5-next): Kimi delta attention on 34 layers and DeepSeek-style MLA without RoPE
+    (nope 256) on 11, whose indexer pools its keys (a compressor gate and position table), DeepSeek V4's
+    hyper-connection mixers on every layer but no output mixer, 3 dense layers then 288 experts with a router bias,
+    and one MTP block (1412 tensors in a file written from this list, as llama.cpp loads it; it prints 320.76 B for
+    the published files). The cache is llama-fit-params' own (its debug log at 4096, f16: latent rows 44 MiB and
+    indexer rows (key, gate, pooled value) 33 MiB on the 11 MLA layers, R 9.56 + S 136 MiB on the KDA layers:
+    233,373,696 bytes; and 991,559,680 at 32k q8_0 with -np 2)."""
+    m = catalog.model("glm-5.3-flash")
+    tensors = model_tensors(m)
+    # norms 2, mixers 6; KDA 15, MLA 8 + indexer 7; dense FFN 3, MoE 8; embedding, output norm, output
+    assert len(tensors) == 3 + 3 * (8 + 15 + 3) + 31 * (8 + 15 + 8) + 11 * (8 + 15 + 8) == 1383
+    assert len(tensors) + len(mtp_tensors(m)) == 1412
+    kda, mla = _names(m, 4), _names(m, 3)
+    assert {"ssm_conv1d_q.weight", "ssm_f_a.weight", "ssm_g_b.weight", "hc_attn_fn.weight", "exp_probs_b.bias"} <= kda
+    assert {"indexer_compressor_gate.weight", "indexer_compressor_ape.weight", "attn_k_b.weight"} <= mla
+    assert not any(n.startswith("output_hc") for n in (t.name for t in tensors))
+    assert not any("hc_" in t.name for t in mtp_tensors(m))
+    shapes = {t.name: t.ne for t in tensors}
+    assert shapes["blk.3.attn_kv_a_mqa.weight"] == (4096, 512)  # the latent and no RoPE part
+    assert shapes["blk.3.attn_q_b.weight"] == (1536, 64 * 256)
+    assert shapes["blk.3.indexer_compressor_ape.weight"] == (128, 4)
+    assert shapes["blk.0.ssm_conv1d_v.weight"] == (4, 1, 8192)
+    assert shapes["blk.0.ssm_beta.weight"] == (4096, 64)
+    assert shapes["blk.0.hc_ffn_fn.weight"] == (4 * 4096, 24)
+    assert parameter_count(m) == m.params and round(m.params / 1e9, 2) == 320.76
+    ctx = 4096
+    state = (3 * 3 * 8192 + 128 * 8192) * 4
+    assert recurrent_state_bytes(m) == state and layer_kv_bytes(m, 0, ctx) == state
+    assert layer_kv_bytes(m, 3, ctx) == (512 + 3 * 128) * 2 * ctx
+    assert kv_cache_bytes(m, ctx) == 233_373_696
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 991_559_680
+    assert kv_bytes_per_token(m) == 11 * (512 + 384) * 2
+
+
+def test_afmoe_trinity_tensor_list_and_cache(catalog: Catalog) -> None:
+    """Arcee's Trinity (llama.cpp's afmoe): pre- and post-norms around attention and FFN, per-head q/k norms, a
+    sigmoid output gate on the attention (attn_gate), 2 dense layers then 128 experts with a router bias and a
+    shared expert; three sliding-window layers (2048) to one full. The cache is llama-fit-params' own for files
+    written from these lists: Trinity Mini 192,937,984 bytes at 4096 f16 and 704,118,784 at 32k q8_0 with -np 2;
+    Nano 168,820,736 and 616,103,936 (its debug log: 476 MiB on the 14 full layers, 111.5625 MiB on the 42 SWA
+    layers of 2560 cells per sequence)."""
+    mini, nano = catalog.model("trinity-mini"), catalog.model("trinity-nano-preview")
+    dense, moe = _names(mini, 0), _names(mini, 2)
+    assert {"attn_gate.weight", "post_attention_norm.weight", "post_ffw_norm.weight", "attn_q_norm.weight"} <= dense
+    assert {"ffn_gate.weight", "ffn_up.weight"} <= dense and "ffn_gate_inp.weight" not in dense
+    assert {"exp_probs_b.bias", "ffn_up_shexp.weight", "ffn_gate_exps.weight"} <= moe
+    # 9 attention-side tensors (2 norms, q/k/v/o, q/k norms, gate); dense FFN 3 (+ 2 norms), MoE 8 (+ 2 norms);
+    # embedding, output norm, output
+    assert len(model_tensors(mini)) == 3 + 2 * (9 + 5) + 30 * (9 + 10) == 601
+    assert len(model_tensors(nano)) == 3 + 2 * 14 + 54 * 19 == 1057
+    shapes = {t.name: t.ne for t in model_tensors(mini)}
+    assert shapes["blk.0.attn_gate.weight"] == (2048, 32 * 128)
+    assert shapes["blk.2.ffn_gate_exps.weight"] == (2048, 1024, 128)
+    assert parameter_count(mini) == mini.params == 26_123_974_400  # the card's 26B
+    assert parameter_count(nano) == nano.params == 6_120_003_328  # the card's 6B
+    assert [mini.layer_kind(i) for i in range(4)] == ["swa", "swa", "swa", "full"]
+    assert kv_tokens(nano, 0, 32768) == 2560 and kv_tokens(nano, 3, 32768) == 32768
+    assert kv_cache_bytes(mini, 4096) == 192_937_984
+    assert kv_cache_bytes(mini, 32768, "q8_0", parallel=2) == 704_118_784
+    assert kv_cache_bytes(nano, 4096) == 168_820_736
+    assert kv_cache_bytes(nano, 32768, "q8_0", parallel=2) == 616_103_936
+
+
+def test_cohere2moe_north_parallel_block_and_full_first_windows(catalog: Catalog) -> None:
+    """Cohere's North Mini Code (llama.cpp's cohere2moe): a parallel block with one norm (no ffn_norm), no q/k
+    norms, one dense layer (3072) then 128 experts of 768 with no router bias and no shared expert, a tied
+    embedding, and the full-attention layer first in each group of four (0, 4, ..., 48: 13 full, 36 on a 4096
+    window). llama.cpp loads a file written from this list (442 tensors, "model params = 30.48 B") and its cache is
+    llama-fit-params' own: 13 full layers 104 MiB and 36 SWA layers of 4096 cells 288 MiB at 4096 f16 (411,041,792
+    bytes), 1,287,913,472 at 32k q8_0 with -np 2."""
+    m = catalog.model("north-mini-code")
+    tensors = model_tensors(m)
+    assert len(tensors) == 2 + 8 + 48 * 9 == 442  # embedding (tied) and output norm; dense 8, MoE 9 per layer
+    assert "ffn_norm.weight" not in _names(m, 0) and "ffn_norm.weight" not in _names(m, 1)
+    assert {"ffn_gate_inp.weight", "ffn_gate_exps.weight"} <= _names(m, 1)
+    assert not any(n.endswith(("exp_probs_b.bias", "_shexp.weight", "attn_q_norm.weight")) for n in _names(m, 1))
+    assert parameter_count(m) == m.params and round(m.params / 1e9, 2) == 30.48
+    kinds = [m.layer_kind(i) for i in range(m.layers)]
+    assert kinds[:5] == ["full", "swa", "swa", "swa", "full"] and kinds.count("full") == 13
+    # Trinity's pattern (full last in each group) is unchanged
+    assert catalog.model("trinity-mini").layer_kind(3) == "full"
+    assert kv_cache_bytes(m, 4096) == 13 * 4096 * 2048 + 36 * 4096 * 2048 == 411_041_792
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_287_913_472
+    assert kv_bytes_per_token(m) == 13 * 2 * 2 * 512

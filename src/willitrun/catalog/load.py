@@ -213,7 +213,34 @@ def _checked(e: Entry) -> dict[str, Any]:
     layers = _checked_layers(e, heads["layers"])
     sources = _checked_sources(e, heads["layers"], experts["experts"])
     compressed = _checked_compression(e, heads["layers"], heads["heads"], experts["experts"])
-    return {**heads, **experts, **sizes, **layers, **sources, **compressed}
+    qsa = {"qsa": _checked_qsa(e, heads["layers"])}
+    return {**heads, **experts, **sizes, **layers, **sources, **compressed, **qsa}
+
+
+def _checked_qsa(e: Entry, layers: int) -> dict[str, Any]:
+    """Qwen3.8-Flash-Next (qwen4exp): the hyper-connection streams and their low rank, the QSA indexer, and the
+    n-gram table (PLE) with the layers it feeds, which must be gated-delta-net layers (llama.cpp keeps their
+    convolution history beside the recurrent state)."""
+    out: dict[str, Any] = {
+        "hc_low_rank": e.int_("hc_low_rank", default=0, hi=1_000_000) or 0,
+        "ple_layers": _layer_indices(e, "ple_layers", layers) or (),
+        "ple_rows": e.int_("ple_rows", default=0) or 0,
+        "ple_dim": e.int_("ple_dim", default=0, hi=1_000_000) or 0,
+        "ple_ngram": e.int_("ple_ngram", default=0, hi=16) or 0,
+        "ple_conv_kernel": e.int_("ple_conv_kernel", default=0, hi=64) or 0,
+    }
+    if e.raw.get("arch") != "qwen4exp":
+        return out
+    for fld in ("hc_mult", "hc_low_rank", "indexer_heads", "indexer_head_dim", "attention_layers"):
+        if not e.raw.get(fld):
+            raise e.fail(fld, "is required for qwen4exp")
+    if out["ple_layers"]:
+        for fld in ("ple_rows", "ple_dim", "ple_ngram", "ple_conv_kernel"):
+            if not out[fld]:
+                raise e.fail(fld, "is required with ple_layers")
+        if set(out["ple_layers"]) & set(e.raw.get("attention_layers") or ()):
+            raise e.fail("ple_layers", "must be gated-delta-net layers, not attention layers")
+    return out
 
 
 def _checked_compression(e: Entry, layers: int, heads: int, experts: int) -> dict[str, Any]:
@@ -278,9 +305,10 @@ def _model(e: Entry) -> ModelSpec:
         dense_layers=e.int_("dense_layers", default=0, hi=layers) or 0,
         sliding_window=c["sliding_window"],
         swa_pattern=c["swa_pattern"],
+        swa_full_first=e.bool_("swa_full_first"),
         q_lora_rank=e.int_("q_lora_rank", lo=1),
         kv_lora_rank=e.int_("kv_lora_rank", lo=1),
-        qk_rope_head_dim=e.int_("qk_rope_head_dim", lo=1),
+        qk_rope_head_dim=e.int_("qk_rope_head_dim", lo=0),
         qk_nope_head_dim=e.int_("qk_nope_head_dim", lo=1),
         v_head_dim=e.int_("v_head_dim", lo=1),
         attn_bias=e.bool_("attn_bias"),
@@ -313,6 +341,7 @@ def _model(e: Entry) -> ModelSpec:
         indexer_heads=e.int_("indexer_heads", default=0, hi=10000) or 0,
         indexer_head_dim=e.int_("indexer_head_dim", default=0, hi=100000) or 0,
         indexer_layers=c["indexer_layers"],
+        indexer_kpool=e.int_("indexer_kpool", default=0, hi=1024) or 0,
         global_head_dim=e.int_("global_head_dim", default=0, hi=100000) or 0,
         global_kv_heads=e.int_("global_kv_heads", default=0, hi=10000) or 0,
         kv_eq_v=e.bool_("kv_eq_v"),
@@ -322,6 +351,7 @@ def _model(e: Entry) -> ModelSpec:
         o_lora_rank=c["o_lora_rank"],
         hc_mult=c["hc_mult"],
         hash_layers=c["hash_layers"],
+        **c["qsa"],
         **_repos(e),
     )
 
@@ -448,7 +478,7 @@ def _prices(e: Entry) -> tuple[tuple[float, float, str, str], ...]:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "10"
+CACHE_LAYOUT = "11"
 
 
 def _tuples(v: Any) -> Any:

@@ -6,10 +6,16 @@
   stores no V since PR #19067 (2026-01).
 - DSA (DeepSeek V3.2, GLM-5): beside the latent row, the lightning indexer keeps one key of `indexer_head_dim` per
   token; on GLM-5.2 only the layers with a full indexer do (`indexer_layers`).
+- DSA with pooled indexer keys (GLM-5.3-Flash, glm5-next): the latent row, and three indexer rows (key, gate,
+  pooled value) of `indexer_head_dim` per token on its MLA layers; its Kimi delta attention layers keep an F32
+  state: the q/k/v short convolutions' last `ssm_d_conv - 1` inputs and a `ssm_d_state`-square matrix per head.
 - MSA (MiniMax M3): beside the full K and V, each sparse layer (`indexer_layers`) keeps its block indexer's keys in
   a second cache of one head of `indexer_head_dim`, which llama.cpp allocates with K and V rows alike.
+- QSA (Qwen3.8-Flash-Next, qwen4exp): beside K and V, each attention layer keeps its indexer's raw key, one head
+  of `indexer_head_dim` per token, in a keys-only cache of the K type (llama.cpp's hybrid_idx memory).
 - Recurrent (Mamba-style, and the gated delta nets of Qwen3-Next/3.5): a fixed F32 state per sequence,
-  independent of context.
+  independent of context; on Qwen3.8's PLE layers also the n-gram injection's convolution history:
+  `(ple_conv_kernel - 1) x ple_ngram` rows of the `hc_mult x hidden` stream.
 - Feed-forward-only layers (Nemotron-H's MLP and MoE layers) keep nothing.
 - Shared KV (Gemma 3n): the last `kv_shared_layers` layers attend over an earlier layer's cache and keep none.
 - Compressed attention (DeepSeek V4, llama.cpp's deepseek4 cache): keys only (the one key head serves as the value).
@@ -26,7 +32,7 @@
 from __future__ import annotations
 
 from willitrun.estimate.quants import GGML_TYPES
-from willitrun.estimate.tensors import LFM2, MSA_INDEXER
+from willitrun.estimate.tensors import KDA, LFM2, MSA_INDEXER, QSA_INDEXER
 from willitrun.estimate.types import CSA_RATIO, ModelSpec
 
 KV_TYPES = ("f16", "bf16", "f32", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl")
@@ -93,7 +99,7 @@ def layer_kv_bytes(m: ModelSpec, layer: int, ctx: int, kv_type: str = "f16", par
     """Bytes of cache for one layer at context ctx, for `parallel` sequences."""
     kind = m.layer_kind(layer)
     if kind == "recurrent":
-        return recurrent_state_bytes(m) * parallel
+        return (recurrent_state_bytes(m) + ple_state_bytes(m, layer)) * parallel
     if kind == "ffn" or not m.layer_has_kv(layer):
         return 0
     if m.compressed_kv:
@@ -107,11 +113,21 @@ def layer_kv_bytes(m: ModelSpec, layer: int, ctx: int, kv_type: str = "f16", par
 
 
 def _msa_row(m: ModelSpec, layer: int, kv_type: str) -> int:
-    """Bytes per token of a layer's MSA indexer cache (MiniMax M3): a K and a V row of one head of
-    indexer_head_dim on the sparse layers; 0 elsewhere and on every other architecture."""
+    """Bytes per token of a layer's sparse-attention indexer cache beside K and V: MiniMax M3's MSA keeps a K and a
+    V row of one head of indexer_head_dim on the sparse layers, Qwen3.8's QSA one key row on every attention layer;
+    0 elsewhere and on every other architecture."""
+    if m.arch in QSA_INDEXER:
+        return _row(kv_type, m.indexer_head_dim)
     if m.arch not in MSA_INDEXER or (m.indexer_layers is not None and layer not in m.indexer_layers):
         return 0
     return 2 * _row(kv_type, m.indexer_head_dim)
+
+
+def ple_state_bytes(m: ModelSpec, layer: int) -> int:
+    """One sequence's F32 history of the PLE convolution on a Qwen3.8 PLE layer (0 on any other layer)."""
+    if layer not in m.ple_layers or not m.ple_conv_kernel:
+        return 0
+    return (m.ple_conv_kernel - 1) * m.ple_ngram * m.hc_mult * m.hidden * 4
 
 
 def _mla_width(m: ModelSpec) -> int:
@@ -125,7 +141,8 @@ def _indexer_row(m: ModelSpec, layer: int, kv_type: str) -> int:
         return 0
     if m.indexer_layers is not None and layer not in m.indexer_layers:
         return 0
-    return _row(kv_type, m.indexer_head_dim)
+    # a pooling indexer (GLM-5.3-Flash) keeps key, gate and pooled value: three rows of the head width
+    return _row(kv_type, m.indexer_head_dim * (3 if m.indexer_kpool else 1))
 
 
 def recurrent_state_bytes(m: ModelSpec) -> int:
@@ -135,6 +152,8 @@ def recurrent_state_bytes(m: ModelSpec) -> int:
         return (m.ssm_d_conv - 1) * m.hidden * 4
     if m.arch in ("jamba", "mamba"):
         return ((m.ssm_d_conv - 1) * d_inner + d_state * d_inner) * 4
+    if m.arch in KDA:  # short convolutions on q, k and v, and a head-by-head state per head
+        return (3 * (m.ssm_d_conv - 1) * d_inner + d_state * d_inner) * 4
     conv = (m.ssm_d_conv - 1) * (d_inner + 2 * m.ssm_n_group * d_state)
     return (conv + d_state * d_inner) * 4
 
@@ -164,7 +183,7 @@ def kv_read_bytes(m: ModelSpec, layer: int, depth: int, kv_type: str = "f16") ->
     """Cache bytes one decode step reads from this layer with `depth` tokens already cached."""
     kind = m.layer_kind(layer)
     if kind == "recurrent":
-        return recurrent_state_bytes(m)
+        return recurrent_state_bytes(m) + ple_state_bytes(m, layer)
     if kind == "ffn":
         return 0
     if m.compressed_kv:

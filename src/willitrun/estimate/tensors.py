@@ -22,7 +22,11 @@ from willitrun.estimate.types import CSA_RATIO, ModelSpec, Record
 # Architectures that store q, k and v as one fused tensor, and gate+up as one.
 _FUSED_QKV = frozenset({"phi3", "phi2", "falcon", "bloom", "gpt2", "stablelm", "nomic-bert"})
 # Architectures with extra post-attention / post-FFN norms.
-_POST_NORMS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "olmo2"})
+_POST_NORMS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "olmo2", "afmoe"})
+# Parallel blocks with one norm before attention and FFN alike (no ffn_norm): Cohere's MoE (North)
+_NO_FFN_NORM = frozenset({"cohere2moe"})
+# Attention whose output is gated per channel by a projection of the layer input (attn_gate; Arcee's Trinity)
+_ATTN_GATE = frozenset({"afmoe"})
 # Architectures whose FFN is a plain up/down pair (no gate), with biases and LayerNorm biases.
 _PLAIN_FFN = frozenset({"bert", "starcoder2", "gpt2", "phi2"})
 _BERT = frozenset({"bert"})
@@ -30,7 +34,10 @@ _BERT = frozenset({"bert"})
 FUSED_GATE_UP = _FUSED_QKV - _PLAIN_FFN
 # Hybrid linear-attention Qwen models (Qwen3-Next, Qwen3.5): gated delta-net layers, and full-attention layers
 # whose q projection also carries an output gate (twice as wide).
-_DELTA_NET = frozenset({"qwen3next", "qwen35", "qwen35moe"})
+_DELTA_NET = frozenset({"qwen3next", "qwen35", "qwen35moe", "qwen4exp"})
+# Qwen3.8-Flash-Next (llama.cpp's qwen4exp): Qwen3.5's layers with hyper-connection mixers in place of every norm,
+# QSA's indexer on the attention layers, and the n-gram embedding table (PLE) feeding one layer
+HC_LOW_RANK = frozenset({"qwen4exp"})
 # Architectures whose norm before the FFN is stored as post_attention_norm (the count is the same either way).
 _POST_ATTN_NAMED = frozenset({"gpt-oss", "qwen3next", "qwen35", "qwen35moe"})
 # MoE routers with a per-expert selection bias (exp_probs_b).
@@ -40,6 +47,8 @@ _EXPERT_BIAS = frozenset(
         "deepseek32",
         "deepseek4",
         "glm-dsa",
+        "glm5-next",
+        "afmoe",
         "dots1",
         "lfm2moe",
         "minimax-m2",
@@ -50,6 +59,9 @@ _EXPERT_BIAS = frozenset(
 # MiniMax M3's sparse attention (MSA): on its MoE layers a block indexer with indexer_heads query heads and one
 # key head of indexer_head_dim, each normed by one vector of that width
 MSA_INDEXER = frozenset({"minimax-m3"})
+# Qwen's sparse attention (QSA, qwen4exp): the same four indexer tensors on every attention layer, whose raw keys
+# llama.cpp caches beside K and V (keys only)
+QSA_INDEXER = frozenset({"qwen4exp"})
 # q/k norms over the whole projection rather than per head (MiniMax M2).
 _FULL_QK_NORM = frozenset({"minimax-m2"})
 # MoE files whose experts' gate and up projections are one stacked tensor (ffn_gate_up_exps, twice the expert
@@ -59,13 +71,18 @@ _FUSED_GATE_UP_EXPS = frozenset({"mistral4"})
 # Liquid's LFM2 layout: short-convolution layers beside attention layers with per-head q/k norms, the final norm
 # stored as token_embd_norm; lfm2moe puts a mixture of experts after its leading dense layers.
 LFM2 = frozenset({"lfm2", "lfm2moe"})
+# GLM-5.3-Flash (llama.cpp's glm5-next): Kimi delta attention (KDA) layers beside DeepSeek-style MLA layers whose
+# lightning indexer pools its keys (indexer_kpool), and DeepSeek V4's hyper-connection mixers on every layer
+KDA = frozenset({"glm5-next"})
 
 
 def recurrent_kind(m: ModelSpec) -> str:
     """How an architecture's non-attention layers work: mamba2 (default), mamba1 (Jamba), shortconv (LFM2),
-    deltanet (Qwen3-Next, Qwen3.5: gated delta net)."""
+    deltanet (Qwen3-Next, Qwen3.5: gated delta net), kda (GLM-5.3-Flash: Kimi delta attention)."""
     if m.arch in _DELTA_NET:
         return "deltanet"
+    if m.arch in KDA:
+        return "kda"
     if m.arch in LFM2:
         return "shortconv"
     return {"jamba": "mamba1", "mamba": "mamba1"}.get(m.arch, "mamba2")
@@ -96,12 +113,37 @@ def _delta_net(m: ModelSpec, i: int) -> list[TensorShape]:
     return out
 
 
+def _kda(m: ModelSpec, i: int) -> list[TensorShape]:
+    """A Kimi delta attention layer as glm5-next stores it: heads of ssm_d_state (ssm_d_inner wide in all), a
+    short depthwise convolution on each of q, k and v, low-rank forget-gate and output-gate projections, a per-head
+    beta, decay and bias, the per-head output norm and the output projection."""
+    h, inner, head = m.hidden, m.ssm_d_inner, m.ssm_d_state
+    n = max(1, inner // max(1, head))
+    p = f"blk.{i}."
+    out = [TensorShape(p + f"ssm_conv1d_{x}.weight", (m.ssm_d_conv, 1, inner), i) for x in "qkv"]
+    out += [TensorShape(p + f"attn_{x}.weight", (h, inner), i) for x in "qkv"]
+    out += [
+        TensorShape(p + "ssm_f_a.weight", (h, head), i),
+        TensorShape(p + "ssm_f_b.weight", (head, inner), i),
+        TensorShape(p + "ssm_beta.weight", (h, n), i),
+        TensorShape(p + "ssm_a", (n,), i),
+        TensorShape(p + "ssm_dt.bias", (inner,), i),
+        TensorShape(p + "ssm_g_a.weight", (h, head), i),
+        TensorShape(p + "ssm_g_b.weight", (head, inner), i),
+        TensorShape(p + "ssm_norm.weight", (head,), i),
+        TensorShape(p + "attn_output.weight", (inner, h), i),
+    ]
+    return out
+
+
 def _recurrent(m: ModelSpec, i: int) -> list[TensorShape]:
     h, d_inner, d_state = m.hidden, m.ssm_d_inner, m.ssm_d_state
     p = f"blk.{i}."
     kind = recurrent_kind(m)
     if kind == "deltanet":
         return _delta_net(m, i)
+    if kind == "kda":
+        return _kda(m, i)
     if kind == "shortconv":
         return [
             TensorShape(p + "shortconv.in_proj.weight", (h, 3 * h), i),
@@ -143,7 +185,7 @@ def _mla(m: ModelSpec, i: int) -> list[TensorShape]:
     assert m.kv_lora_rank is not None
     h = m.hidden
     p = f"blk.{i}."
-    rope = m.qk_rope_head_dim or 64
+    rope = 64 if m.qk_rope_head_dim is None else m.qk_rope_head_dim  # GLM-5.3-Flash has none (0)
     nope = m.qk_nope_head_dim or (m.head_dim - rope)
     v_dim = m.v_head_dim or nope
     out: list[TensorShape] = []
@@ -174,6 +216,11 @@ def _mla(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "indexer.attn_k.weight", (h, d), i),
             TensorShape(p + "indexer.attn_q_b.weight", (m.q_lora_rank or h, n * d), i),
         ]
+        if m.indexer_kpool:  # GLM-5.3-Flash pools its indexer keys in windows of indexer_kpool tokens
+            out += [
+                TensorShape(p + "indexer_compressor_gate.weight", (h, d), i),
+                TensorShape(p + "indexer_compressor_ape.weight", (d, m.indexer_kpool), i),
+            ]
     return out
 
 
@@ -185,7 +232,6 @@ def _compressed_attention(m: ModelSpec, i: int) -> list[TensorShape]:
     4, the lightning indexer with its own compressor."""
     h, hd, n, ql = m.hidden, m.head_dim, m.heads, m.q_lora_rank or m.hidden
     groups, rank = max(1, m.o_groups), m.o_lora_rank
-    mix = (2 + m.hc_mult) * m.hc_mult  # pre and post weights per stream, and the stream-to-stream matrix
     p = f"blk.{i}."
     out = [
         TensorShape(p + "attn_sinks.weight", (n,), i),
@@ -197,12 +243,7 @@ def _compressed_attention(m: ModelSpec, i: int) -> list[TensorShape]:
         TensorShape(p + "attn_output_a.weight", (n * hd // groups, rank * groups), i),
         TensorShape(p + "attn_output_b.weight", (groups * rank, h), i),
     ]
-    for block in ("attn", "ffn"):
-        out += [
-            TensorShape(p + f"hc_{block}_fn.weight", (m.hc_mult * h, mix), i),
-            TensorShape(p + f"hc_{block}_base.weight", (mix,), i),
-            TensorShape(p + f"hc_{block}_scale.weight", (3,), i),
-        ]
+    out += _mhc(m, i)
     ratio = m.compress_ratio(i)
     if not ratio:
         return out
@@ -215,6 +256,21 @@ def _compressed_attention(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "indexer.attn_q_b.weight", (ql, m.indexer_heads * d), i),
         ]
         out += _compressor(p + "indexer_compressor", i, h, 2 * d, ratio, d)
+    return out
+
+
+def _mhc(m: ModelSpec, i: int) -> list[TensorShape]:
+    """DeepSeek V4's hyper-connection mixers of a layer's attention and FFN sub-blocks (GLM-5.3-Flash's too)."""
+    h, hc = m.hidden, m.hc_mult
+    mix = (2 + hc) * hc  # pre and post weights per stream, and the stream-to-stream matrix
+    p = f"blk.{i}."
+    out: list[TensorShape] = []
+    for block in ("attn", "ffn"):
+        out += [
+            TensorShape(p + f"hc_{block}_fn.weight", (hc * h, mix), i),
+            TensorShape(p + f"hc_{block}_base.weight", (mix,), i),
+            TensorShape(p + f"hc_{block}_scale.weight", (3,), i),
+        ]
     return out
 
 
@@ -274,6 +330,8 @@ def _attention_tail(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "attn_output.bias", (h,), i),
             TensorShape(p + "attn_sinks.weight", (m.heads,), i),
         ]
+    if m.arch in _ATTN_GATE:
+        out.append(TensorShape(p + "attn_gate.weight", (h, m.heads * m.layer_head_dim(i)), i))
     if m.arch in _POST_NORMS:
         out.append(TensorShape(p + "post_attention_norm.weight", (h,), i))
     if m.arch == "gemma4":
@@ -288,6 +346,8 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
     """Layer i's norm and attention block (or its recurrent mixer, or both side by side on Falcon-H1)."""
     p = f"blk.{i}."
     out: list[TensorShape] = [TensorShape(p + "attn_norm.weight", (m.hidden,), i)]
+    if m.arch in KDA and i < m.layers:  # the hyper-connection mixers (not on the MTP block)
+        out += _mhc(m, i)
     if m.layer_kind(i) == "recurrent":
         return out + _recurrent(m, i)
     if m.parallel_ssm:
@@ -390,6 +450,8 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
     out: list[TensorShape] = []
     if m.arch in _POST_ATTN_NAMED:
         out.append(TensorShape(p + "post_attention_norm.weight", (h,), i))
+    elif m.arch in _NO_FFN_NORM:
+        pass
     else:
         # Falcon-H1 files name the pre-FFN norm without the usual suffix
         out.append(TensorShape(p + ("ffn_norm" if m.arch == "falcon-h1" else "ffn_norm.weight"), (h,), i))
@@ -441,6 +503,78 @@ def _altup_layer(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "laurel_r.weight", (r, h), i),
             TensorShape(p + "laurel_post_norm.weight", (h,), i),
         ]
+    return out
+
+
+def _hc_mixers(m: ModelSpec, i: int) -> list[TensorShape]:
+    """Qwen3.8's two hyper-connection mixers per layer (before the token mixer, before the MoE): a grouped norm
+    over the hc_mult streams, a low-rank mixing pair and the weights that inject the output back into the streams."""
+    h, hc, lr = m.hidden, m.hc_mult, m.hc_low_rank
+    p = f"blk.{i}."
+    out: list[TensorShape] = []
+    for block in ("attn", "ffn"):
+        out += [
+            TensorShape(p + f"hc_{block}_norm.weight", (h, hc), i),
+            TensorShape(p + f"hc_{block}_down.weight", (hc * h, lr), i),
+            TensorShape(p + f"hc_{block}_up.weight", (lr, hc * h), i),
+            TensorShape(p + f"hc_{block}_inject.weight", (hc * h, hc), i),
+        ]
+    return out
+
+
+def _ple_layer(m: ModelSpec, i: int) -> list[TensorShape]:
+    """Qwen3.8's n-gram embedding injection on its PLE layer: key and value projections of the gathered rows,
+    three grouped norms and a depthwise convolution over the widened stream."""
+    h, wide = m.hidden, m.hc_mult * m.hidden
+    p = f"blk.{i}."
+    return [
+        TensorShape(p + "ple_key.weight", (h, wide), i),
+        TensorShape(p + "ple_value.weight", (h, h), i),
+        TensorShape(p + "ple_norm_key.weight", (h, m.hc_mult), i),
+        TensorShape(p + "ple_norm_query.weight", (h, m.hc_mult), i),
+        TensorShape(p + "ple_norm_conv.weight", (h, m.hc_mult), i),
+        TensorShape(p + "ple_conv1d.weight", (m.ple_conv_kernel, wide), i),
+    ]
+
+
+def _qsa_layer(m: ModelSpec, i: int) -> list[TensorShape]:
+    """One qwen4exp layer: no norms of their own (the mixers carry them), a gated delta net or gated attention with
+    QSA's indexer, the PLE injection where there is one, and the MoE block with its gated shared expert."""
+    h, d = m.hidden, m.indexer_head_dim
+    p = f"blk.{i}."
+    out = _hc_mixers(m, i)
+    if m.layer_kind(i) == "recurrent":
+        out += _delta_net(m, i)
+    else:
+        out += _qkv(m, i)
+        out += [
+            TensorShape(p + "attn_output.weight", (m.heads * m.head_dim, h), i),
+            TensorShape(p + "indexer.q_proj.weight", (h, m.indexer_heads * d), i),
+            TensorShape(p + "indexer.k_proj.weight", (h, d), i),
+            TensorShape(p + "indexer.q_norm.weight", (d,), i),
+            TensorShape(p + "indexer.k_norm.weight", (d,), i),
+        ]
+    if i in m.ple_layers:
+        out += _ple_layer(m, i)
+    return out + _experts(m, i)
+
+
+def _qsa_model(m: ModelSpec) -> list[TensorShape]:
+    """A qwen4exp file: embedding, the n-gram table (ple_dim-wide rows, read lazily), the layers, and the final
+    hyper-connection mixer in place of the output norm before the untied output."""
+    h, hc, lr = m.hidden, m.hc_mult, m.hc_low_rank
+    out = [TensorShape("token_embd.weight", (h, m.vocab))]
+    if m.ple_rows:
+        out.append(TensorShape("per_layer_token_embd.weight", (m.ple_dim, m.ple_rows)))
+    for i in range(m.layers):
+        out += _qsa_layer(m, i)
+    out += [
+        TensorShape("output_hc_norm.weight", (h, hc)),
+        TensorShape("output_hc_down.weight", (hc * h, lr)),
+        TensorShape("output_hc_up.weight", (lr, hc * h)),
+    ]
+    if not m.tied_embeddings:
+        out.append(TensorShape("output.weight", (h, m.vocab)))
     return out
 
 
@@ -514,6 +648,8 @@ INPUT_TABLES = frozenset({"token_embd.weight", "per_layer_token_embd.weight"})
 
 @lru_cache(maxsize=64)
 def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
+    if m.arch in HC_LOW_RANK:
+        return tuple(_qsa_model(m))
     h = m.hidden
     out = [TensorShape("token_embd.weight", (h, m.vocab))]
     if m.arch in _BERT:
@@ -545,7 +681,7 @@ def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
     out.append(TensorShape("token_embd_norm.weight" if m.arch in LFM2 else "output_norm.weight", (h,)))
     if not m.tied_embeddings:
         out.append(TensorShape("output.weight", (h, m.vocab)))
-    if m.hc_mult:  # DeepSeek V4: the hyper-connection streams merged back into one before the output norm
+    if m.hc_mult and m.arch not in KDA:  # DeepSeek V4: the streams merged back into one before the output norm
         out += [
             TensorShape("output_hc_fn.weight", (m.hc_mult * h, m.hc_mult)),
             TensorShape("output_hc_base.weight", (m.hc_mult,)),
@@ -690,8 +826,11 @@ def weights_breakdown(m: ModelSpec, mix: str) -> WeightsBreakdown:
 
 __all__ = [
     "GGML_TYPES",
+    "HC_LOW_RANK",
     "INPUT_TABLES",
+    "KDA",
     "MSA_INDEXER",
+    "QSA_INDEXER",
     "LayerBytes",
     "WeightsBreakdown",
     "active_parameter_count",

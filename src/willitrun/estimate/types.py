@@ -180,6 +180,9 @@ class ModelSpec(Value):
     # the layers whose indexer keeps its own key cache (GLM-5.2's "full" indexer_types; the "shared" layers reuse
     # the selection of the full layer before them and cache nothing); None = every layer
     indexer_layers: tuple[int, ...] | None = None
+    # GLM-5.3-Flash's indexer pools its keys over windows of indexer_kpool tokens: the indexer has a compressor
+    # (gate and position table) and caches key, gate and pooled value per token (three rows); 0 = no pooling
+    indexer_kpool: int = 0
     # Gemma 4: the full-attention layers have their own head width and KV heads, and with kv_eq_v no V
     # projection (the keys serve as values); 0 = as the sliding-window layers
     global_head_dim: int = 0
@@ -197,6 +200,17 @@ class ModelSpec(Value):
     o_lora_rank: int = 0
     hc_mult: int = 0
     hash_layers: int = 0
+    # Qwen3.8-Flash-Next (llama.cpp's qwen4exp): its hc_mult hyper-connection mixers work through hc_low_rank; the
+    # n-gram embedding table (PLE) has ple_rows rows of ple_dim, and feeds the ple_layers, each of which keeps an
+    # F32 history of its depthwise convolution (ple_conv_kernel taps, dilated by the n-gram size ple_ngram)
+    # the full-attention layer opens each swa_pattern group (layers 0, p, 2p...: Cohere's North) rather than closing it
+    swa_full_first: bool = False
+    hc_low_rank: int = 0
+    ple_layers: tuple[int, ...] = ()
+    ple_rows: int = 0
+    ple_dim: int = 0
+    ple_ngram: int = 0
+    ple_conv_kernel: int = 0
     # where the files of each runtime's formats are published (sourced in repos_source): a Hugging Face repo with
     # GGUF files of most quantizations, ready checkpoints by vLLM format (FP8, AWQ, GPTQ) and by MLX format (4BIT,
     # 8BIT...), and Ollama library tags by GGUF quantization beyond the default tag's
@@ -252,7 +266,7 @@ class ModelSpec(Value):
         if self.is_mla:
             return "mla"
         if self.sliding_window:
-            if self.swa_pattern and (i + 1) % self.swa_pattern == 0:
+            if self.swa_pattern and (i if self.swa_full_first else i + 1) % self.swa_pattern == 0:
                 return "full"
             return "swa"
         return "full"
