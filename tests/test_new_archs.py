@@ -622,3 +622,73 @@ def test_cohere2moe_north_parallel_block_and_full_first_windows(catalog: Catalog
     assert kv_cache_bytes(m, 4096) == 13 * 4096 * 2048 + 36 * 4096 * 2048 == 411_041_792
     assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_287_913_472
     assert kv_bytes_per_token(m) == 13 * 2 * 2 * 512
+
+
+def test_exaone_moe_k_exaone_tensor_list_mtp_and_windows(catalog: Catalog) -> None:
+    """K-EXAONE (llama.cpp's exaone-moe): per-head q/k norms, one dense layer (18432) then 128 experts of 2048 with
+    a router bias and one shared expert, untied output, three 128-token windowed layers then a global one in each
+    group of four, and one MTP block whose FFN is dense (not experts). llama.cpp loads a file written from this
+    list, and llama-fit-params' cache is ours: 314,572,800 bytes at 4096 f16, 1,831,600,128 at 32k q8_0 with -np 2."""
+    m = catalog.model("k-exaone-236b-a23b")
+    tensors = model_tensors(m)
+    assert len(tensors) == 3 + 11 + 47 * 16  # embedding, output norm, output; dense 11, MoE 16 per layer
+    assert {"attn_q_norm.weight", "attn_k_norm.weight", "ffn_gate.weight"} <= _names(m, 0)
+    moe = _names(m, 1)
+    assert {"exp_probs_b.bias", "ffn_gate_exps.weight", "ffn_up_shexp.weight", "ffn_gate_inp.weight"} <= moe
+    mtp = {t.name: t.ne for t in mtp_tensors(m)}
+    assert mtp["blk.48.ffn_gate.weight"] == (6144, 18432) and "blk.48.ffn_gate_exps.weight" not in mtp
+    assert "blk.48.nextn.embed_tokens.weight" not in mtp and "blk.48.nextn.eh_proj.weight" in mtp
+    assert parameter_count(m) == m.params == 237_099_669_632
+    kinds = [m.layer_kind(i) for i in range(m.layers)]
+    assert kinds[:4] == ["swa", "swa", "swa", "full"] and kinds.count("full") == 12
+    assert kv_cache_bytes(m, 4096) == 12 * 4096 * 4096 + 36 * 768 * 4096 == 314_572_800
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_831_600_128
+
+
+def test_bailingmoe3_ling3_tiny_tensor_list_and_cache(catalog: Catalog) -> None:
+    """Ling 3.0 Tiny (llama.cpp's bailingmoe3): three Kimi delta attention layers then one MLA layer in each group
+    of four; the KDA layers project both gates at full width (ssm_f_a, ssm_g_a, no low-rank pair) and keep one decay
+    per head, the MLA layers gate their output per head. The checkpoint's 9,283 tensors total the catalog's params
+    (7.9B on the card). llama.cpp loads a file written from this list; its cache at 4096 f16 is 46.27 MiB and at
+    32k q8_0 with -np 2 268.03 MiB (llama-fit-params, two decimals), which these figures round to."""
+    m = catalog.model("ling-3.0-tiny")
+    assert [m.layer_kind(i) for i in range(4)] == ["recurrent", "recurrent", "recurrent", "mla"]
+    kda = _names(m, 1)
+    assert {"ssm_f_a.weight", "ssm_g_a.weight", "ssm_a", "ssm_conv1d_q.weight", "attn_output.weight"} <= kda
+    assert not {"ssm_f_b.weight", "ssm_g_b.weight", "attn_gate.weight"} & kda
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.1.ssm_f_a.weight"] == (1536, 2048) and shapes["blk.1.ssm_a"] == (1, 16)
+    assert shapes["blk.3.attn_gate.weight"] == (1536, 16) and shapes["blk.3.attn_k_b.weight"] == (128, 512, 16)
+    assert "exp_probs_b.bias" in _names(m, 1) and "ffn_gate.weight" in _names(m, 0)
+    assert not mtp_tensors(m)
+    assert parameter_count(m) == m.params == 7_893_392_800
+    state = (3 * 3 * 2048 + 128 * 2048) * 4  # three short convolutions' history and a 128x128 state per head
+    assert recurrent_state_bytes(m) == state
+    mla = 4096 * 576 * 2  # one latent row (kv_lora 512 + rope 64) per cell
+    assert kv_cache_bytes(m, 4096) == 18 * state + 6 * mla == 48_513_024
+    assert round(kv_cache_bytes(m, 32768, "q8_0", parallel=2) / 2**20, 2) == 268.03
+
+
+def test_mimo2_v25_narrow_values_window_sinks_and_dense_mtp(catalog: Catalog) -> None:
+    """MiMo V2.5 (llama.cpp's mimo2): keys 192 wide and values 128, 4 KV heads on the nine full layers (0, 5, 11,
+    ..., 47) and 8 on the 128-token window layers, sink logits on the window layers only, a dense first layer
+    (16384) then 256 experts of 2048 with a router bias and no shared expert, and three MTP blocks attending over
+    the window with a dense FFN. llama.cpp loads a file written from this list, and llama-fit-params' cache is ours:
+    247,726,080 bytes at 4096 f16, 920.39 MiB at 32k q8_0 with -np 2."""
+    m = catalog.model("mimo-v2.5")
+    assert [m.layer_kind(i) for i in range(7)] == ["full", "swa", "swa", "swa", "swa", "full", "swa"]
+    assert [m.layer_kind(i) for i in range(m.layers)].count("full") == 9
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.0.attn_k.weight"] == (4096, 4 * 192) and shapes["blk.0.attn_v.weight"] == (4096, 4 * 128)
+    assert shapes["blk.1.attn_k.weight"] == (4096, 8 * 192) and shapes["blk.1.attn_v.weight"] == (4096, 8 * 128)
+    assert shapes["blk.1.attn_output.weight"] == (64 * 128, 4096) and shapes["blk.1.attn_sinks.weight"] == (64,)
+    assert "attn_sinks.weight" not in _names(m, 0) and "exp_probs_b.bias" in _names(m, 1)
+    assert not any(n.endswith("_shexp.weight") for n in _names(m, 1))
+    mtp = {t.name: t.ne for t in mtp_tensors(m)}
+    assert mtp["blk.50.ffn_gate.weight"] == (4096, 16384) and mtp["blk.50.attn_k.weight"] == (4096, 8 * 192)
+    assert "blk.48.attn_sinks.weight" in mtp and not any("exps" in n for n in mtp)
+    assert parameter_count(m) == m.params == 309_766_601_088
+    full, swa = 4 * (192 + 128) * 2, 8 * (192 + 128) * 2  # K and V bytes per token at f16
+    assert kv_bytes_per_token(m) == 9 * full  # the window layers do not grow with context
+    assert kv_cache_bytes(m, 4096) == 9 * 4096 * full + 39 * 768 * swa == 247_726_080
+    assert round(kv_cache_bytes(m, 32768, "q8_0", parallel=2) / 2**20, 2) == 920.39

@@ -177,6 +177,7 @@ def _checked_layers(e: Entry, layers: int) -> dict[str, Any]:
     return {
         "attention_layers": _layer_indices(e, "attention_layers", layers),
         "indexer_layers": _layer_indices(e, "indexer_layers", layers),
+        "full_layers": _layer_indices(e, "full_layers", layers),
         "per_layer_input": per_layer_input,
         "altup_inputs": altup_inputs,
     }
@@ -345,6 +346,7 @@ def _model(e: Entry) -> ModelSpec:
         global_head_dim=e.int_("global_head_dim", default=0, hi=100000) or 0,
         global_kv_heads=e.int_("global_kv_heads", default=0, hi=10000) or 0,
         kv_eq_v=e.bool_("kv_eq_v"),
+        full_layers=c["full_layers"],
         double_wide_ffn=e.bool_("double_wide_ffn"),
         compress_ratios=c["compress_ratios"],
         o_groups=c["o_groups"],
@@ -478,7 +480,7 @@ def _prices(e: Entry) -> tuple[tuple[float, float, str, str], ...]:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "11"
+CACHE_LAYOUT = "12"
 
 
 def _tuples(v: Any) -> Any:

@@ -32,7 +32,7 @@
 from __future__ import annotations
 
 from willitrun.estimate.quants import GGML_TYPES
-from willitrun.estimate.tensors import KDA, LFM2, MSA_INDEXER, QSA_INDEXER
+from willitrun.estimate.tensors import KDA, KDA_FULL_GATES, LFM2, MSA_INDEXER, QSA_INDEXER
 from willitrun.estimate.types import CSA_RATIO, ModelSpec
 
 KV_TYPES = ("f16", "bf16", "f32", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl")
@@ -108,8 +108,13 @@ def layer_kv_bytes(m: ModelSpec, layer: int, ctx: int, kv_type: str = "f16", par
     tokens = kv_tokens(m, layer, ctx)
     if kind == "mla":
         return (_row(kv_type, _mla_width(m)) + _indexer_row(m, layer, kv_type)) * tokens * parallel
-    width = m.layer_head_dim(layer) * m.layer_kv_heads(layer)
-    return (2 * _row(kv_type, width) + _msa_row(m, layer, kv_type)) * tokens * parallel + state
+    return (_kv_row(m, layer, kv_type) + _msa_row(m, layer, kv_type)) * tokens * parallel + state
+
+
+def _kv_row(m: ModelSpec, layer: int, kv_type: str) -> int:
+    """Bytes per token of one layer's K and V rows (values may be narrower than keys: MiMo V2.5)."""
+    heads = m.layer_kv_heads(layer)
+    return _row(kv_type, m.layer_head_dim(layer) * heads) + _row(kv_type, m.layer_v_dim(layer) * heads)
 
 
 def _msa_row(m: ModelSpec, layer: int, kv_type: str) -> int:
@@ -152,7 +157,7 @@ def recurrent_state_bytes(m: ModelSpec) -> int:
         return (m.ssm_d_conv - 1) * m.hidden * 4
     if m.arch in ("jamba", "mamba"):
         return ((m.ssm_d_conv - 1) * d_inner + d_state * d_inner) * 4
-    if m.arch in KDA:  # short convolutions on q, k and v, and a head-by-head state per head
+    if m.arch in KDA or m.arch in KDA_FULL_GATES:  # short convolutions on q, k and v, and a head-by-head state per head
         return (3 * (m.ssm_d_conv - 1) * d_inner + d_state * d_inner) * 4
     conv = (m.ssm_d_conv - 1) * (d_inner + 2 * m.ssm_n_group * d_state)
     return (conv + d_state * d_inner) * 4
@@ -173,7 +178,7 @@ def kv_bytes_per_token(m: ModelSpec, kv_type: str = "f16") -> float:
             r = m.compress_ratio(i)
             total += _compressed_row(m, i, kv_type) / r if r else 0.0
         elif kind == "full":
-            total += 2 * _row(kv_type, m.layer_head_dim(i) * m.layer_kv_heads(i)) + _msa_row(m, i, kv_type)
+            total += _kv_row(m, i, kv_type) + _msa_row(m, i, kv_type)
         elif kind == "mla":
             total += _row(kv_type, _mla_width(m)) + _indexer_row(m, i, kv_type)
     return total
@@ -197,7 +202,7 @@ def kv_read_bytes(m: ModelSpec, layer: int, depth: int, kv_type: str = "f16") ->
         depth = min(depth, m.sliding_window)
     if kind == "mla":
         return (_row(kv_type, _mla_width(m)) + _indexer_row(m, layer, kv_type)) * depth
-    return (2 * _row(kv_type, m.layer_head_dim(layer) * m.layer_kv_heads(layer)) + _msa_row(m, layer, kv_type)) * depth
+    return (_kv_row(m, layer, kv_type) + _msa_row(m, layer, kv_type)) * depth
 
 
 def legacy_mla_kv_cache_bytes(m: ModelSpec, ctx: int, kv_type: str = "f16", parallel: int = 1) -> int:

@@ -49,8 +49,11 @@ _EXPERT_BIAS = frozenset(
         "glm-dsa",
         "glm5-next",
         "afmoe",
+        "bailingmoe3",
         "dots1",
+        "exaone-moe",
         "lfm2moe",
+        "mimo2",
         "minimax-m2",
         "minimax-m3",
         "nemotron_h_moe",
@@ -62,6 +65,9 @@ MSA_INDEXER = frozenset({"minimax-m3"})
 # Qwen's sparse attention (QSA, qwen4exp): the same four indexer tensors on every attention layer, whose raw keys
 # llama.cpp caches beside K and V (keys only)
 QSA_INDEXER = frozenset({"qwen4exp"})
+# Attention sinks (one learned logit per head) on the sliding-window layers only: MiMo V2.5
+# (add_swa_attention_sink_bias, not add_full_attention_sink_bias)
+_SWA_SINKS = frozenset({"mimo2"})
 # q/k norms over the whole projection rather than per head (MiniMax M2).
 _FULL_QK_NORM = frozenset({"minimax-m2"})
 # MoE files whose experts' gate and up projections are one stacked tensor (ffn_gate_up_exps, twice the expert
@@ -74,6 +80,10 @@ LFM2 = frozenset({"lfm2", "lfm2moe"})
 # GLM-5.3-Flash (llama.cpp's glm5-next): Kimi delta attention (KDA) layers beside DeepSeek-style MLA layers whose
 # lightning indexer pools its keys (indexer_kpool), and DeepSeek V4's hyper-connection mixers on every layer
 KDA = frozenset({"glm5-next"})
+# Ling 3.0 (llama.cpp's bailingmoe3): groups of Kimi delta attention layers closed by an MLA layer whose output is
+# gated per head (attn_gate, one weight row per head); its KDA layers project the forget and output gates at full
+# width (ssm_f_a, ssm_g_a; no low-rank pair) and have no per-channel decay vector beyond ssm_a's one per head
+KDA_FULL_GATES = frozenset({"bailingmoe3"})
 
 
 def recurrent_kind(m: ModelSpec) -> str:
@@ -83,6 +93,8 @@ def recurrent_kind(m: ModelSpec) -> str:
         return "deltanet"
     if m.arch in KDA:
         return "kda"
+    if m.arch in KDA_FULL_GATES:
+        return "kda-full"
     if m.arch in LFM2:
         return "shortconv"
     return {"jamba": "mamba1", "mamba": "mamba1"}.get(m.arch, "mamba2")
@@ -136,6 +148,26 @@ def _kda(m: ModelSpec, i: int) -> list[TensorShape]:
     return out
 
 
+def _kda_full_gates(m: ModelSpec, i: int) -> list[TensorShape]:
+    """A Ling 3.0 KDA layer: the same three short convolutions and q/k/v projections as glm5-next's, but the
+    forget and output gates projected straight to the full inner width, and the decay stored one value per head."""
+    h, inner, head = m.hidden, m.ssm_d_inner, m.ssm_d_state
+    n = max(1, inner // max(1, head))
+    p = f"blk.{i}."
+    out = [TensorShape(p + f"ssm_conv1d_{x}.weight", (m.ssm_d_conv, 1, inner), i) for x in "qkv"]
+    out += [TensorShape(p + f"attn_{x}.weight", (h, inner), i) for x in "qkv"]
+    out += [
+        TensorShape(p + "ssm_f_a.weight", (h, inner), i),
+        TensorShape(p + "ssm_beta.weight", (h, n), i),
+        TensorShape(p + "ssm_a", (1, n), i),
+        TensorShape(p + "ssm_dt.bias", (inner,), i),
+        TensorShape(p + "ssm_g_a.weight", (h, inner), i),
+        TensorShape(p + "ssm_norm.weight", (head,), i),
+        TensorShape(p + "attn_output.weight", (inner, h), i),
+    ]
+    return out
+
+
 def _recurrent(m: ModelSpec, i: int) -> list[TensorShape]:
     h, d_inner, d_state = m.hidden, m.ssm_d_inner, m.ssm_d_state
     p = f"blk.{i}."
@@ -144,6 +176,8 @@ def _recurrent(m: ModelSpec, i: int) -> list[TensorShape]:
         return _delta_net(m, i)
     if kind == "kda":
         return _kda(m, i)
+    if kind == "kda-full":
+        return _kda_full_gates(m, i)
     if kind == "shortconv":
         return [
             TensorShape(p + "shortconv.in_proj.weight", (h, 3 * h), i),
@@ -206,6 +240,8 @@ def _mla(m: ModelSpec, i: int) -> list[TensorShape]:
         TensorShape(p + "attn_v_b.weight", (m.kv_lora_rank, v_dim, m.heads), i),
         TensorShape(p + "attn_output.weight", (m.heads * v_dim, h), i),
     ]
+    if m.arch in KDA_FULL_GATES:  # Ling 3.0: one output gate per head
+        out.append(TensorShape(p + "attn_gate.weight", (h, m.heads), i))
     if m.indexer_heads:
         # DeepSeek V3.2's lightning indexer: one key head of indexer_head_dim, queries from the q LoRA
         d, n = m.indexer_head_dim, m.indexer_heads
@@ -291,6 +327,7 @@ def _qkv(m: ModelSpec, i: int) -> list[TensorShape]:
     hd = m.layer_head_dim(i)
     q = m.heads * hd
     kv = m.layer_kv_heads(i) * hd
+    v = m.layer_kv_heads(i) * m.layer_v_dim(i)
     out: list[TensorShape] = []
     if m.arch in _FUSED_QKV:
         out.append(TensorShape(p + "attn_qkv.weight", (h, q + 2 * kv), i))
@@ -300,7 +337,7 @@ def _qkv(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "attn_k.weight", (h, kv), i),
         ]
         if not (m.kv_eq_v and m.layer_kind(i) == "full"):
-            out.append(TensorShape(p + "attn_v.weight", (h, kv), i))
+            out.append(TensorShape(p + "attn_v.weight", (h, v), i))
     if m.attn_bias or m.arch in _PLAIN_FFN:
         out += [
             TensorShape(p + "attn_q.bias", (q,), i),
@@ -330,6 +367,8 @@ def _attention_tail(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "attn_output.bias", (h,), i),
             TensorShape(p + "attn_sinks.weight", (m.heads,), i),
         ]
+    if m.arch in _SWA_SINKS and m.layer_kind(i) == "swa":
+        out.append(TensorShape(p + "attn_sinks.weight", (m.heads,), i))
     if m.arch in _ATTN_GATE:
         out.append(TensorShape(p + "attn_gate.weight", (h, m.heads * m.layer_head_dim(i)), i))
     if m.arch in _POST_NORMS:
@@ -357,7 +396,7 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
     if m.is_mla:
         return out + _mla(m, i)
     out += _qkv(m, i)
-    out.append(TensorShape(p + "attn_output.weight", (m.heads * m.layer_head_dim(i), m.hidden), i))
+    out.append(TensorShape(p + "attn_output.weight", (m.heads * m.layer_v_dim(i), m.hidden), i))
     return out + _attention_tail(m, i)
 
 

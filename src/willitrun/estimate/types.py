@@ -99,6 +99,12 @@ FIT_MARGIN_BYTES = 1024 * MIB
 CSA_RATIO = 4
 HCA_RATIO = 128
 COMPRESS_RATIOS = (0, CSA_RATIO, HCA_RATIO)
+# Architectures whose MTP blocks carry a dense FFN (`intermediate` wide) where the main layers have experts:
+# K-EXAONE (llama.cpp's exaone-moe)
+DENSE_MTP = frozenset({"exaone-moe", "mimo2"})
+# Architectures whose MTP blocks attend over the sliding window (with the window layers' KV heads): MiMo V2.5, whose
+# converter extends hybrid_layer_pattern with a window entry per MTP block
+SWA_MTP = frozenset({"mimo2"})
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -188,6 +194,9 @@ class ModelSpec(Value):
     global_head_dim: int = 0
     global_kv_heads: int = 0
     kv_eq_v: bool = False
+    # the full-attention layers where they follow no fixed period (MiMo V2.5's hybrid_layer_pattern 0 entries); with
+    # sliding_window set every other layer uses the window; None = swa_pattern decides
+    full_layers: tuple[int, ...] | None = None
     # Gemma 4 E2B (use_double_wide_mlp): the layers that reuse an earlier layer's KV cache have an FFN twice
     # `intermediate` wide
     double_wide_ffn: bool = False
@@ -260,11 +269,13 @@ class ModelSpec(Value):
             c = self.layer_pattern[i] if i < len(self.layer_pattern) else "-"
             return "recurrent" if c == "M" else "full" if c == "*" else "ffn"
         if i >= self.layers:  # an MTP block after the last layer: always attention
-            return "mla" if self.is_mla else "full"
+            return "mla" if self.is_mla else "swa" if self.arch in SWA_MTP else "full"
         if self.attention_layers is not None and i not in self.attention_layers:
             return "recurrent"
         if self.is_mla:
             return "mla"
+        if self.sliding_window and self.full_layers is not None:
+            return "full" if i in self.full_layers else "swa"
         if self.sliding_window:
             if self.swa_pattern and (i if self.swa_full_first else i + 1) % self.swa_pattern == 0:
                 return "full"
@@ -276,6 +287,13 @@ class ModelSpec(Value):
         if self.global_head_dim and self.layer_kind(i) == "full":
             return self.global_head_dim
         return self.head_dim
+
+    def layer_v_dim(self, i: int) -> int:
+        """Width of one value head of layer i: v_head_dim where a non-MLA model's values are narrower than its keys
+        (MiMo V2.5: keys 192, values 128), else the head width."""
+        if self.v_head_dim and not self.is_mla:
+            return self.v_head_dim
+        return self.layer_head_dim(i)
 
     def layer_kv_heads(self, i: int) -> int:
         if self.global_kv_heads and self.layer_kind(i) == "full":
@@ -293,6 +311,8 @@ class ModelSpec(Value):
         return self.intermediate
 
     def layer_is_moe(self, i: int) -> bool:
+        if i >= self.layers and self.arch in DENSE_MTP:
+            return False
         if self.layer_pattern:
             return self.is_moe and i < len(self.layer_pattern) and self.layer_pattern[i] == "E"
         return self.is_moe and i >= self.dense_layers and (i + 1) % max(1, self.moe_layer_step) == 0
