@@ -125,46 +125,31 @@ def _delta_net(m: ModelSpec, i: int) -> list[TensorShape]:
     return out
 
 
-def _kda(m: ModelSpec, i: int) -> list[TensorShape]:
-    """A Kimi delta attention layer as glm5-next stores it: heads of ssm_d_state (ssm_d_inner wide in all), a
-    short depthwise convolution on each of q, k and v, low-rank forget-gate and output-gate projections, a per-head
-    beta, decay and bias, the per-head output norm and the output projection."""
+def _kda(m: ModelSpec, i: int, *, full_gates: bool = False) -> list[TensorShape]:
+    """A Kimi delta attention layer: heads of ssm_d_state (ssm_d_inner wide in all), a short depthwise convolution
+    on each of q, k and v and their projections, forget- and output-gate projections, a per-head beta, decay and
+    bias, the per-head output norm and the output projection. glm5-next factors the gates through a rank of one
+    head and keeps one decay per head; Ling 3.0 (`full_gates`) projects them straight to the full width and stores
+    the decay as a [1, heads] row."""
     h, inner, head = m.hidden, m.ssm_d_inner, m.ssm_d_state
     n = max(1, inner // max(1, head))
     p = f"blk.{i}."
     out = [TensorShape(p + f"ssm_conv1d_{x}.weight", (m.ssm_d_conv, 1, inner), i) for x in "qkv"]
     out += [TensorShape(p + f"attn_{x}.weight", (h, inner), i) for x in "qkv"]
+    if full_gates:
+        forget = [TensorShape(p + "ssm_f_a.weight", (h, inner), i)]
+        gate = [TensorShape(p + "ssm_g_a.weight", (h, inner), i)]
+    else:
+        forget = [TensorShape(p + "ssm_f_a.weight", (h, head), i), TensorShape(p + "ssm_f_b.weight", (head, inner), i)]
+        gate = [TensorShape(p + "ssm_g_a.weight", (h, head), i), TensorShape(p + "ssm_g_b.weight", (head, inner), i)]
+    out += forget
     out += [
-        TensorShape(p + "ssm_f_a.weight", (h, head), i),
-        TensorShape(p + "ssm_f_b.weight", (head, inner), i),
         TensorShape(p + "ssm_beta.weight", (h, n), i),
-        TensorShape(p + "ssm_a", (n,), i),
+        TensorShape(p + "ssm_a", (1, n) if full_gates else (n,), i),
         TensorShape(p + "ssm_dt.bias", (inner,), i),
-        TensorShape(p + "ssm_g_a.weight", (h, head), i),
-        TensorShape(p + "ssm_g_b.weight", (head, inner), i),
-        TensorShape(p + "ssm_norm.weight", (head,), i),
-        TensorShape(p + "attn_output.weight", (inner, h), i),
     ]
-    return out
-
-
-def _kda_full_gates(m: ModelSpec, i: int) -> list[TensorShape]:
-    """A Ling 3.0 KDA layer: the same three short convolutions and q/k/v projections as glm5-next's, but the
-    forget and output gates projected straight to the full inner width, and the decay stored one value per head."""
-    h, inner, head = m.hidden, m.ssm_d_inner, m.ssm_d_state
-    n = max(1, inner // max(1, head))
-    p = f"blk.{i}."
-    out = [TensorShape(p + f"ssm_conv1d_{x}.weight", (m.ssm_d_conv, 1, inner), i) for x in "qkv"]
-    out += [TensorShape(p + f"attn_{x}.weight", (h, inner), i) for x in "qkv"]
-    out += [
-        TensorShape(p + "ssm_f_a.weight", (h, inner), i),
-        TensorShape(p + "ssm_beta.weight", (h, n), i),
-        TensorShape(p + "ssm_a", (1, n), i),
-        TensorShape(p + "ssm_dt.bias", (inner,), i),
-        TensorShape(p + "ssm_g_a.weight", (h, inner), i),
-        TensorShape(p + "ssm_norm.weight", (head,), i),
-        TensorShape(p + "attn_output.weight", (inner, h), i),
-    ]
+    out += gate
+    out += [TensorShape(p + "ssm_norm.weight", (head,), i), TensorShape(p + "attn_output.weight", (inner, h), i)]
     return out
 
 
@@ -177,7 +162,7 @@ def _recurrent(m: ModelSpec, i: int) -> list[TensorShape]:
     if kind == "kda":
         return _kda(m, i)
     if kind == "kda-full":
-        return _kda_full_gates(m, i)
+        return _kda(m, i, full_gates=True)
     if kind == "shortconv":
         return [
             TensorShape(p + "shortconv.in_proj.weight", (h, 3 * h), i),
