@@ -227,3 +227,14 @@ def test_expert_offload_over_two_gpus_splits_by_bytes(run: Run) -> None:
     # the first GPU takes the light layers (experts in RAM), so it holds more of them; the command says so
     assert gpus[0]["layers"] > gpus[1]["layers"]
     assert f"-ts {gpus[0]['layers']},{gpus[1]['layers']}" in o["command"]
+
+
+def test_nothing_runs_says_when_the_ram_part_is_what_does_not_fit(run: Callable[..., Result]) -> None:
+    # Qwen3.8-Flash-Next keeps its n-gram embedding table in system RAM: two H200s hold everything else
+    r = run("check", "qwen3.8-flash-next", "--gpu", "2x H200", "--ram", "16", "--json")
+    assert r.code == 1, r.err
+    notes = r.json()["options"][-1]["notes"]
+    assert any(n.startswith("the part that stays in system RAM needs") for n in notes), notes
+    assert not any("the GPUs and RAM offer" in n for n in notes)
+    big = run("check", "qwen3.8-flash-next", "--gpu", "2x H200", "--ram", "128", "--json").json()
+    assert big["recommended"] is not None

@@ -220,7 +220,16 @@ def _memory_notes(
     if verdict == "no":
         need = sum(d.total_bytes for d in p.devices)
         have = sum(d.capacity_bytes for d in p.devices)
-        notes.append(f"needs {_fmt_gib(need)} but the GPUs and RAM offer {_fmt_gib(have)}")
+        ram = p.ram
+        if need <= have and ram.total_bytes > ram.capacity_bytes:
+            # room enough in all, but what must stay in system RAM (input tables, layers or experts left there)
+            # does not fit it
+            notes.append(
+                f"the part that stays in system RAM needs {_fmt_gib(ram.total_bytes)} but "
+                f"{_fmt_gib(ram.capacity_bytes)} is free"
+            )
+        else:
+            notes.append(f"needs {_fmt_gib(need)} but the GPUs and RAM offer {_fmt_gib(have)}")
     if machine.devices and verdict in ("partial", "cpu", "no"):
         per_tok = kv_bytes_per_token(m, req.kv_type) * req.parallel
         if per_tok > 0 and mc is not None and mc < ctx:
