@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from willitrun.catalog.load import load_catalog  # noqa: E402
-from willitrun.estimate.quants import TensorShape  # noqa: E402
+from willitrun.estimate.quants import TensorShape, converted_type  # noqa: E402
 from willitrun.estimate.tensors import model_tensors  # noqa: E402
 from willitrun.estimate.types import ModelSpec  # noqa: E402
 from willitrun.paths import cache_dir  # noqa: E402
@@ -167,26 +167,11 @@ class Case:
 
 
 def converter_type(t: TensorShape, m: ModelSpec) -> str:
-    """The type llama.cpp's converter (conversion/base.py) gives a tensor in an F16 file: F32 for vectors, norms,
-    biases and the tensors it always keeps in float32 (router, convolutions, position tables, AltUp
-    coefficients); gpt-oss's experts as released, MXFP4; everything else F16."""
-    name = t.name
-    if m.arch == "gpt-oss" and name.endswith("_exps.weight"):
+    """The type llama.cpp's converter gives a tensor in an F16 file: the estimator's own rule
+    (quants.converted_type), with gpt-oss's experts as released, MXFP4."""
+    if m.arch == "gpt-oss" and t.name.endswith("_exps.weight"):
         return "MXFP4"
-    if t.n_dims <= 1 or name.endswith("_norm.weight") or not name.endswith(".weight"):
-        return "F32"
-    f32_parts = (
-        "ffn_gate_inp",
-        "position_embd",
-        "token_types",
-        "ssm_conv1d",
-        "shortconv.conv",
-        "altup_correct_coef",
-        "altup_predict_coef",
-    )
-    if any(p in name for p in f32_parts):
-        return "F32"
-    return "F16"
+    return converted_type(t)
 
 
 def file_tensors(m: ModelSpec, layout: str = "") -> list[TensorShape]:
