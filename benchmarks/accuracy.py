@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT / "src"))
 from willitrun.catalog.load import load_catalog  # noqa: E402
 from willitrun.catalog.resolve import resolve_gpu  # noqa: E402
 from willitrun.estimate import constants as K  # noqa: E402
-from willitrun.estimate.placement import Placing, plan  # noqa: E402
+from willitrun.estimate.placement import Placing, Plan, plan  # noqa: E402
 from willitrun.estimate.runtime import LLAMA_CPP  # noqa: E402
 from willitrun.estimate.speed import Terms, decode_terms, decode_time, prefill_terms, prefill_time  # noqa: E402
-from willitrun.estimate.tensors import active_parameter_count, weights_breakdown  # noqa: E402
+from willitrun.estimate.tensors import WeightsBreakdown, active_parameter_count, weights_breakdown  # noqa: E402
 from willitrun.estimate.types import GIB, Cpu, Device, Machine, ModelSpec  # noqa: E402
 from willitrun.hardware import apple_working_set_bytes, device_from_spec  # noqa: E402
 
@@ -171,21 +171,7 @@ def load_rows() -> list[Row]:
                 # llama-bench ran without flash attention before it became the default (2025); the DGX Spark
                 # runs say -fa 1
                 fa = "dgx-spark" in r["source"] or "-fa 1" in r["notes"]
-                if r["metric"] == "tg":
-                    row.terms = decode_terms(
-                        spec,
-                        w,
-                        machine,
-                        p,
-                        kv_type="f16",
-                        depth=depth + tokens // 2,
-                        active_params=active,
-                        flash_attention=fa,
-                    )
-                else:
-                    row.terms = prefill_terms(
-                        spec, w, machine, p, prompt_tokens=tokens, depth=depth, active_params=active, flash_attention=fa
-                    )
+                row.terms = _terms(r["metric"], spec, w, machine, p, tokens, depth, active, fa)
                 row.family = row.terms.family
             rows.append(row)
     return rows
@@ -416,24 +402,31 @@ def load_backend_rows(skipped: dict[str, int] | None = None) -> list[Row]:
             row.weight = 0.5 if r["notes"].startswith("SECONDARY") else 1.0
             row.exact_model = exact
             row.source = "backends"
-            if metric == "tg":
-                row.terms = decode_terms(
-                    spec,
-                    w,
-                    machine,
-                    p,
-                    kv_type="f16",
-                    depth=depth + tokens // 2,
-                    active_params=active,
-                    flash_attention=fa,
-                )
-            else:
-                row.terms = prefill_terms(
-                    spec, w, machine, p, prompt_tokens=tokens, depth=depth, active_params=active, flash_attention=fa
-                )
+            row.terms = _terms(metric, spec, w, machine, p, tokens, depth, active, fa)
             row.family = row.terms.family
             rows.append(row)
     return rows
+
+
+def _terms(
+    metric: str,
+    spec: ModelSpec,
+    w: WeightsBreakdown,
+    machine: Machine,
+    p: Plan,
+    tokens: int,
+    depth: int,
+    active: float,
+    fa: bool,
+) -> Terms:
+    """A llama-bench row's speed terms: tg (decode at the run's mean cache depth) or pp (prefill)."""
+    if metric == "tg":
+        return decode_terms(
+            spec, w, machine, p, kv_type="f16", depth=depth + tokens // 2, active_params=active, flash_attention=fa
+        )
+    return prefill_terms(
+        spec, w, machine, p, prompt_tokens=tokens, depth=depth, active_params=active, flash_attention=fa
+    )
 
 
 def predict(row: Row, consts: dict[str, K.BackendConstants]) -> float:
