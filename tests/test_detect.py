@@ -466,3 +466,10 @@ def test_detect_lists_backends(run: Callable[..., Result]) -> None:
     d = run("detect", "--json").json()
     assert d["backends"][-1] == {"name": "cpu", "how": "always"}
     assert "Backends llama.cpp can use here:" in run("detect").out
+
+
+def test_check_json_says_how_the_ram_bandwidth_is_known(run: Callable[..., Result]) -> None:
+    hw = run("check", "llama3-8b", "--json").json()["hardware"]
+    assert hw["ram_bandwidth_gbps"] == 60.0 and hw["ram_bandwidth_how"] == "assumed"  # the fixture machine's
+    given = run("check", "llama3-8b", "--ram-bandwidth", "31", "--json").json()["hardware"]
+    assert given["ram_bandwidth_gbps"] == 31 and given["ram_bandwidth_how"] == "given"
