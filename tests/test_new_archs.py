@@ -692,3 +692,37 @@ def test_mimo2_v25_narrow_values_window_sinks_and_dense_mtp(catalog: Catalog) ->
     assert kv_bytes_per_token(m) == 9 * full  # the window layers do not grow with context
     assert kv_cache_bytes(m, 4096) == 9 * 4096 * full + 39 * 768 * swa == 247_726_080
     assert round(kv_cache_bytes(m, 32768, "q8_0", parallel=2) / 2**20, 2) == 920.39
+
+
+def test_exaone4_post_norms_only_windows_and_mtp(catalog: Catalog) -> None:
+    """EXAONE 4.0/4.5 (llama.cpp's exaone4): no norm before attention or FFN, only after them, per-head q/k norms,
+    three 4096-token windowed layers then a global one in each group of four; EXAONE 4.5's file carries one MTP
+    block. llama.cpp loads a file written from this list ("model params = 33.06 B") and llama-fit-params' cache is
+    ours: 1,073,741,824 bytes at 4096 f16, 3,244,294,144 at 32k q8_0 with -np 2."""
+    m = catalog.model("exaone-4.5-33b")
+    layer = _names(m, 0)
+    assert "attn_norm.weight" not in layer and "ffn_norm.weight" not in layer
+    assert {"post_attention_norm.weight", "post_ffw_norm.weight", "attn_q_norm.weight"} <= layer
+    assert {t.name: t.ne for t in model_tensors(m)}["blk.0.attn_q_norm.weight"] == (128,)
+    assert len(model_tensors(m)) == 3 + 64 * 11
+    mtp = {t.name for t in mtp_tensors(m)}
+    assert "blk.64.nextn.eh_proj.weight" in mtp and "blk.64.attn_norm.weight" not in mtp
+    assert parameter_count(m) == m.params and round(m.params / 1e9, 2) == 33.06
+    assert [m.layer_kind(i) for i in range(8)] == ["swa", "swa", "swa", "full"] * 2
+    assert kv_cache_bytes(m, 4096) == 1_073_741_824
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 3_244_294_144
+    # EXAONE 4.0 32B: the same layer, no MTP block; the card's 30.95B without embeddings
+    base = catalog.model("exaone-4.0-32b")
+    assert not mtp_tensors(base)
+    assert round((base.params - 2 * base.hidden * base.vocab) / 1e9, 2) == 30.95
+
+
+def test_olmo2_norms_follow_the_blocks_and_qk_norms_span_the_projection(catalog: Catalog) -> None:
+    """OLMo 2 has no attn_norm/ffn_norm (only post-norms), and its q/k norms cover the whole projection; a file
+    written from this list loads in llama.cpp ("model params = 7.30 B"); the old list had two norms per layer that
+    llama.cpp never creates."""
+    m = catalog.model("olmo-2-7b")
+    layer = {t.name: t.ne for t in model_tensors(m) if t.name.startswith("blk.0.")}
+    assert "blk.0.attn_norm.weight" not in layer and "blk.0.ffn_norm.weight" not in layer
+    assert layer["blk.0.attn_q_norm.weight"] == (4096,) and layer["blk.0.attn_k_norm.weight"] == (4096,)
+    assert parameter_count(m) == m.params

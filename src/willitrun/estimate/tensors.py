@@ -22,7 +22,10 @@ from willitrun.estimate.types import CSA_RATIO, ModelSpec, Record
 # Architectures that store q, k and v as one fused tensor, and gate+up as one.
 _FUSED_QKV = frozenset({"phi3", "phi2", "falcon", "bloom", "gpt2", "stablelm", "nomic-bert"})
 # Architectures with extra post-attention / post-FFN norms.
-_POST_NORMS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "olmo2", "afmoe"})
+_POST_NORMS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "olmo2", "afmoe", "exaone4"})
+# ... of which these norm only the outputs of attention and FFN (no attn_norm or ffn_norm before them): OLMo 2 and
+# EXAONE 4's "reorder" layout
+_POST_NORM_ONLY = frozenset({"olmo2", "exaone4"})
 # Parallel blocks with one norm before attention and FFN alike (no ffn_norm): Cohere's MoE (North)
 _NO_FFN_NORM = frozenset({"cohere2moe"})
 # Attention whose output is gated per channel by a projection of the layer input (attn_gate; Arcee's Trinity)
@@ -68,8 +71,8 @@ QSA_INDEXER = frozenset({"qwen4exp"})
 # Attention sinks (one learned logit per head) on the sliding-window layers only: MiMo V2.5
 # (add_swa_attention_sink_bias, not add_full_attention_sink_bias)
 _SWA_SINKS = frozenset({"mimo2"})
-# q/k norms over the whole projection rather than per head (MiniMax M2).
-_FULL_QK_NORM = frozenset({"minimax-m2"})
+# q/k norms over the whole projection rather than per head (MiniMax M2, OLMo 2).
+_FULL_QK_NORM = frozenset({"minimax-m2", "olmo2"})
 # MoE files whose experts' gate and up projections are one stacked tensor (ffn_gate_up_exps, twice the expert
 # width): the checkpoint ships them so and the converter keeps them (Mistral Small 4, otherwise DeepSeek-V2's
 # layout under its own name).
@@ -369,7 +372,7 @@ def _attention_tail(m: ModelSpec, i: int) -> list[TensorShape]:
 def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
     """Layer i's norm and attention block (or its recurrent mixer, or both side by side on Falcon-H1)."""
     p = f"blk.{i}."
-    out: list[TensorShape] = [TensorShape(p + "attn_norm.weight", (m.hidden,), i)]
+    out: list[TensorShape] = [] if m.arch in _POST_NORM_ONLY else [TensorShape(p + "attn_norm.weight", (m.hidden,), i)]
     if m.arch in KDA and i < m.layers:  # the hyper-connection mixers (not on the MTP block)
         out += _mhc(m, i)
     if m.layer_kind(i) == "recurrent":
@@ -474,7 +477,7 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
     out: list[TensorShape] = []
     if m.arch in _POST_ATTN_NAMED:
         out.append(TensorShape(p + "post_attention_norm.weight", (h,), i))
-    elif m.arch in _NO_FFN_NORM:
+    elif m.arch in _NO_FFN_NORM or m.arch in _POST_NORM_ONLY:
         pass
     else:
         # Falcon-H1 files name the pre-FFN norm without the usual suffix
