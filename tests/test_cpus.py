@@ -119,3 +119,16 @@ def test_backend_on_compare_best_gpu_and_cost(run: Callable[..., Result]) -> Non
         return line
 
     assert local() != local("--backend", "vulkan")
+
+
+def test_a_cpu_named_as_the_gpu_points_to_cpu(run: Callable[..., Result]) -> None:
+    """--gpu "Snapdragon X Elite" is a processor: say so and how to ask for it, one line, exit 2."""
+    r = run("check", "llama3-8b", "--gpu", "Snapdragon X Elite")
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1
+    assert "is a CPU (Qualcomm Snapdragon X Elite X1E-78-100)" in r.err
+    assert "--gpu none --cpu 'Qualcomm Snapdragon X Elite X1E-78-100'" in r.err
+    following = run("check", "llama3-8b", "--gpu", "none", "--cpu", "Qualcomm Snapdragon X Elite X1E-78-100")
+    assert following.code == 0, following.err
+    # a name that is neither still gets GPU suggestions
+    typo = run("check", "llama3-8b", "--gpu", "RTX 4090x")
+    assert typo.code == 2 and "did you mean 'RTX 4090'" in typo.err

@@ -123,13 +123,22 @@ def _key(s: str) -> str:
     return re.sub(r"[^a-z0-9+]+", "", s.replace("amd", "").replace("intel", "").replace("processor", ""))
 
 
+def exact_cpu(name: str) -> CpuSpec | None:
+    """The catalog CPU whose id, name or alias is `name` (ignoring case, spaces and vendor names), else None."""
+    want = _key(name)
+    for c in load_cpus():
+        if want in {_key(c.id), _key(c.name), *(_key(a) for a in c.aliases)}:
+            return c
+    return None
+
+
 def resolve_cpu(name: str) -> CpuSpec:
     """The catalog CPU a name means: an id, the name or an alias (ignoring case, spaces and vendor names)."""
     want = _key(name)
     cpus = load_cpus()
-    for c in cpus:
-        if want in {_key(c.id), _key(c.name), *(_key(a) for a in c.aliases)}:
-            return c
+    exact = exact_cpu(name)
+    if exact is not None:
+        return exact
     close = [c for c in cpus if want and (want in _key(c.name) or any(want in _key(a) for a in c.aliases))]
     if len(close) == 1:
         return close[0]

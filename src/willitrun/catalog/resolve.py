@@ -9,13 +9,14 @@ mixes (`RTX 4090,RTX 3090`).
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from willitrun.catalog.load import Catalog
 from willitrun.catalog.types import GpuSpec
-from willitrun.errors import BadValueError, UnknownNameError
+from willitrun.errors import BadValueError, UnknownNameError, WillItRunError
 from willitrun.estimate.types import DATABASE_PREFIX, ModelSpec, Record
 
 T = TypeVar("T")
@@ -336,6 +337,14 @@ def resolve_gpu_variants(cat: Catalog, name: str) -> tuple[GpuSpec, float, tuple
         found = from_gpu_database(raw)
         if found is not None:
             return found, (mem if mem is not None else found.memory_gib), ()
+        from willitrun.catalog.cpus import exact_cpu
+
+        cpu = exact_cpu(raw)
+        if cpu is not None:  # a processor named where a GPU was asked for (Snapdragon X Elite, Ryzen 9 7950X)
+            raise WillItRunError(
+                f"{raw!r} is a CPU ({cpu.name}), not a GPU in the catalog",
+                f"for its cores: --gpu none --cpu {shlex.quote(cpu.name)}; its integrated graphics are not modelled",
+            )
         import difflib
 
         close = difflib.get_close_matches(key, [k for k in idx if "@" not in k], n=8, cutoff=0.55)
