@@ -726,3 +726,27 @@ def test_olmo2_norms_follow_the_blocks_and_qk_norms_span_the_projection(catalog:
     assert "blk.0.attn_norm.weight" not in layer and "blk.0.ffn_norm.weight" not in layer
     assert layer["blk.0.attn_q_norm.weight"] == (4096,) and layer["blk.0.attn_k_norm.weight"] == (4096,)
     assert parameter_count(m) == m.params
+
+
+def test_kimi_k3_kda_and_gated_mla_with_latent_experts(catalog: Catalog) -> None:
+    """Kimi K3 (llama.cpp's kimi-k3): 69 Kimi delta attention layers (low-rank forget gate, full-rank output gate
+    ssm_g) and 24 MLA layers with a per-channel output gate, every layer with two residual score vectors; the
+    first layer dense, then 896 experts working at a 3584-wide latent between routed_down and routed_up, two
+    shared experts at the hidden width. llama.cpp loads a file written from this list ("model params = 2.78 T")
+    and llama-fit-params' cache (24 MLA latents and 69 recurrent states) is ours: 577,880,064 bytes at 4096 f16
+    (its log: 551.11 MiB), 1,891,860,480 at 32k q8_0 with -np 2 (1804.22 MiB)."""
+    m = catalog.model("kimi-k3")
+    kda, mla, dense = _names(m, 1), _names(m, 3), _names(m, 0)
+    assert {"ssm_g.weight", "ssm_f_a.weight", "ssm_f_b.weight", "attn_res_score.weight"} <= kda
+    assert "ssm_g_a.weight" not in kda and "attn_gate.weight" not in kda
+    assert {"attn_gate.weight", "attn_k_b.weight", "ffn_res_score.weight", "ffn_routed_norm.weight"} <= mla
+    assert "ffn_gate.weight" in dense and "ffn_gate_exps.weight" not in dense
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.3.ffn_gate_exps.weight"] == (3584, 3072, 896)
+    assert shapes["blk.3.ffn_up_shexp.weight"] == (7168, 6144)
+    assert shapes["blk.3.attn_gate.weight"] == (7168, 96 * 128) and "output_res_score.weight" in shapes
+    assert [m.layer_kind(i) for i in (0, 3, 91, 92)] == ["recurrent", "mla", "mla", "mla"]
+    assert parameter_count(m) == m.params and round(m.params / 1e12, 2) == 2.78
+    assert m.params_reference and abs(m.params / m.params_reference - 1) < 0.001  # 2779.93 B with the vision tower
+    assert kv_cache_bytes(m, 4096) == 577_880_064
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_891_860_480

@@ -902,3 +902,80 @@ def test_config_deepseek_v4(catalog: Catalog) -> None:
     assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
     assert s.params == parameter_count(ref)  # 284.33 B, as llama.cpp prints it
     assert kv_cache_bytes(s, 65536) == kv_cache_bytes(ref, 65536)
+
+
+# moonshotai/Kimi-K3's config.json, the keys that carry shapes (its text_config, under the multimodal wrapper),
+# with the values the catalog entry's source cites; linear_attn_config counts layers from 1
+KIMI_K3_CONFIG: dict[str, Any] = {
+    "model_type": "kimi_k3",
+    "tie_word_embeddings": False,
+    "text_config": {
+        "model_type": "kimi_linear",
+        "hidden_size": 7168,
+        "num_hidden_layers": 93,
+        "num_attention_heads": 96,
+        "num_key_value_heads": 96,
+        "intermediate_size": 33792,
+        "q_lora_rank": 1536,
+        "kv_lora_rank": 512,
+        "qk_nope_head_dim": 128,
+        "qk_rope_head_dim": 64,
+        "v_head_dim": 128,
+        "num_experts": 896,
+        "num_experts_per_token": 16,
+        "moe_intermediate_size": 3072,
+        "num_shared_experts": 2,
+        "first_k_dense_replace": 1,
+        "routed_expert_hidden_size": 3584,
+        "vocab_size": 163840,
+        "max_position_embeddings": 1048576,
+        "tie_word_embeddings": False,
+        "linear_attn_config": {
+            "full_attn_layers": [*range(4, 93, 4), 93],
+            "kda_layers": [i for i in range(1, 92) if i % 4],
+            "head_dim": 128,
+            "num_heads": 96,
+            "short_conv_kernel_size": 4,
+        },
+    },
+}
+
+
+def test_config_kimi_k3(catalog: Catalog) -> None:
+    from willitrun.estimate.kv import kv_cache_bytes
+
+    s = config_to_spec("moonshotai/Kimi-K3", KIMI_K3_CONFIG)
+    ref = catalog.model("kimi-k3")
+    assert s.arch == "kimi-k3" and s.attention_layers == ref.attention_layers and len(ref.attention_layers or ()) == 24
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert s.params == parameter_count(ref)
+    assert kv_cache_bytes(s, 65536) == kv_cache_bytes(ref, 65536)
+
+
+def test_config_exaone_4_5(catalog: Catalog) -> None:
+    """EXAONE 4.5's wrapper config: the text tower (exaone4) with its MTP block, a window pattern given as layer
+    kinds, the vocabulary on the outer level."""
+    kinds = ["sliding_attention"] * 3 + ["full_attention"]
+    cfg: dict[str, Any] = {
+        "model_type": "exaone4_5",
+        "vocab_size": 153600,
+        "tie_word_embeddings": False,
+        "text_config": {
+            "model_type": "exaone4_5_text",
+            "hidden_size": 5120,
+            "intermediate_size": 27392,
+            "num_hidden_layers": 64,
+            "num_attention_heads": 40,
+            "num_key_value_heads": 8,
+            "max_position_embeddings": 262144,
+            "sliding_window": 4096,
+            "sliding_window_pattern": "LLLG",
+            "layer_types": kinds * 16,
+            "num_nextn_predict_layers": 1,
+        },
+    }
+    s = config_to_spec("LGAI-EXAONE/EXAONE-4.5-33B", cfg)
+    ref = catalog.model("exaone-4.5-33b")
+    assert s.arch == "exaone4" and s.swa_pattern == 4 and s.mtp_layers == 1 and s.qk_norm
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert s.params == ref.params

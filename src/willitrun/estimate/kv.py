@@ -32,7 +32,7 @@
 from __future__ import annotations
 
 from willitrun.estimate.quants import GGML_TYPES
-from willitrun.estimate.tensors import KDA, KDA_FULL_GATES, LFM2, MSA_INDEXER, QSA_INDEXER
+from willitrun.estimate.tensors import KDA_ANY, LFM2, MSA_INDEXER, QSA_INDEXER
 from willitrun.estimate.types import CSA_RATIO, ModelSpec
 
 KV_TYPES = ("f16", "bf16", "f32", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl")
@@ -157,7 +157,7 @@ def recurrent_state_bytes(m: ModelSpec) -> int:
         return (m.ssm_d_conv - 1) * m.hidden * 4
     if m.arch in ("jamba", "mamba"):
         return ((m.ssm_d_conv - 1) * d_inner + d_state * d_inner) * 4
-    if m.arch in KDA or m.arch in KDA_FULL_GATES:  # short convolutions on q, k and v, and a head-by-head state per head
+    if m.arch in KDA_ANY:  # short convolutions on q, k and v, and a head-by-head state per head
         return (3 * (m.ssm_d_conv - 1) * d_inner + d_state * d_inner) * 4
     conv = (m.ssm_d_conv - 1) * (d_inner + 2 * m.ssm_n_group * d_state)
     return (conv + d_state * d_inner) * 4

@@ -55,6 +55,7 @@ _EXPERT_BIAS = frozenset(
         "bailingmoe3",
         "dots1",
         "exaone-moe",
+        "kimi-k3",
         "lfm2moe",
         "mimo2",
         "minimax-m2",
@@ -87,6 +88,13 @@ KDA = frozenset({"glm5-next"})
 # gated per head (attn_gate, one weight row per head); its KDA layers project the forget and output gates at full
 # width (ssm_f_a, ssm_g_a; no low-rank pair) and have no per-channel decay vector beyond ssm_a's one per head
 KDA_FULL_GATES = frozenset({"bailingmoe3"})
+# Kimi K3 (llama.cpp's kimi-k3): Kimi delta attention layers with a low-rank forget gate and a full-rank output gate
+# (ssm_g), MLA layers whose output is gated per channel, routed experts working at moe_latent_size between a
+# projection down and one back up (with a norm), and the cross-layer residual mixing's score vectors (two per
+# layer, one before the output)
+KIMI_K3 = frozenset({"kimi-k3"})
+# every Kimi-delta-attention layout: short convolutions on q, k and v, and a head-by-head state per head
+KDA_ANY = KDA | KDA_FULL_GATES | KIMI_K3
 
 
 def recurrent_kind(m: ModelSpec) -> str:
@@ -98,6 +106,8 @@ def recurrent_kind(m: ModelSpec) -> str:
         return "kda"
     if m.arch in KDA_FULL_GATES:
         return "kda-full"
+    if m.arch in KIMI_K3:
+        return "kda-k3"
     if m.arch in LFM2:
         return "shortconv"
     return {"jamba": "mamba1", "mamba": "mamba1"}.get(m.arch, "mamba2")
@@ -128,12 +138,13 @@ def _delta_net(m: ModelSpec, i: int) -> list[TensorShape]:
     return out
 
 
-def _kda(m: ModelSpec, i: int, *, full_gates: bool = False) -> list[TensorShape]:
+def _kda(m: ModelSpec, i: int, *, full_gates: bool = False, full_output_gate: bool = False) -> list[TensorShape]:
     """A Kimi delta attention layer: heads of ssm_d_state (ssm_d_inner wide in all), a short depthwise convolution
     on each of q, k and v and their projections, forget- and output-gate projections, a per-head beta, decay and
     bias, the per-head output norm and the output projection. glm5-next factors the gates through a rank of one
     head and keeps one decay per head; Ling 3.0 (`full_gates`) projects them straight to the full width and stores
-    the decay as a [1, heads] row."""
+    the decay as a [1, heads] row; Kimi K3 (`full_output_gate`) keeps the low-rank forget gate and projects the
+    output gate at full width (ssm_g)."""
     h, inner, head = m.hidden, m.ssm_d_inner, m.ssm_d_state
     n = max(1, inner // max(1, head))
     p = f"blk.{i}."
@@ -145,6 +156,8 @@ def _kda(m: ModelSpec, i: int, *, full_gates: bool = False) -> list[TensorShape]
     else:
         forget = [TensorShape(p + "ssm_f_a.weight", (h, head), i), TensorShape(p + "ssm_f_b.weight", (head, inner), i)]
         gate = [TensorShape(p + "ssm_g_a.weight", (h, head), i), TensorShape(p + "ssm_g_b.weight", (head, inner), i)]
+    if full_output_gate:
+        gate = [TensorShape(p + "ssm_g.weight", (h, inner), i)]
     out += forget
     out += [
         TensorShape(p + "ssm_beta.weight", (h, n), i),
@@ -166,6 +179,8 @@ def _recurrent(m: ModelSpec, i: int) -> list[TensorShape]:
         return _kda(m, i)
     if kind == "kda-full":
         return _kda(m, i, full_gates=True)
+    if kind == "kda-k3":
+        return _kda(m, i, full_output_gate=True)
     if kind == "shortconv":
         return [
             TensorShape(p + "shortconv.in_proj.weight", (h, 3 * h), i),
@@ -230,6 +245,8 @@ def _mla(m: ModelSpec, i: int) -> list[TensorShape]:
     ]
     if m.arch in KDA_FULL_GATES:  # Ling 3.0: one output gate per head
         out.append(TensorShape(p + "attn_gate.weight", (h, m.heads), i))
+    if m.arch in KIMI_K3:  # Kimi K3: a sigmoid gate per output channel
+        out.append(TensorShape(p + "attn_gate.weight", (h, m.heads * v_dim), i))
     if m.indexer_heads:
         # DeepSeek V3.2's lightning indexer: one key head of indexer_head_dim, queries from the q LoRA
         d, n = m.indexer_head_dim, m.indexer_heads
@@ -373,6 +390,8 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
     """Layer i's norm and attention block (or its recurrent mixer, or both side by side on Falcon-H1)."""
     p = f"blk.{i}."
     out: list[TensorShape] = [] if m.arch in _POST_NORM_ONLY else [TensorShape(p + "attn_norm.weight", (m.hidden,), i)]
+    if m.arch in KIMI_K3:  # the residual mixing's score vectors, before attention and before the FFN
+        out += [TensorShape(p + "attn_res_score.weight", (m.hidden,), i)]
     if m.arch in KDA and i < m.layers:  # the hyper-connection mixers (not on the MTP block)
         out += _mhc(m, i)
     if m.layer_kind(i) == "recurrent":
@@ -402,6 +421,8 @@ def _experts(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "ffn_up_exps.weight", (h, ff, e), i),
         ]
     out.append(TensorShape(p + "ffn_down_exps.weight", (ff, h, e), i))
+    if m.arch in KIMI_K3 and m.moe_latent_size:
+        out = _latent_experts(m, i, out)
     if m.arch == "gpt-oss":
         out += [
             TensorShape(p + "ffn_gate_inp.bias", (e,), i),
@@ -430,6 +451,25 @@ def _experts(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "ffn_up_shexp.weight", (h, sh), i),
             TensorShape(p + "ffn_down_shexp.weight", (sh, h), i),
         ]
+    return out
+
+
+def _latent_experts(m: ModelSpec, i: int, block: list[TensorShape]) -> list[TensorShape]:
+    """Kimi K3: the routed experts (block's *_exps) resized to work at moe_latent_size, and the projections into
+    and out of that width with the norm between (the router stays at the hidden width)."""
+    h, lat = m.hidden, m.moe_latent_size
+    p = f"blk.{i}."
+    out: list[TensorShape] = []
+    for t in block:
+        if t.name.endswith("_exps.weight"):
+            a, b, e = t.ne
+            t = TensorShape(t.name, (lat if a == h else a, lat if b == h else b, e), i)
+        out.append(t)
+    out += [
+        TensorShape(p + "ffn_routed_down.weight", (h, lat), i),
+        TensorShape(p + "ffn_routed_up.weight", (lat, h), i),
+        TensorShape(p + "ffn_routed_norm.weight", (lat,), i),
+    ]
     return out
 
 
@@ -479,6 +519,8 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
         out.append(TensorShape(p + "post_attention_norm.weight", (h,), i))
     elif m.arch in _NO_FFN_NORM or m.arch in _POST_NORM_ONLY:
         pass
+    elif m.arch in KIMI_K3:
+        out += [TensorShape(p + "ffn_norm.weight", (h,), i), TensorShape(p + "ffn_res_score.weight", (h,), i)]
     else:
         # Falcon-H1 files name the pre-FFN norm without the usual suffix
         out.append(TensorShape(p + ("ffn_norm" if m.arch == "falcon-h1" else "ffn_norm.weight"), (h,), i))
@@ -708,6 +750,8 @@ def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
     out.append(TensorShape("token_embd_norm.weight" if m.arch in LFM2 else "output_norm.weight", (h,)))
     if not m.tied_embeddings:
         out.append(TensorShape("output.weight", (h, m.vocab)))
+    if m.arch in KIMI_K3:
+        out.append(TensorShape("output_res_score.weight", (h,)))
     if m.hc_mult and m.arch not in KDA:  # DeepSeek V4: the streams merged back into one before the output norm
         out += [
             TensorShape("output_hc_fn.weight", (m.hc_mult * h, m.hc_mult)),
@@ -856,6 +900,7 @@ __all__ = [
     "HC_LOW_RANK",
     "INPUT_TABLES",
     "KDA",
+    "KDA_ANY",
     "MSA_INDEXER",
     "QSA_INDEXER",
     "LayerBytes",

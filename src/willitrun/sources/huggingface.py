@@ -92,6 +92,7 @@ MODEL_TYPES: dict[str, str] = {
     "exaone4": "exaone4",
     "exaone4_5": "exaone4",
     "exaone4_5_text": "exaone4",
+    "kimi_k3": "kimi-k3",
 }
 _ATTENTION_LAYER_TYPES = frozenset({"attention", "full_attention", "sliding_attention", "chunked_attention"})
 # Architectures whose output layer is tied to the embeddings when config.json does not say (LFM2's MoE as its dense).
@@ -222,7 +223,7 @@ def _moe_fields(cfg: Mapping[str, Any], hidden: int) -> dict[str, Any]:
     moe_width = _first_int(cfg, "moe_intermediate_size")  # Hunyuan: one per layer, all alike
     intermediate = _first_int(cfg, "intermediate_size", "ffn_dim", "n_inner") or moe_width or 4 * hidden
     expert_width = (moe_width or intermediate) if experts > 1 else 0
-    shared = _first_int(cfg, "n_shared_experts", "num_shared_expert") or 0
+    shared = _first_int(cfg, "n_shared_experts", "num_shared_expert", "num_shared_experts") or 0
     shared_width = _int(cfg.get("shared_expert_intermediate_size"))
     if not shared and shared_width and expert_width:
         shared = max(1, shared_width // expert_width)  # Qwen2-MoE: one wide shared expert
@@ -323,6 +324,23 @@ def _deepseek4_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[st
     }
 
 
+def _kda_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[str, Any]:
+    """Kimi K3's linear_attn_config: the Kimi delta attention heads and their width, the convolution, and the MLA
+    layers (full_attn_layers, counted from 1); its routed experts' latent width."""
+    lin = cfg.get("linear_attn_config")
+    if arch != "kimi-k3" or not isinstance(lin, Mapping):
+        return {}
+    head = _int(lin.get("head_dim")) or 0
+    full = lin.get("full_attn_layers")
+    return {
+        "ssm_d_state": head,
+        "ssm_d_inner": head * (_int(lin.get("num_heads")) or 0),
+        "ssm_d_conv": _int(lin.get("short_conv_kernel_size")) or 0,
+        "attention_layers": tuple(int(x) - 1 for x in full if 0 < int(x) <= layers) if isinstance(full, list) else None,
+        "moe_latent_size": _int(cfg.get("routed_expert_hidden_size")) or 0,
+    }
+
+
 def _arch_of(cfg: Mapping[str, Any], model_type: str) -> str:
     arch = MODEL_TYPES.get(model_type, model_type or "llama")
     if arch == "nemotron_h" and (_first_int(cfg, "n_routed_experts") or 0) > 1:
@@ -384,6 +402,8 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         **_arch_fields(cfg, arch, layers),
         **_deepseek4_fields(cfg, arch, layers),
     )
+    if kda := _kda_fields(cfg, arch, layers):
+        spec = replace(spec, **kda)
     # active parameters as model cards count them: the routed experts used per token, plus the embeddings
     active = active_parameter_count(spec) + hidden * vocab if spec.is_moe else None
     return replace(spec, params=parameter_count(spec), active_params=active)
