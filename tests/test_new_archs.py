@@ -750,3 +750,18 @@ def test_kimi_k3_kda_and_gated_mla_with_latent_experts(catalog: Catalog) -> None
     assert m.params_reference and abs(m.params / m.params_reference - 1) < 0.001  # 2779.93 B with the vision tower
     assert kv_cache_bytes(m, 4096) == 577_880_064
     assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_891_860_480
+
+
+def test_muse_glimmer_gated_attention_with_post_norms_and_windows(catalog: Catalog) -> None:
+    """Meta's Muse Glimmer (llama.cpp's muse-glimmer): a dense model whose every attention output is gated per
+    channel (attn_gate), norms before and after attention and FFN, per-head q/k norms, three 2048-token window
+    layers then a global one. llama.cpp loads a file written from this list ("model params = 27.85 B"; Ollama
+    says 27.9B) and llama-fit-params' cache is ours: 156,762,112 bytes at 4096 f16, 545.59 MiB at 32k q8_0 x2."""
+    m = catalog.model("muse-glimmer-30b")
+    layer = {t.name: t.ne for t in model_tensors(m) if t.name.startswith("blk.0.")}
+    assert layer["blk.0.attn_gate.weight"] == (6656, 32 * 128)
+    assert {"blk.0.attn_norm.weight", "blk.0.post_attention_norm.weight", "blk.0.post_ffw_norm.weight"} <= set(layer)
+    assert parameter_count(m) == m.params and round(m.params / 1e9, 2) == 27.85
+    assert [m.layer_kind(i) for i in range(4)] == ["swa", "swa", "swa", "full"]
+    assert kv_cache_bytes(m, 4096) == 156_762_112
+    assert round(kv_cache_bytes(m, 32768, "q8_0", parallel=2) / 2**20, 2) == 545.59

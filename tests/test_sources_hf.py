@@ -979,3 +979,24 @@ def test_config_exaone_4_5(catalog: Catalog) -> None:
     assert s.arch == "exaone4" and s.swa_pattern == 4 and s.mtp_layers == 1 and s.qk_norm
     assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
     assert s.params == ref.params
+
+
+def test_config_muse_glimmer(catalog: Catalog) -> None:
+    """Muse Glimmer's wrapper config (muse_glimmer > muse_glimmer_text): the window pattern from its layer kinds."""
+    text: dict[str, Any] = {
+        "model_type": "muse_glimmer_text",
+        "num_hidden_layers": 52,
+        "hidden_size": 6656,
+        "intermediate_size": 19968,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 2,
+        "head_dim": 128,
+        "vocab_size": 202048,
+        "max_position_embeddings": 131072,
+        "sliding_window": 2048,
+        "layer_types": (["sliding_attention"] * 3 + ["full_attention"]) * 13,
+    }
+    s = config_to_spec("meta-models/Muse-Glimmer-30B", {"model_type": "muse_glimmer", "text_config": text})
+    ref = catalog.model("muse-glimmer-30b")
+    assert s.arch == "muse-glimmer" and s.swa_pattern == 4 and s.qk_norm and not s.tied_embeddings
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]

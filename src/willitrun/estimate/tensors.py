@@ -22,14 +22,17 @@ from willitrun.estimate.types import CSA_RATIO, ModelSpec, Record
 # Architectures that store q, k and v as one fused tensor, and gate+up as one.
 _FUSED_QKV = frozenset({"phi3", "phi2", "falcon", "bloom", "gpt2", "stablelm", "nomic-bert"})
 # Architectures with extra post-attention / post-FFN norms.
-_POST_NORMS = frozenset({"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "olmo2", "afmoe", "exaone4"})
+_POST_NORMS = frozenset(
+    {"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "olmo2", "afmoe", "exaone4", "muse-glimmer"}
+)
 # ... of which these norm only the outputs of attention and FFN (no attn_norm or ffn_norm before them): OLMo 2 and
 # EXAONE 4's "reorder" layout
 _POST_NORM_ONLY = frozenset({"olmo2", "exaone4"})
 # Parallel blocks with one norm before attention and FFN alike (no ffn_norm): Cohere's MoE (North)
 _NO_FFN_NORM = frozenset({"cohere2moe"})
-# Attention whose output is gated per channel by a projection of the layer input (attn_gate; Arcee's Trinity)
-_ATTN_GATE = frozenset({"afmoe"})
+# Attention whose output is gated per channel by a projection of the layer input (attn_gate; Arcee's Trinity,
+# Meta's Muse Glimmer)
+_ATTN_GATE = frozenset({"afmoe", "muse-glimmer"})
 # Architectures whose FFN is a plain up/down pair (no gate), with biases and LayerNorm biases.
 _PLAIN_FFN = frozenset({"bert", "starcoder2", "gpt2", "phi2"})
 _BERT = frozenset({"bert"})

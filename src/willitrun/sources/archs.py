@@ -18,7 +18,9 @@ SWA_PATTERNS: dict[str, int] = {
 # Architectures that tie the output layer to the token embeddings when the source does not say.
 TIED_BY_DEFAULT = frozenset({"gemma", "gemma2", "gemma3", "gemma3n", "gemma-embedding", "lfm2"})
 # Architectures with per-head q/k RMS norms.
-QK_NORM = frozenset({"qwen3", "qwen3moe", "qwen3vl", "qwen3vlmoe", "gemma3", "gemma3n", "olmo2", "olmoe", "exaone4"})
+QK_NORM = frozenset(
+    {"qwen3", "qwen3moe", "qwen3vl", "qwen3vlmoe", "gemma3", "gemma3n", "olmo2", "olmoe", "exaone4", "muse-glimmer"}
+)
 # Architectures whose q/k/v projections carry biases.
 ATTN_BIAS = frozenset({"qwen2", "qwen2moe", "qwen2vl"})
 # Gemma 3n's AltUp streams and LAuReL rank where the source is silent (GGUF metadata never records the rank).

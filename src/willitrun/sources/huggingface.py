@@ -93,6 +93,8 @@ MODEL_TYPES: dict[str, str] = {
     "exaone4_5": "exaone4",
     "exaone4_5_text": "exaone4",
     "kimi_k3": "kimi-k3",
+    "muse_glimmer": "muse-glimmer",
+    "muse_glimmer_text": "muse-glimmer",
 }
 _ATTENTION_LAYER_TYPES = frozenset({"attention", "full_attention", "sliding_attention", "chunked_attention"})
 # Architectures whose output layer is tied to the embeddings when config.json does not say (LFM2's MoE as its dense).
