@@ -765,3 +765,25 @@ def test_muse_glimmer_gated_attention_with_post_norms_and_windows(catalog: Catal
     assert [m.layer_kind(i) for i in range(4)] == ["swa", "swa", "swa", "full"]
     assert kv_cache_bytes(m, 4096) == 156_762_112
     assert round(kv_cache_bytes(m, 32768, "q8_0", parallel=2) / 2**20, 2) == 545.59
+
+
+def test_step35_heads_per_layer_kind_gates_and_resident_mtp(catalog: Catalog) -> None:
+    """Step 3.5 Flash (llama.cpp's step35): 64 query heads on the full-attention layers (first in each group of
+    four) and 96 on the 512-token window layers, 8 KV heads on both, a head-wise attention gate, three dense
+    layers then 288 experts with a router bias and a shared expert, and three MTP blocks (window attention, dense
+    FFN, an output head each). llama.cpp loads a file written from this list ("model params = 199.38 B"), its
+    cache is ours to the byte (339,738,624 at 4096 f16; 1,858,338,816 at 32k q8_0 x2), and without MTP decoding it
+    still loads each MTP block's FFN, gate, q/k norms and output head: 379,574 MiB of F16 weights, as ours."""
+    m = catalog.model("step-3.5-flash")
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.0.attn_q.weight"] == (4096, 64 * 128) and shapes["blk.1.attn_q.weight"] == (4096, 96 * 128)
+    assert shapes["blk.0.attn_gate.weight"] == (4096, 64) and shapes["blk.1.attn_gate.weight"] == (4096, 96)
+    assert "blk.2.ffn_gate.weight" in shapes and "blk.3.ffn_gate_exps.weight" in shapes
+    assert "blk.3.exp_probs_b.bias" in shapes and shapes["blk.3.ffn_up_shexp.weight"] == (4096, 1280)
+    assert [m.layer_kind(i) for i in (0, 1, 4, 44, 45)] == ["full", "swa", "full", "full", "swa"]
+    mtp = {t.name: t.ne for t in mtp_tensors(m)}
+    assert mtp["blk.45.nextn.shared_head_head.weight"] == (4096, 128896) and mtp["blk.47.ffn_gate.weight"]
+    assert parameter_count(m) == m.params and round(m.params / 1e9, 2) == 199.38
+    assert kv_cache_bytes(m, 4096) == 339_738_624
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_858_338_816
+    assert round(weights_breakdown(m, "F16").total_bytes / 2**20) == 379_575  # llama.cpp: 379,574 MiB (whole MiB)

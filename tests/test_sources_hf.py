@@ -1000,3 +1000,35 @@ def test_config_muse_glimmer(catalog: Catalog) -> None:
     ref = catalog.model("muse-glimmer-30b")
     assert s.arch == "muse-glimmer" and s.swa_pattern == 4 and s.qk_norm and not s.tied_embeddings
     assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+
+
+def test_config_step_3_5_flash(catalog: Catalog) -> None:
+    """Step 3.5 Flash's own key names (attention groups, the window layers' head count apart, moe_layers_enum) and
+    layer kinds listed for the decoder layers and the three MTP blocks, the full layer first in each four."""
+    cfg: dict[str, Any] = {
+        "model_type": "step3p5",
+        "hidden_size": 4096,
+        "intermediate_size": 11264,
+        "num_hidden_layers": 45,
+        "num_attention_heads": 64,
+        "num_attention_groups": 8,
+        "head_dim": 128,
+        "attention_other_setting": {"attention_type": "sliding_attention", "num_attention_heads": 96},
+        "use_qk_norm": True,
+        "moe_num_experts": 288,
+        "moe_top_k": 8,
+        "moe_intermediate_size": 1280,
+        "share_expert_dim": 1280,
+        "moe_layers_enum": ",".join(str(i) for i in range(3, 45)),
+        "sliding_window": 512,
+        "layer_types": (["full_attention"] + ["sliding_attention"] * 3) * 12,
+        "vocab_size": 128896,
+        "max_position_embeddings": 262144,
+        "tie_word_embeddings": False,
+        "num_nextn_predict_layers": 3,
+    }
+    s = config_to_spec("stepfun-ai/Step-3.5-Flash", cfg)
+    ref = catalog.model("step-3.5-flash")
+    assert (s.arch, s.swa_heads, s.kv_heads, s.dense_layers, s.mtp_layers) == ("step35", 96, 8, 3, 3)
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert s.params == ref.params

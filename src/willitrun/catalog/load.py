@@ -345,6 +345,7 @@ def _model(e: Entry) -> ModelSpec:
         indexer_kpool=e.int_("indexer_kpool", default=0, hi=1024) or 0,
         global_head_dim=e.int_("global_head_dim", default=0, hi=100000) or 0,
         global_kv_heads=e.int_("global_kv_heads", default=0, hi=10000) or 0,
+        swa_heads=e.int_("swa_heads", default=0, hi=10000) or 0,
         kv_eq_v=e.bool_("kv_eq_v"),
         full_layers=c["full_layers"],
         double_wide_ffn=e.bool_("double_wide_ffn"),
@@ -480,7 +481,7 @@ def _prices(e: Entry) -> tuple[tuple[float, float, str, str], ...]:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "12"
+CACHE_LAYOUT = "13"
 
 
 def _tuples(v: Any) -> Any:

@@ -33,6 +33,10 @@ _NO_FFN_NORM = frozenset({"cohere2moe"})
 # Attention whose output is gated per channel by a projection of the layer input (attn_gate; Arcee's Trinity,
 # Meta's Muse Glimmer)
 _ATTN_GATE = frozenset({"afmoe", "muse-glimmer"})
+# ... or per head, one weight row per query head (Step 3.5's head-wise gate, g_proj)
+_HEAD_GATE = frozenset({"step35"})
+# MTP blocks with their own output head and its norm, but no embedding table of their own (Step 3.5)
+_MTP_OWN_OUTPUT = frozenset({"step35"})
 # Architectures whose FFN is a plain up/down pair (no gate), with biases and LayerNorm biases.
 _PLAIN_FFN = frozenset({"bert", "starcoder2", "gpt2", "phi2"})
 _BERT = frozenset({"bert"})
@@ -62,6 +66,7 @@ _EXPERT_BIAS = frozenset(
         "lfm2moe",
         "mimo2",
         "minimax-m2",
+        "step35",
         "minimax-m3",
         "nemotron_h_moe",
     }
@@ -333,7 +338,7 @@ def _qkv(m: ModelSpec, i: int) -> list[TensorShape]:
     h = m.hidden
     p = f"blk.{i}."
     hd = m.layer_head_dim(i)
-    q = m.heads * hd
+    q = m.layer_heads(i) * hd
     kv = m.layer_kv_heads(i) * hd
     v = m.layer_kv_heads(i) * m.layer_v_dim(i)
     out: list[TensorShape] = []
@@ -379,6 +384,8 @@ def _attention_tail(m: ModelSpec, i: int) -> list[TensorShape]:
         out.append(TensorShape(p + "attn_sinks.weight", (m.heads,), i))
     if m.arch in _ATTN_GATE:
         out.append(TensorShape(p + "attn_gate.weight", (h, m.heads * m.layer_head_dim(i)), i))
+    if m.arch in _HEAD_GATE:
+        out.append(TensorShape(p + "attn_gate.weight", (h, m.layer_heads(i)), i))
     if m.arch in _POST_NORMS:
         out.append(TensorShape(p + "post_attention_norm.weight", (h,), i))
     if m.arch == "gemma4":
@@ -406,7 +413,7 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
     if m.is_mla:
         return out + _mla(m, i)
     out += _qkv(m, i)
-    out.append(TensorShape(p + "attn_output.weight", (m.heads * m.layer_v_dim(i), m.hidden), i))
+    out.append(TensorShape(p + "attn_output.weight", (m.layer_heads(i) * m.layer_v_dim(i), m.hidden), i))
     return out + _attention_tail(m, i)
 
 
@@ -711,7 +718,32 @@ def mtp_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
                 TensorShape(p + "nextn.embed_tokens.weight", (h, m.vocab), i),
                 TensorShape(p + "nextn.shared_head_head.weight", (h, m.vocab), i),
             ]
+        elif m.arch in _MTP_OWN_OUTPUT:
+            out.append(TensorShape(p + "nextn.shared_head_head.weight", (h, m.vocab), i))
     return tuple(out)
+
+
+# MTP tensors llama.cpp loads even when MTP decoding is off: Step 3.5's loader skips only the tensors it creates
+# with the MTP flags (norms, projections, eh_proj), and loads the optional ones (q/k norms, gate, FFN, output head)
+_MTP_RESIDENT = {
+    "step35": (
+        "attn_q_norm.weight",
+        "attn_k_norm.weight",
+        "attn_gate.weight",
+        "ffn_gate.weight",
+        "ffn_up.weight",
+        "ffn_down.weight",
+        "nextn.shared_head_head.weight",
+        "nextn.shared_head_norm.weight",
+    )
+}
+
+
+def mtp_resident_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
+    """The MTP tensors that sit in memory without MTP decoding (see _MTP_RESIDENT), counted with the output
+    layer (layer None), where llama.cpp puts the blocks past the last layer."""
+    keep = _MTP_RESIDENT.get(m.arch, ())
+    return tuple(TensorShape(t.name, t.ne, None) for t in mtp_tensors(m) if t.name.split(".", 2)[2] in keep)
 
 
 # Tensors a token reads one row of (embedding look-ups): they stay in system RAM and barely count per token.
@@ -893,7 +925,7 @@ def scaled_to(w: WeightsBreakdown, total_bytes: int) -> WeightsBreakdown:
 @lru_cache(maxsize=512)
 def weights_breakdown(m: ModelSpec, mix: str) -> WeightsBreakdown:
     """Bytes of every tensor under a llama.cpp file type, grouped the way placement needs them."""
-    tensors = model_tensors(m)
+    tensors = model_tensors(m) + list(mtp_resident_tensors(m))
     typed = assign_types(mix, tensors, mix_context(m, mix, tensors))
     return group_bytes(m, mix, ((t, ty, tensor_bytes(t, ty)) for t, ty in typed))
 

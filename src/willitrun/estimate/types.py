@@ -101,10 +101,10 @@ HCA_RATIO = 128
 COMPRESS_RATIOS = (0, CSA_RATIO, HCA_RATIO)
 # Architectures whose MTP blocks carry a dense FFN (`intermediate` wide) where the main layers have experts:
 # K-EXAONE (llama.cpp's exaone-moe)
-DENSE_MTP = frozenset({"exaone-moe", "mimo2"})
+DENSE_MTP = frozenset({"exaone-moe", "mimo2", "step35"})
 # Architectures whose MTP blocks attend over the sliding window (with the window layers' KV heads): MiMo V2.5, whose
 # converter extends hybrid_layer_pattern with a window entry per MTP block
-SWA_MTP = frozenset({"mimo2"})
+SWA_MTP = frozenset({"mimo2", "step35"})
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -193,6 +193,9 @@ class ModelSpec(Value):
     # projection (the keys serve as values); 0 = as the sliding-window layers
     global_head_dim: int = 0
     global_kv_heads: int = 0
+    # query heads on the sliding-window layers where they differ from `heads` (Step 3.5: 96 there, 64 on the full
+    # layers); 0 = `heads` everywhere
+    swa_heads: int = 0
     kv_eq_v: bool = False
     # the full-attention layers where they follow no fixed period (MiMo V2.5's hybrid_layer_pattern 0 entries); with
     # sliding_window set every other layer uses the window; None = swa_pattern decides
@@ -294,6 +297,12 @@ class ModelSpec(Value):
         if self.v_head_dim and not self.is_mla:
             return self.v_head_dim
         return self.layer_head_dim(i)
+
+    def layer_heads(self, i: int) -> int:
+        """Query heads of layer i (Step 3.5's window layers have more than its full ones)."""
+        if self.swa_heads and self.layer_kind(i) == "swa":
+            return self.swa_heads
+        return self.heads
 
     def layer_kv_heads(self, i: int) -> int:
         if self.global_kv_heads and self.layer_kind(i) == "full":

@@ -95,6 +95,8 @@ MODEL_TYPES: dict[str, str] = {
     "kimi_k3": "kimi-k3",
     "muse_glimmer": "muse-glimmer",
     "muse_glimmer_text": "muse-glimmer",
+    "step3p5": "step35",
+    "step3p7": "step35",
 }
 _ATTENTION_LAYER_TYPES = frozenset({"attention", "full_attention", "sliding_attention", "chunked_attention"})
 # Architectures whose output layer is tied to the embeddings when config.json does not say (LFM2's MoE as its dense).
@@ -105,7 +107,7 @@ _HUNYUAN = frozenset({"hunyuan-dense", "hunyuan-moe"})
 _HUNYUAN_CONTEXT = 256 * 1024
 # Architectures whose multi-token-prediction blocks llama.cpp's converter keeps in the GGUF file (and its count):
 # GLM-5's glm-dsa, EXAONE 4.5 (exaone4). DeepSeek-V3 and Nemotron 3 Super files leave theirs out.
-_MTP_KEPT = frozenset({"glm-dsa", "exaone4"})
+_MTP_KEPT = frozenset({"glm-dsa", "exaone4", "step35"})
 # routed experts per token (Hunyuan: moe_topk, one per layer)
 _TOP_K_KEYS = ("num_experts_per_tok", "experts_per_token", "num_experts_per_token", "moe_topk")
 # Nemotron-H's layers_block_type names as hybrid_override_pattern letters
@@ -343,6 +345,29 @@ def _kda_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[str, Any
     }
 
 
+def _step35_fields(cfg: Mapping[str, Any], arch: str) -> dict[str, Any]:
+    """Step 3.5's own key names: KV heads as attention groups, the window layers' heads apart, its experts, the MoE
+    layers as a list (the ones before the first are dense), and layer kinds with the full layer first in a group."""
+    if arch != "step35":
+        return {}
+    other = cfg.get("attention_other_setting")
+    moe = [int(x) for x in str(cfg.get("moe_layers_enum") or "").split(",") if x.strip().isdigit()]
+    kinds = cfg.get("layer_types")
+    full = [i for i, k in enumerate(kinds) if k == "full_attention"] if isinstance(kinds, list) else []
+    out: dict[str, Any] = {
+        "kv_heads": _int(cfg.get("num_attention_groups")) or 1,
+        "swa_heads": (_int(other.get("num_attention_heads")) or 0) if isinstance(other, Mapping) else 0,
+        "experts": _int(cfg.get("moe_num_experts")) or 0,
+        "experts_active": _int(cfg.get("moe_top_k")) or 0,
+        "expert_intermediate": _int(cfg.get("moe_intermediate_size")) or 0,
+        "shared_experts": 1 if _int(cfg.get("share_expert_dim")) else 0,
+        "dense_layers": min(moe) if moe else 0,
+    }
+    if len(full) > 1:
+        out |= {"swa_pattern": full[1] - full[0], "swa_full_first": full[0] == 0}
+    return out
+
+
 def _arch_of(cfg: Mapping[str, Any], model_type: str) -> str:
     arch = MODEL_TYPES.get(model_type, model_type or "llama")
     if arch == "nemotron_h" and (_first_int(cfg, "n_routed_experts") or 0) > 1:
@@ -406,6 +431,8 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
     )
     if kda := _kda_fields(cfg, arch, layers):
         spec = replace(spec, **kda)
+    if step := _step35_fields(cfg, arch):
+        spec = replace(spec, **step)
     # active parameters as model cards count them: the routed experts used per token, plus the embeddings
     active = active_parameter_count(spec) + hidden * vocab if spec.is_moe else None
     return replace(spec, params=parameter_count(spec), active_params=active)
