@@ -787,3 +787,20 @@ def test_step35_heads_per_layer_kind_gates_and_resident_mtp(catalog: Catalog) ->
     assert kv_cache_bytes(m, 4096) == 339_738_624
     assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_858_338_816
     assert round(weights_breakdown(m, "F16").total_bytes / 2**20) == 379_575  # llama.cpp: 379,574 MiB (whole MiB)
+
+
+def test_laguna_xs2_heads_per_kind_and_head_wise_gate(catalog: Catalog) -> None:
+    """Poolside's Laguna XS.2 (llama.cpp's laguna): 48 query heads on the full layers (first of each four) and 64
+    on the 512-token window layers, a per-head gate, per-head q/k norms, one dense layer then 256 experts with a
+    router bias and a shared expert. llama.cpp loads a file written from this list ("model params = 33.44 B") and
+    llama-fit-params agrees with us to the byte: weights (F16) 66,926,500,864, cache 293,601,280 at 4096 f16 and
+    1,559,756,800 at 32k q8_0 x2."""
+    m = catalog.model("laguna-xs.2")
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.0.attn_q.weight"] == (2048, 48 * 128) and shapes["blk.1.attn_q.weight"] == (2048, 64 * 128)
+    assert shapes["blk.1.attn_gate.weight"] == (2048, 64) and "blk.1.exp_probs_b.bias" in shapes
+    assert "blk.0.ffn_gate.weight" in shapes and shapes["blk.1.ffn_gate_shexp.weight"] == (2048, 512)
+    assert parameter_count(m) == m.params and round(m.params / 1e9, 2) == 33.44
+    assert weights_breakdown(m, "F16").total_bytes == 66_926_500_864
+    assert kv_cache_bytes(m, 4096) == 293_601_280
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_559_756_800

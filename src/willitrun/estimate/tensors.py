@@ -33,8 +33,8 @@ _NO_FFN_NORM = frozenset({"cohere2moe"})
 # Attention whose output is gated per channel by a projection of the layer input (attn_gate; Arcee's Trinity,
 # Meta's Muse Glimmer)
 _ATTN_GATE = frozenset({"afmoe", "muse-glimmer"})
-# ... or per head, one weight row per query head (Step 3.5's head-wise gate, g_proj)
-_HEAD_GATE = frozenset({"step35"})
+# ... or per head, one weight row per query head (Step 3.5's head-wise gate, g_proj; Poolside's Laguna)
+_HEAD_GATE = frozenset({"step35", "laguna"})
 # MTP blocks with their own output head and its norm, but no embedding table of their own (Step 3.5)
 _MTP_OWN_OUTPUT = frozenset({"step35"})
 # Architectures whose FFN is a plain up/down pair (no gate), with biases and LayerNorm biases.
@@ -63,6 +63,7 @@ _EXPERT_BIAS = frozenset(
         "dots1",
         "exaone-moe",
         "kimi-k3",
+        "laguna",
         "lfm2moe",
         "mimo2",
         "minimax-m2",
