@@ -18,7 +18,13 @@ from willitrun.estimate.kv import (
     layer_kv_bytes,
     recurrent_state_bytes,
 )
-from willitrun.estimate.tensors import model_tensors, mtp_tensors, parameter_count, weights_breakdown
+from willitrun.estimate.tensors import (
+    model_tensors,
+    mtp_resident_tensors,
+    mtp_tensors,
+    parameter_count,
+    weights_breakdown,
+)
 from willitrun.estimate.types import ModelSpec
 
 
@@ -804,3 +810,19 @@ def test_laguna_xs2_heads_per_kind_and_head_wise_gate(catalog: Catalog) -> None:
     assert weights_breakdown(m, "F16").total_bytes == 66_926_500_864
     assert kv_cache_bytes(m, 4096) == 293_601_280
     assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_559_756_800
+
+
+def test_hy3_mtp_block_experts_stay_loaded(catalog: Catalog) -> None:
+    """Tencent Hy3 (llama.cpp's hy_v3): q/k norms, one dense layer then 192 experts with a router bias (named
+    exp_probs_b, no suffix) and a shared expert, and one MTP block. Without MTP decoding llama.cpp skips the block's
+    attention and norms but loads its experts, router and shared expert (3.7 B parameters); a file written from our
+    list loads ("model params = 298.79 B") with a model buffer of 569,802 MiB at F16, as ours, and its cache is ours
+    to the byte (1,342,177,280 at 4096 f16; 11,408,506,880 at 32k q8_0 x2)."""
+    m = catalog.model("hy3")
+    assert "exp_probs_b" in _names(m, 1) and "ffn_up_shexp.weight" in _names(m, 1)
+    resident = {t.name for t in mtp_resident_tensors(m)}
+    assert "blk.80.ffn_gate_exps.weight" in resident and "blk.80.attn_q.weight" not in resident
+    assert parameter_count(m) == m.params and round(m.params / 1e9, 2) == 298.79
+    assert round(weights_breakdown(m, "F16").total_bytes / 2**20) == 569_803  # llama.cpp: 569,802 (whole MiB)
+    assert kv_cache_bytes(m, 4096) == 1_342_177_280
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 11_408_506_880

@@ -1032,3 +1032,31 @@ def test_config_step_3_5_flash(catalog: Catalog) -> None:
     assert (s.arch, s.swa_heads, s.kv_heads, s.dense_layers, s.mtp_layers) == ("step35", 96, 8, 3, 3)
     assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
     assert s.params == ref.params
+
+
+def test_config_hy3(catalog: Catalog) -> None:
+    """tencent/Hy3's config.json keys that carry shapes: its q/k norms and MTP block come through."""
+    cfg: dict[str, Any] = {
+        "model_type": "hy_v3",
+        "vocab_size": 120832,
+        "hidden_size": 4096,
+        "intermediate_size": 13312,
+        "num_hidden_layers": 80,
+        "num_attention_heads": 64,
+        "num_key_value_heads": 8,
+        "head_dim": 128,
+        "max_position_embeddings": 262144,
+        "tie_word_embeddings": False,
+        "moe_intermediate_size": 1536,
+        "num_experts": 192,
+        "num_experts_per_tok": 8,
+        "num_shared_experts": 1,
+        "first_k_dense_replace": 1,
+        "num_nextn_predict_layers": 1,
+        "qk_norm": True,
+    }
+    s = config_to_spec("tencent/Hy3", cfg)
+    ref = catalog.model("hy3")
+    assert s.arch == "hy_v3" and s.qk_norm and s.mtp_layers == 1
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert s.params == ref.params

@@ -59,6 +59,7 @@ _EXPERT_BIAS = frozenset(
         "glm-dsa",
         "glm5-next",
         "afmoe",
+        "hy_v3",
         "bailingmoe3",
         "dots1",
         "exaone-moe",
@@ -444,7 +445,8 @@ def _experts(m: ModelSpec, i: int) -> list[TensorShape]:
     if i < m.hash_layers:  # DeepSeek V4's leading layers pick experts from a token-id table (int32 in the file)
         out.append(TensorShape(p + "ffn_gate_tid2eid.weight", (m.experts_active, m.vocab), i))
     elif m.arch in _EXPERT_BIAS:
-        out.append(TensorShape(p + "exp_probs_b.bias", (e,), i))
+        # Hy3 (hy_v3) names the router bias without the .bias suffix
+        out.append(TensorShape(p + ("exp_probs_b" if m.arch == "hy_v3" else "exp_probs_b.bias"), (e,), i))
     if m.arch in MSA_INDEXER:
         d = m.indexer_head_dim
         out += [
@@ -724,8 +726,8 @@ def mtp_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
     return tuple(out)
 
 
-# MTP tensors llama.cpp loads even when MTP decoding is off: Step 3.5's loader skips only the tensors it creates
-# with the MTP flags (norms, projections, eh_proj), and loads the optional ones (q/k norms, gate, FFN, output head)
+# MTP tensors llama.cpp loads even when MTP decoding is off: the step35 and hy_v3 loaders skip only the tensors they
+# create with the MTP flags and load the optional ones (Step 3.5: q/k norms, gate, FFN, output head)
 _MTP_RESIDENT = {
     "step35": (
         "attn_q_norm.weight",
@@ -736,7 +738,19 @@ _MTP_RESIDENT = {
         "ffn_down.weight",
         "nextn.shared_head_head.weight",
         "nextn.shared_head_norm.weight",
-    )
+    ),
+    # Hy3: the MTP block's experts, router, router bias and shared expert (its attention and norms are skipped)
+    "hy_v3": (
+        "ffn_gate_exps.weight",
+        "ffn_up_exps.weight",
+        "ffn_down_exps.weight",
+        "ffn_gate_inp.weight",
+        "exp_probs_b",
+        "ffn_gate_shexp.weight",
+        "ffn_up_shexp.weight",
+        "ffn_down_shexp.weight",
+        "nextn.shared_head_norm.weight",
+    ),
 }
 
 
@@ -944,6 +958,7 @@ __all__ = [
     "active_parameter_count",
     "group_bytes",
     "model_tensors",
+    "mtp_resident_tensors",
     "mtp_tensors",
     "parameter_count",
     "weights_breakdown",

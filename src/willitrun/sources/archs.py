@@ -19,7 +19,19 @@ SWA_PATTERNS: dict[str, int] = {
 TIED_BY_DEFAULT = frozenset({"gemma", "gemma2", "gemma3", "gemma3n", "gemma-embedding", "lfm2"})
 # Architectures with per-head q/k RMS norms.
 QK_NORM = frozenset(
-    {"qwen3", "qwen3moe", "qwen3vl", "qwen3vlmoe", "gemma3", "gemma3n", "olmo2", "olmoe", "exaone4", "muse-glimmer"}
+    {
+        "qwen3",
+        "qwen3moe",
+        "qwen3vl",
+        "qwen3vlmoe",
+        "gemma3",
+        "gemma3n",
+        "olmo2",
+        "olmoe",
+        "exaone4",
+        "muse-glimmer",
+        "hy_v3",
+    }
 )
 # Architectures whose q/k/v projections carry biases.
 ATTN_BIAS = frozenset({"qwen2", "qwen2moe", "qwen2vl"})

@@ -97,6 +97,7 @@ MODEL_TYPES: dict[str, str] = {
     "muse_glimmer_text": "muse-glimmer",
     "step3p5": "step35",
     "step3p7": "step35",
+    "hy_v3": "hy_v3",
 }
 _ATTENTION_LAYER_TYPES = frozenset({"attention", "full_attention", "sliding_attention", "chunked_attention"})
 # Architectures whose output layer is tied to the embeddings when config.json does not say (LFM2's MoE as its dense).
@@ -106,8 +107,8 @@ _TIED = TIED_BY_DEFAULT | LFM2
 _HUNYUAN = frozenset({"hunyuan-dense", "hunyuan-moe"})
 _HUNYUAN_CONTEXT = 256 * 1024
 # Architectures whose multi-token-prediction blocks llama.cpp's converter keeps in the GGUF file (and its count):
-# GLM-5's glm-dsa, EXAONE 4.5 (exaone4). DeepSeek-V3 and Nemotron 3 Super files leave theirs out.
-_MTP_KEPT = frozenset({"glm-dsa", "exaone4", "step35"})
+# GLM-5's glm-dsa, EXAONE 4.5 (exaone4), Step 3.5, Hy3. DeepSeek-V3 and Nemotron 3 Super files leave theirs out.
+_MTP_KEPT = frozenset({"glm-dsa", "exaone4", "step35", "hy_v3"})
 # routed experts per token (Hunyuan: moe_topk, one per layer)
 _TOP_K_KEYS = ("num_experts_per_tok", "experts_per_token", "num_experts_per_token", "moe_topk")
 # Nemotron-H's layers_block_type names as hybrid_override_pattern letters
