@@ -826,3 +826,19 @@ def test_hy3_mtp_block_experts_stay_loaded(catalog: Catalog) -> None:
     assert round(weights_breakdown(m, "F16").total_bytes / 2**20) == 569_803  # llama.cpp: 569,802 (whole MiB)
     assert kv_cache_bytes(m, 4096) == 1_342_177_280
     assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 11_408_506_880
+
+
+def test_kimi_linear_kda_without_hyper_connections(catalog: Catalog) -> None:
+    """Kimi Linear 48B-A3B (llama.cpp's kimi-linear): 20 Kimi delta attention layers with low-rank forget and
+    output gates (rank one head) and the decay as a [1, heads] row, 7 MLA layers without a q LoRA, a dense first
+    layer then 256 experts with a router bias and a shared expert. llama.cpp loads a file written from this list
+    ("model params = 49.12 B"; the card rounds to 48B), its F16 weights are ours to the byte (98,278,444,544), and
+    its cache is 31.50 MiB of MLA latents plus 42.81 MiB of recurrent state at 4096 f16, as ours."""
+    m = catalog.model("kimi-linear-48b-a3b")
+    kda = {t.name: t.ne for t in model_tensors(m) if t.name.startswith("blk.0.")}
+    assert kda["blk.0.ssm_a"] == (1, 32) and kda["blk.0.ssm_g_b.weight"] == (128, 4096)
+    assert not any("hc_" in n for n in kda)
+    assert "attn_q.weight" in _names(m, 3) and "attn_gate.weight" not in _names(m, 3)
+    assert parameter_count(m) == m.params and round(m.params / 1e9, 2) == 49.12
+    assert weights_breakdown(m, "F16").total_bytes == 98_278_444_544
+    assert kv_cache_bytes(m, 4096) == round((31.50 + 42.8125) * 2**20)

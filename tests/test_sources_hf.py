@@ -1060,3 +1060,40 @@ def test_config_hy3(catalog: Catalog) -> None:
     assert s.arch == "hy_v3" and s.qk_norm and s.mtp_layers == 1
     assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
     assert s.params == ref.params
+
+
+def test_config_kimi_linear_and_k3_wrapper(catalog: Catalog) -> None:
+    """Kimi Linear's own config (kimi_linear, model_max_length for its context) maps to kimi-linear; Kimi K3's
+    wrapper, whose text_config also says kimi_linear, stays kimi-k3."""
+    cfg: dict[str, Any] = {
+        "model_type": "kimi_linear",
+        "hidden_size": 2304,
+        "num_hidden_layers": 27,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 32,
+        "intermediate_size": 9216,
+        "kv_lora_rank": 512,
+        "q_lora_rank": None,
+        "qk_nope_head_dim": 128,
+        "qk_rope_head_dim": 64,
+        "v_head_dim": 128,
+        "num_experts": 256,
+        "num_experts_per_token": 8,
+        "moe_intermediate_size": 1024,
+        "num_shared_experts": 1,
+        "first_k_dense_replace": 1,
+        "vocab_size": 163840,
+        "model_max_length": 1048576,
+        "tie_word_embeddings": False,
+        "linear_attn_config": {
+            "full_attn_layers": [4, 8, 12, 16, 20, 24, 27],
+            "head_dim": 128,
+            "num_heads": 32,
+            "short_conv_kernel_size": 4,
+        },
+    }
+    s = config_to_spec("moonshotai/Kimi-Linear-48B-A3B-Instruct", cfg)
+    ref = catalog.model("kimi-linear-48b-a3b")
+    assert s.arch == "kimi-linear" and s.context_max == 1048576
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert config_to_spec("moonshotai/Kimi-K3", KIMI_K3_CONFIG).arch == "kimi-k3"

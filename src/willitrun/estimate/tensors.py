@@ -64,6 +64,7 @@ _EXPERT_BIAS = frozenset(
         "dots1",
         "exaone-moe",
         "kimi-k3",
+        "kimi-linear",
         "laguna",
         "lfm2moe",
         "mimo2",
@@ -103,8 +104,11 @@ KDA_FULL_GATES = frozenset({"bailingmoe3"})
 # projection down and one back up (with a norm), and the cross-layer residual mixing's score vectors (two per
 # layer, one before the output)
 KIMI_K3 = frozenset({"kimi-k3"})
+# Kimi Linear (llama.cpp's kimi-linear): glm5-next's Kimi delta attention (gates through a rank of one head, the
+# decay stored as a [1, heads] row) without its hyper-connections, beside plain MLA layers
+KIMI_LINEAR = frozenset({"kimi-linear"})
 # every Kimi-delta-attention layout: short convolutions on q, k and v, and a head-by-head state per head
-KDA_ANY = KDA | KDA_FULL_GATES | KIMI_K3
+KDA_ANY = KDA | KDA_FULL_GATES | KIMI_K3 | KIMI_LINEAR
 
 
 def recurrent_kind(m: ModelSpec) -> str:
@@ -112,7 +116,7 @@ def recurrent_kind(m: ModelSpec) -> str:
     deltanet (Qwen3-Next, Qwen3.5: gated delta net), kda (GLM-5.3-Flash: Kimi delta attention)."""
     if m.arch in _DELTA_NET:
         return "deltanet"
-    if m.arch in KDA:
+    if m.arch in KDA or m.arch in KIMI_LINEAR:
         return "kda"
     if m.arch in KDA_FULL_GATES:
         return "kda-full"
@@ -171,7 +175,7 @@ def _kda(m: ModelSpec, i: int, *, full_gates: bool = False, full_output_gate: bo
     out += forget
     out += [
         TensorShape(p + "ssm_beta.weight", (h, n), i),
-        TensorShape(p + "ssm_a", (1, n) if full_gates else (n,), i),
+        TensorShape(p + "ssm_a", (1, n) if full_gates or m.arch in KIMI_LINEAR else (n,), i),
         TensorShape(p + "ssm_dt.bias", (inner,), i),
     ]
     out += gate

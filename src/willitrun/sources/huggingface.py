@@ -93,12 +93,15 @@ MODEL_TYPES: dict[str, str] = {
     "exaone4_5": "exaone4",
     "exaone4_5_text": "exaone4",
     "kimi_k3": "kimi-k3",
+    "kimi_linear": "kimi-linear",
     "muse_glimmer": "muse-glimmer",
     "muse_glimmer_text": "muse-glimmer",
     "step3p5": "step35",
     "step3p7": "step35",
     "hy_v3": "hy_v3",
 }
+# multimodal wrappers whose text_config names an older architecture than the one its layers follow
+_OWN_TEXT_MODEL = frozenset({"kimi-k3"})
 _ATTENTION_LAYER_TYPES = frozenset({"attention", "full_attention", "sliding_attention", "chunked_attention"})
 # Architectures whose output layer is tied to the embeddings when config.json does not say (LFM2's MoE as its dense).
 _TIED = TIED_BY_DEFAULT | LFM2
@@ -169,8 +172,14 @@ def _merged_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
         inner_type = str(text.get("model_type") or "")
         cfg.update(text)
     model_type = outer_type if outer_type in MODEL_TYPES or not inner_type else inner_type
-    if inner_type in MODEL_TYPES and MODEL_TYPES[inner_type] != MODEL_TYPES.get(outer_type):
-        model_type = inner_type  # a wrapper around a language model of another architecture (mistral3 > mistral4)
+    # a wrapper around a language model of another architecture (mistral3 > mistral4), unless the wrapper is the
+    # architecture itself (Kimi K3's text_config says kimi_linear, but its layers are K3's)
+    if (
+        inner_type in MODEL_TYPES
+        and MODEL_TYPES[inner_type] != MODEL_TYPES.get(outer_type)
+        and MODEL_TYPES.get(outer_type) not in _OWN_TEXT_MODEL
+    ):
+        model_type = inner_type
     return cfg, model_type
 
 
@@ -330,10 +339,10 @@ def _deepseek4_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[st
 
 
 def _kda_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[str, Any]:
-    """Kimi K3's linear_attn_config: the Kimi delta attention heads and their width, the convolution, and the MLA
-    layers (full_attn_layers, counted from 1); its routed experts' latent width."""
+    """Kimi K3's and Kimi Linear's linear_attn_config: the Kimi delta attention heads and their width, the
+    convolution, and the MLA layers (full_attn_layers, counted from 1); K3's routed experts' latent width."""
     lin = cfg.get("linear_attn_config")
-    if arch != "kimi-k3" or not isinstance(lin, Mapping):
+    if arch not in ("kimi-k3", "kimi-linear") or not isinstance(lin, Mapping):
         return {}
     head = _int(lin.get("head_dim")) or 0
     full = lin.get("full_attn_layers")
@@ -377,7 +386,16 @@ def _arch_of(cfg: Mapping[str, Any], model_type: str) -> str:
 
 
 def _context(cfg: Mapping[str, Any], arch: str, repo: str) -> int:
-    context = _need(cfg, repo, "max_position_embeddings", "n_positions", "seq_length", "max_sequence_length", "n_ctx")
+    context = _need(
+        cfg,
+        repo,
+        "max_position_embeddings",
+        "n_positions",
+        "seq_length",
+        "max_sequence_length",
+        "n_ctx",
+        "model_max_length",
+    )
     rope = cfg.get("rope_scaling") or cfg.get("rope_parameters")
     if arch in _HUNYUAN and isinstance(rope, Mapping) and "dynamic" in (rope.get("type"), rope.get("rope_type")):
         return _HUNYUAN_CONTEXT
