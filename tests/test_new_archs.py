@@ -842,3 +842,22 @@ def test_kimi_linear_kda_without_hyper_connections(catalog: Catalog) -> None:
     assert parameter_count(m) == m.params and round(m.params / 1e9, 2) == 49.12
     assert weights_breakdown(m, "F16").total_bytes == 98_278_444_544
     assert kv_cache_bytes(m, 4096) == round((31.50 + 42.8125) * 2**20)
+
+
+def test_hy4_mla_with_sinks_gate_owned_indexers_and_mixers(catalog: Catalog) -> None:
+    """Tencent Hy4 Preview (llama.cpp's hy_v4): MLA with per-head sinks and a per-channel output gate, the DSA
+    indexer's tensors only on the 21 layers that own an indexer, hyper-connection mixers with two weights per
+    stream (no stream matrix) and the output's merge, no MTP block. llama.cpp loads a file written from this list
+    ("model params = 769.91 B"; Tencent states 770B) and llama-fit-params agrees with us to the byte on the F16
+    weights (1,540,059,430,516) and the cache (390,070,272 at 4096 f16; 3,315,597,312 at 32k q8_0 x2)."""
+    m = catalog.model("hy4-preview")
+    owner, sharer = _names(m, 1), _names(m, 2)
+    assert "indexer.attn_k.weight" in owner and "indexer.attn_k.weight" not in sharer
+    assert {"attn_sinks.weight", "attn_gate.weight", "hc_attn_fn.weight", "hc_ffn_scale.weight"} <= sharer
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.2.hc_attn_fn.weight"] == (4 * 6144, 8) and shapes["output_hc_fn.weight"] == (4 * 6144, 4)
+    assert not mtp_tensors(m)
+    assert parameter_count(m) == m.params and round(m.params / 1e9, 2) == 769.91
+    assert weights_breakdown(m, "F16").total_bytes == 1_540_059_430_516
+    assert kv_cache_bytes(m, 4096) == 390_070_272
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 3_315_597_312

@@ -1097,3 +1097,37 @@ def test_config_kimi_linear_and_k3_wrapper(catalog: Catalog) -> None:
     assert s.arch == "kimi-linear" and s.context_max == 1048576
     assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
     assert config_to_spec("moonshotai/Kimi-K3", KIMI_K3_CONFIG).arch == "kimi-k3"
+
+
+def test_config_hy4_preview(catalog: Catalog) -> None:
+    """tencent/Hy4-preview's shape keys: MLA, the DSA indexer with its full/shared layers, hc_mult."""
+    cfg: dict[str, Any] = {
+        "model_type": "hy_v4",
+        "vocab_size": 120832,
+        "hidden_size": 6144,
+        "intermediate_size": 18432,
+        "moe_intermediate_size": 2048,
+        "num_hidden_layers": 78,
+        "num_attention_heads": 64,
+        "num_key_value_heads": 64,
+        "q_lora_rank": 2048,
+        "kv_lora_rank": 512,
+        "qk_nope_head_dim": 192,
+        "qk_rope_head_dim": 64,
+        "v_head_dim": 256,
+        "n_routed_experts": 256,
+        "n_shared_experts": 1,
+        "num_experts_per_tok": 8,
+        "first_k_dense_replace": 1,
+        "index_head_dim": 128,
+        "index_n_heads": 32,
+        "indexer_types": ["full", "full"] + ["full" if i % 4 == 1 else "shared" for i in range(2, 78)],
+        "hc_mult": 4,
+        "max_position_embeddings": 1048576,
+        "tie_word_embeddings": False,
+        "num_nextn_predict_layers": 1,
+    }
+    s = config_to_spec("tencent/Hy4-preview", cfg)
+    ref = catalog.model("hy4-preview")
+    assert s.arch == "hy_v4" and s.hc_mult == 4 and s.indexer_layers == ref.indexer_layers and s.mtp_layers == 0
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]

@@ -60,6 +60,7 @@ _EXPERT_BIAS = frozenset(
         "glm5-next",
         "afmoe",
         "hy_v3",
+        "hy_v4",
         "bailingmoe3",
         "dots1",
         "exaone-moe",
@@ -107,6 +108,9 @@ KIMI_K3 = frozenset({"kimi-k3"})
 # Kimi Linear (llama.cpp's kimi-linear): glm5-next's Kimi delta attention (gates through a rank of one head, the
 # decay stored as a [1, heads] row) without its hyper-connections, beside plain MLA layers
 KIMI_LINEAR = frozenset({"kimi-linear"})
+# Tencent Hy4 (llama.cpp's hy_v4): MLA with per-head sinks and a per-channel output gate, DeepSeek V3.2's indexer
+# only on its "full" indexer layers, and hyper-connection mixers (pre and post weights per stream, no stream matrix)
+HY_V4 = frozenset({"hy_v4"})
 # every Kimi-delta-attention layout: short convolutions on q, k and v, and a head-by-head state per head
 KDA_ANY = KDA | KDA_FULL_GATES | KIMI_K3 | KIMI_LINEAR
 
@@ -259,9 +263,12 @@ def _mla(m: ModelSpec, i: int) -> list[TensorShape]:
     ]
     if m.arch in KDA_FULL_GATES:  # Ling 3.0: one output gate per head
         out.append(TensorShape(p + "attn_gate.weight", (h, m.heads), i))
-    if m.arch in KIMI_K3:  # Kimi K3: a sigmoid gate per output channel
+    if m.arch in KIMI_K3 or m.arch in HY_V4:  # Kimi K3, Hy4: a sigmoid gate per output channel
         out.append(TensorShape(p + "attn_gate.weight", (h, m.heads * v_dim), i))
-    if m.indexer_heads:
+    if m.arch in HY_V4:
+        out.append(TensorShape(p + "attn_sinks.weight", (m.heads,), i))
+    # Hy4 ships the indexer only on the layers that own one (the others reuse its selection)
+    if m.indexer_heads and not (m.arch in HY_V4 and m.indexer_layers is not None and i not in m.indexer_layers):
         # DeepSeek V3.2's lightning indexer: one key head of indexer_head_dim, queries from the q LoRA
         d, n = m.indexer_head_dim, m.indexer_heads
         out += [
@@ -314,17 +321,18 @@ def _compressed_attention(m: ModelSpec, i: int) -> list[TensorShape]:
     return out
 
 
-def _mhc(m: ModelSpec, i: int) -> list[TensorShape]:
-    """DeepSeek V4's hyper-connection mixers of a layer's attention and FFN sub-blocks (GLM-5.3-Flash's too)."""
+def _mhc(m: ModelSpec, i: int, *, stream_matrix: bool = True) -> list[TensorShape]:
+    """DeepSeek V4's hyper-connection mixers of a layer's attention and FFN sub-blocks (GLM-5.3-Flash's too); Hy4's
+    have no stream-to-stream matrix (`stream_matrix` False: two weights per stream, two scales)."""
     h, hc = m.hidden, m.hc_mult
-    mix = (2 + hc) * hc  # pre and post weights per stream, and the stream-to-stream matrix
+    mix = (2 + hc) * hc if stream_matrix else 2 * hc  # pre and post weights per stream (and the stream matrix)
     p = f"blk.{i}."
     out: list[TensorShape] = []
     for block in ("attn", "ffn"):
         out += [
             TensorShape(p + f"hc_{block}_fn.weight", (hc * h, mix), i),
             TensorShape(p + f"hc_{block}_base.weight", (mix,), i),
-            TensorShape(p + f"hc_{block}_scale.weight", (3,), i),
+            TensorShape(p + f"hc_{block}_scale.weight", (3 if stream_matrix else 2,), i),
         ]
     return out
 
@@ -410,6 +418,8 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
         out += [TensorShape(p + "attn_res_score.weight", (m.hidden,), i)]
     if m.arch in KDA and i < m.layers:  # the hyper-connection mixers (not on the MTP block)
         out += _mhc(m, i)
+    if m.arch in HY_V4:
+        out += _mhc(m, i, stream_matrix=False)
     if m.layer_kind(i) == "recurrent":
         return out + _recurrent(m, i)
     if m.parallel_ssm:

@@ -99,6 +99,7 @@ MODEL_TYPES: dict[str, str] = {
     "step3p5": "step35",
     "step3p7": "step35",
     "hy_v3": "hy_v3",
+    "hy_v4": "hy_v4",
 }
 # multimodal wrappers whose text_config names an older architecture than the one its layers follow
 _OWN_TEXT_MODEL = frozenset({"kimi-k3"})
@@ -452,6 +453,8 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         spec = replace(spec, **kda)
     if step := _step35_fields(cfg, arch):
         spec = replace(spec, **step)
+    if arch == "hy_v4":  # Hy4's hyper-connection streams (DeepSeek V4's come with its own fields)
+        spec = replace(spec, hc_mult=_int(cfg.get("hc_mult")) or 0)
     # active parameters as model cards count them: the routed experts used per token, plus the embeddings
     active = active_parameter_count(spec) + hidden * vocab if spec.is_moe else None
     return replace(spec, params=parameter_count(spec), active_params=active)
