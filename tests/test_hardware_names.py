@@ -152,6 +152,8 @@ def test_ambiguous_names_say_what_else_they_could_be(
         ("RTX PRO 6000 Blackwell Server Edition", "rtx-pro-6000-blackwell-server"),
         ("RTX PRO 6000 Max-Q", "rtx-pro-6000-blackwell-max-q"),
         ("RTX 5060 Laptop", "rtx-5060-laptop"),
+        ("RTX 5050 Laptop", "rtx-5050-laptop"),
+        ("GeForce RTX 5050 Laptop GPU", "rtx-5050-laptop"),
         ("RTX 5090 Laptop GPU", "rtx-5090-laptop"),
         ("Tesla V100-PCIE-32GB", "v100-pcie-32gb"),
         ("Tesla V100-SXM2-16GB", "v100-sxm2-16gb"),
