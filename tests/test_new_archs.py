@@ -861,3 +861,18 @@ def test_hy4_mla_with_sinks_gate_owned_indexers_and_mixers(catalog: Catalog) -> 
     assert weights_breakdown(m, "F16").total_bytes == 1_540_059_430_516
     assert kv_cache_bytes(m, 4096) == 390_070_272
     assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 3_315_597_312
+
+
+def test_spark2_5_head_wise_gate_and_windows(catalog: Catalog) -> None:
+    """XHToken's Spark-X2.5 (llama.cpp's spark2_5): a llama layer with a head-wise attention gate, heads of 256
+    (queries wider than the hidden size), three 512-token window layers then a full one, tied embeddings. Our
+    count equals Hugging Face's 4,112,079,360; llama.cpp loads a file written from this list ("4.11 B") and
+    llama-fit-params agrees to the byte on F16 weights and on the cache (264,241,152 at 4096 f16; 1,403,781,120 at
+    32k q8_0 x2)."""
+    m = catalog.model("spark-x2.5-4b")
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.0.attn_gate.weight"] == (2560, 16) and shapes["blk.0.attn_q.weight"] == (2560, 4096)
+    assert parameter_count(m) == m.params == m.params_reference == 4_112_079_360
+    assert weights_breakdown(m, "F16").total_bytes == 8_224_532_480
+    assert kv_cache_bytes(m, 4096) == 264_241_152
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_403_781_120

@@ -33,8 +33,8 @@ _NO_FFN_NORM = frozenset({"cohere2moe"})
 # Attention whose output is gated per channel by a projection of the layer input (attn_gate; Arcee's Trinity,
 # Meta's Muse Glimmer)
 _ATTN_GATE = frozenset({"afmoe", "muse-glimmer"})
-# ... or per head, one weight row per query head (Step 3.5's head-wise gate, g_proj; Poolside's Laguna)
-_HEAD_GATE = frozenset({"step35", "laguna"})
+# ... or per head, one weight row per query head (Step 3.5's head-wise gate, g_proj; Poolside's Laguna; Spark-X2.5)
+_HEAD_GATE = frozenset({"step35", "laguna", "spark2_5"})
 # MTP blocks with their own output head and its norm, but no embedding table of their own (Step 3.5)
 _MTP_OWN_OUTPUT = frozenset({"step35"})
 # Architectures whose FFN is a plain up/down pair (no gate), with biases and LayerNorm biases.

@@ -100,6 +100,7 @@ MODEL_TYPES: dict[str, str] = {
     "step3p7": "step35",
     "hy_v3": "hy_v3",
     "hy_v4": "hy_v4",
+    "spark2_5": "spark2_5",
 }
 # multimodal wrappers whose text_config names an older architecture than the one its layers follow
 _OWN_TEXT_MODEL = frozenset({"kimi-k3"})
