@@ -876,3 +876,19 @@ def test_spark2_5_head_wise_gate_and_windows(catalog: Catalog) -> None:
     assert weights_breakdown(m, "F16").total_bytes == 8_224_532_480
     assert kv_cache_bytes(m, 4096) == 264_241_152
     assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_403_781_120
+
+
+def test_bailingmoe2_fused_qkv_and_separate_ffn(catalog: Catalog) -> None:
+    """Ling 2.0 (llama.cpp's bailingmoe2): q, k and v fused in attn_qkv while gate and up stay apart, per-head q/k
+    norms, one dense layer then experts with a router bias and a shared expert. Ling-flash-2.0's count equals its
+    checkpoint's 102,889,705,216 and llama-bench's 102.89 B; llama.cpp loads a file written from this list and
+    llama-fit-params agrees to the byte on F16 weights (205,844,986,880) and cache (268,435,456 at 4096 f16)."""
+    m = catalog.model("ling-flash-2.0")
+    layer = _names(m, 1)
+    assert "attn_qkv.weight" in layer and "attn_q.weight" not in layer
+    assert {"ffn_gate_exps.weight", "ffn_up_exps.weight", "exp_probs_b.bias", "attn_q_norm.weight"} <= layer
+    assert "ffn_gate.weight" in _names(m, 0) and "ffn_up.weight" in _names(m, 0)
+    assert parameter_count(m) == m.params == 102_889_705_216
+    assert weights_breakdown(m, "F16").total_bytes == 205_844_986_880
+    assert kv_cache_bytes(m, 4096) == 268_435_456
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 2_281_701_376

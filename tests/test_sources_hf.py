@@ -1131,3 +1131,30 @@ def test_config_hy4_preview(catalog: Catalog) -> None:
     ref = catalog.model("hy4-preview")
     assert s.arch == "hy_v4" and s.hc_mult == 4 and s.indexer_layers == ref.indexer_layers and s.mtp_layers == 0
     assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+
+
+def test_config_ling_flash_2(catalog: Catalog) -> None:
+    """Ling 2.0 (bailing_moe_v2 -> bailingmoe2): fused q/k/v, per-head q/k norms, a shared expert."""
+    cfg: dict[str, Any] = {
+        "model_type": "bailing_moe_v2",
+        "hidden_size": 4096,
+        "intermediate_size": 9216,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 4,
+        "head_dim": 128,
+        "vocab_size": 157184,
+        "max_position_embeddings": 32768,
+        "num_experts": 256,
+        "num_experts_per_tok": 8,
+        "moe_intermediate_size": 1024,
+        "num_shared_experts": 1,
+        "first_k_dense_replace": 1,
+        "use_qk_norm": True,
+        "tie_word_embeddings": False,
+    }
+    s = config_to_spec("inclusionAI/Ling-flash-2.0", cfg)
+    ref = catalog.model("ling-flash-2.0")
+    assert s.arch == "bailingmoe2" and s.qk_norm
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert s.params == ref.params == 102_889_705_216

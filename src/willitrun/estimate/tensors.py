@@ -21,6 +21,8 @@ from willitrun.estimate.types import CSA_RATIO, ModelSpec, Record
 
 # Architectures that store q, k and v as one fused tensor, and gate+up as one.
 _FUSED_QKV = frozenset({"phi3", "phi2", "falcon", "bloom", "gpt2", "stablelm", "nomic-bert"})
+# ... and those that fuse only q, k and v (their FFN keeps gate and up apart): Ling 2.0 (bailingmoe2)
+_FUSED_QKV_ONLY = frozenset({"bailingmoe2"})
 # Architectures with extra post-attention / post-FFN norms.
 _POST_NORMS = frozenset(
     {"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "olmo2", "afmoe", "exaone4", "muse-glimmer"}
@@ -59,6 +61,7 @@ _EXPERT_BIAS = frozenset(
         "glm-dsa",
         "glm5-next",
         "afmoe",
+        "bailingmoe2",
         "hy_v3",
         "hy_v4",
         "bailingmoe3",
@@ -356,7 +359,7 @@ def _qkv(m: ModelSpec, i: int) -> list[TensorShape]:
     kv = m.layer_kv_heads(i) * hd
     v = m.layer_kv_heads(i) * m.layer_v_dim(i)
     out: list[TensorShape] = []
-    if m.arch in _FUSED_QKV:
+    if m.arch in _FUSED_QKV or m.arch in _FUSED_QKV_ONLY:
         out.append(TensorShape(p + "attn_qkv.weight", (h, q + 2 * kv), i))
     else:
         out += [
@@ -737,6 +740,8 @@ def mtp_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
             ]
         elif m.arch in _MTP_OWN_OUTPUT:
             out.append(TensorShape(p + "nextn.shared_head_head.weight", (h, m.vocab), i))
+        if m.arch in _FUSED_QKV_ONLY:  # Ling 2.0's MTP block ends with a norm of its own
+            out.append(TensorShape(p + "layer_output_norm.weight", (h,), i))
     return tuple(out)
 
 

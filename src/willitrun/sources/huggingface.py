@@ -101,6 +101,7 @@ MODEL_TYPES: dict[str, str] = {
     "hy_v3": "hy_v3",
     "hy_v4": "hy_v4",
     "spark2_5": "spark2_5",
+    "bailing_moe_v2": "bailingmoe2",
 }
 # multimodal wrappers whose text_config names an older architecture than the one its layers follow
 _OWN_TEXT_MODEL = frozenset({"kimi-k3"})
@@ -112,8 +113,9 @@ _TIED = TIED_BY_DEFAULT | LFM2
 _HUNYUAN = frozenset({"hunyuan-dense", "hunyuan-moe"})
 _HUNYUAN_CONTEXT = 256 * 1024
 # Architectures whose multi-token-prediction blocks llama.cpp's converter keeps in the GGUF file (and its count):
-# GLM-5's glm-dsa, EXAONE 4.5 (exaone4), Step 3.5, Hy3. DeepSeek-V3 and Nemotron 3 Super files leave theirs out.
-_MTP_KEPT = frozenset({"glm-dsa", "exaone4", "step35", "hy_v3"})
+# GLM-5's glm-dsa, EXAONE 4.5 (exaone4), Step 3.5, Hy3, Ling 2.0. DeepSeek-V3 and Nemotron 3 Super files leave
+# theirs out.
+_MTP_KEPT = frozenset({"glm-dsa", "exaone4", "step35", "hy_v3", "bailingmoe2"})
 # routed experts per token (Hunyuan: moe_topk, one per layer)
 _TOP_K_KEYS = ("num_experts_per_tok", "experts_per_token", "num_experts_per_token", "moe_topk")
 # Nemotron-H's layers_block_type names as hybrid_override_pattern letters
