@@ -37,6 +37,8 @@ _NO_FFN_NORM = frozenset({"cohere2moe"})
 _ATTN_GATE = frozenset({"afmoe", "muse-glimmer"})
 # ... or per head, one weight row per query head (Step 3.5's head-wise gate, g_proj; Poolside's Laguna; Spark-X2.5)
 _HEAD_GATE = frozenset({"step35", "laguna", "spark2_5"})
+# MTP blocks ending with a norm of their own (layer_output_norm: Ling 2.0)
+_MTP_OUT_NORM = frozenset({"bailingmoe2"})
 # MTP blocks with their own output head and its norm, but no embedding table of their own (Step 3.5)
 _MTP_OWN_OUTPUT = frozenset({"step35"})
 # Architectures whose FFN is a plain up/down pair (no gate), with biases and LayerNorm biases.
@@ -441,17 +443,24 @@ def _experts(m: ModelSpec, i: int) -> list[TensorShape]:
     h = m.hidden
     p = f"blk.{i}."
     e, ff = m.experts, m.expert_intermediate
+    # Kimi K3's routed experts work at the latent width, between a projection down and one back up (with a norm);
+    # the router and shared experts stay at the hidden width
+    w = m.moe_latent_size if m.arch in KIMI_K3 and m.moe_latent_size else h
     out = [TensorShape(p + "ffn_gate_inp.weight", (h, e), i)]
     if m.arch in _FUSED_GATE_UP_EXPS:
-        out.append(TensorShape(p + "ffn_gate_up_exps.weight", (h, 2 * ff, e), i))
+        out.append(TensorShape(p + "ffn_gate_up_exps.weight", (w, 2 * ff, e), i))
     else:
         out += [
-            TensorShape(p + "ffn_gate_exps.weight", (h, ff, e), i),
-            TensorShape(p + "ffn_up_exps.weight", (h, ff, e), i),
+            TensorShape(p + "ffn_gate_exps.weight", (w, ff, e), i),
+            TensorShape(p + "ffn_up_exps.weight", (w, ff, e), i),
         ]
-    out.append(TensorShape(p + "ffn_down_exps.weight", (ff, h, e), i))
-    if m.arch in KIMI_K3 and m.moe_latent_size:
-        out = _latent_experts(m, i, out)
+    out.append(TensorShape(p + "ffn_down_exps.weight", (ff, w, e), i))
+    if w != h:
+        out += [
+            TensorShape(p + "ffn_routed_down.weight", (h, w), i),
+            TensorShape(p + "ffn_routed_up.weight", (w, h), i),
+            TensorShape(p + "ffn_routed_norm.weight", (w,), i),
+        ]
     if m.arch == "gpt-oss":
         out += [
             TensorShape(p + "ffn_gate_inp.bias", (e,), i),
@@ -481,25 +490,6 @@ def _experts(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "ffn_up_shexp.weight", (h, sh), i),
             TensorShape(p + "ffn_down_shexp.weight", (sh, h), i),
         ]
-    return out
-
-
-def _latent_experts(m: ModelSpec, i: int, block: list[TensorShape]) -> list[TensorShape]:
-    """Kimi K3: the routed experts (block's *_exps) resized to work at moe_latent_size, and the projections into
-    and out of that width with the norm between (the router stays at the hidden width)."""
-    h, lat = m.hidden, m.moe_latent_size
-    p = f"blk.{i}."
-    out: list[TensorShape] = []
-    for t in block:
-        if t.name.endswith("_exps.weight"):
-            a, b, e = t.ne
-            t = TensorShape(t.name, (lat if a == h else a, lat if b == h else b, e), i)
-        out.append(t)
-    out += [
-        TensorShape(p + "ffn_routed_down.weight", (h, lat), i),
-        TensorShape(p + "ffn_routed_up.weight", (lat, h), i),
-        TensorShape(p + "ffn_routed_norm.weight", (lat,), i),
-    ]
     return out
 
 
@@ -740,7 +730,7 @@ def mtp_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
             ]
         elif m.arch in _MTP_OWN_OUTPUT:
             out.append(TensorShape(p + "nextn.shared_head_head.weight", (h, m.vocab), i))
-        if m.arch in _FUSED_QKV_ONLY:  # Ling 2.0's MTP block ends with a norm of its own
+        if m.arch in _MTP_OUT_NORM:
             out.append(TensorShape(p + "layer_output_norm.weight", (h,), i))
     return tuple(out)
 
