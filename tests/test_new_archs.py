@@ -892,3 +892,17 @@ def test_bailingmoe2_fused_qkv_and_separate_ffn(catalog: Catalog) -> None:
     assert weights_breakdown(m, "F16").total_bytes == 205_844_986_880
     assert kv_cache_bytes(m, 4096) == 268_435_456
     assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 2_281_701_376
+
+
+def test_youtu_llm_dense_mla(catalog: Catalog) -> None:
+    """Tencent's Youtu-LLM 2B: DeepSeek-V2's MLA with every layer dense (llama.cpp's deepseek2 with
+    leading_dense_block_count = layers and no experts), tied embeddings. Our count equals the checkpoint's
+    1,961,560,064; llama.cpp loads a file written from this list ("1.96 B") and llama-fit-params agrees to the byte
+    on F16 weights (3,923,517,440) and on the latent cache (150,994,944 at 4096 f16; 1,283,457,024 at 32k q8_0 x2)."""
+    m = catalog.model("youtu-llm-2b")
+    assert not m.is_moe and m.is_mla
+    assert "ffn_gate.weight" in _names(m, 31) and "ffn_gate_inp.weight" not in _names(m, 31)
+    assert parameter_count(m) == m.params == 1_961_560_064
+    assert weights_breakdown(m, "F16").total_bytes == 3_923_517_440
+    assert kv_cache_bytes(m, 4096) == 150_994_944
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_283_457_024
