@@ -906,3 +906,29 @@ def test_youtu_llm_dense_mla(catalog: Catalog) -> None:
     assert weights_breakdown(m, "F16").total_bytes == 3_923_517_440
     assert kv_cache_bytes(m, 4096) == 150_994_944
     assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 1_283_457_024
+
+
+def test_ernie_4_5_dense_and_moe(catalog: Catalog) -> None:
+    """Baidu's ERNIE 4.5 (llama.cpp's ernie4_5 and ernie4_5-moe): llama layers; the MoE models put experts with a
+    router bias after moe_layer_start_index dense layers, with shared experts on the 21B and none on the 300B.
+    llama.cpp loads files written from these lists ("360.75 M", "21.83 B", "299.48 B", as llama-bench prints for
+    the published 0.3B and 21B files) and llama-fit-params agrees to the byte on F16 weights and on the cache."""
+    small = catalog.model("ernie-4.5-0.3b")
+    assert parameter_count(small) == small.params == 360_748_032
+    assert weights_breakdown(small, "F16").total_bytes == 721_571_840
+    assert kv_cache_bytes(small, 4096) == 75_497_472
+    assert kv_cache_bytes(small, 32768, "q8_0", parallel=2) == 641_728_512
+    a3b = catalog.model("ernie-4.5-21b-a3b")
+    assert "ffn_gate.weight" in _names(a3b, 0) and "ffn_gate_exps.weight" not in _names(a3b, 0)
+    assert {"exp_probs_b.bias", "ffn_gate_shexp.weight", "ffn_up_exps.weight"} <= _names(a3b, 1)
+    assert {t.name: t.ne for t in model_tensors(a3b)}["blk.1.ffn_up_shexp.weight"] == (2560, 3072)
+    assert parameter_count(a3b) == a3b.params == 21_825_437_888
+    assert weights_breakdown(a3b, "F16").total_bytes == 43_660_018_432
+    assert kv_cache_bytes(a3b, 4096) == 234_881_024
+    assert kv_cache_bytes(a3b, 32768, "q8_0", parallel=2) == 1_996_488_704
+    big = catalog.model("ernie-4.5-300b-a47b")
+    assert "ffn_gate_shexp.weight" not in _names(big, 3) and "ffn_gate_exps.weight" in _names(big, 3)
+    assert parameter_count(big) == big.params == 299_484_163_264
+    assert weights_breakdown(big, "F16").total_bytes == 599_023_596_288
+    assert kv_cache_bytes(big, 4096) == 905_969_664
+    assert kv_cache_bytes(big, 32768, "q8_0", parallel=2) == 7_700_742_144

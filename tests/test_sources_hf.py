@@ -1158,3 +1158,42 @@ def test_config_ling_flash_2(catalog: Catalog) -> None:
     assert s.arch == "bailingmoe2" and s.qk_norm
     assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
     assert s.params == ref.params == 102_889_705_216
+
+
+def test_config_ernie_4_5(catalog: Catalog) -> None:
+    """ERNIE 4.5 (ernie4_5 / ernie4_5_moe): its own MoE keys (moe_num_experts, moe_k, moe_layer_start_index) and the
+    shared FFN llama.cpp's converter sizes as intermediate_size over the KV heads; the dense 0.3B is a llama layer."""
+    dense: dict[str, Any] = {
+        "model_type": "ernie4_5",
+        "hidden_size": 1024,
+        "intermediate_size": 3072,
+        "num_hidden_layers": 18,
+        "num_attention_heads": 16,
+        "num_key_value_heads": 2,
+        "head_dim": 128,
+        "vocab_size": 103424,
+        "max_position_embeddings": 131072,
+        "use_bias": False,
+        "tie_word_embeddings": True,
+    }
+    s = config_to_spec("baidu/ERNIE-4.5-0.3B-PT", dense)
+    assert s.arch == "ernie4_5" and s.params == catalog.model("ernie-4.5-0.3b").params == 360_748_032
+    moe = dense | {
+        "model_type": "ernie4_5_moe",
+        "hidden_size": 2560,
+        "intermediate_size": 12288,
+        "num_hidden_layers": 28,
+        "num_attention_heads": 20,
+        "num_key_value_heads": 4,
+        "moe_num_experts": 64,
+        "moe_num_shared_experts": 2,
+        "moe_k": 6,
+        "moe_intermediate_size": 1536,
+        "moe_layer_start_index": 1,
+        "moe_layer_interval": 1,
+    }
+    s = config_to_spec("baidu/ERNIE-4.5-21B-A3B-PT", moe)
+    ref = catalog.model("ernie-4.5-21b-a3b")
+    assert s.arch == "ernie4_5-moe" and s.shared_width == 3072 and s.dense_layers == 1
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert s.params == ref.params == 21_825_437_888

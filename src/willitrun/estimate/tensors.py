@@ -43,6 +43,8 @@ _MTP_OUT_NORM = frozenset({"bailingmoe2"})
 _MTP_OWN_OUTPUT = frozenset({"step35"})
 # Architectures whose FFN is a plain up/down pair (no gate), with biases and LayerNorm biases.
 _PLAIN_FFN = frozenset({"bert", "starcoder2", "gpt2", "phi2"})
+# ... and those whose FFN is an up/down pair without gate or biases (Apertus: xIELU on the up projection)
+_UP_DOWN_FFN = frozenset({"apertus"})
 _BERT = frozenset({"bert"})
 # Architectures whose gated FFN stores gate and up as one double-width ffn_up tensor.
 FUSED_GATE_UP = _FUSED_QKV - _PLAIN_FFN
@@ -68,6 +70,7 @@ _EXPERT_BIAS = frozenset(
         "hy_v4",
         "bailingmoe3",
         "dots1",
+        "ernie4_5-moe",
         "exaone-moe",
         "kimi-k3",
         "kimi-linear",
@@ -524,6 +527,8 @@ def _dense_ffn(m: ModelSpec, i: int) -> list[TensorShape]:
         ]
     if m.arch in _FUSED_QKV:
         return [TensorShape(p + "ffn_up.weight", (h, 2 * ff), i), TensorShape(p + "ffn_down.weight", (ff, h), i)]
+    if m.arch in _UP_DOWN_FFN:
+        return [TensorShape(p + "ffn_up.weight", (h, ff), i), TensorShape(p + "ffn_down.weight", (ff, h), i)]
     return [
         TensorShape(p + "ffn_gate.weight", (h, ff), i),
         TensorShape(p + "ffn_up.weight", (h, ff), i),

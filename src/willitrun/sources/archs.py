@@ -31,6 +31,7 @@ QK_NORM = frozenset(
         "exaone4",
         "muse-glimmer",
         "hy_v3",
+        "apertus",
     }
 )
 # Architectures whose q/k/v projections carry biases.

@@ -102,6 +102,10 @@ MODEL_TYPES: dict[str, str] = {
     "hy_v4": "hy_v4",
     "spark2_5": "spark2_5",
     "bailing_moe_v2": "bailingmoe2",
+    "ernie4_5": "ernie4_5",
+    "ernie4_5_moe": "ernie4_5-moe",
+    "exaone": "exaone",
+    "apertus": "apertus",
 }
 # multimodal wrappers whose text_config names an older architecture than the one its layers follow
 _OWN_TEXT_MODEL = frozenset({"kimi-k3"})
@@ -342,6 +346,23 @@ def _deepseek4_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[st
     }
 
 
+def _ernie_fields(cfg: Mapping[str, Any], arch: str) -> dict[str, Any]:
+    """ERNIE 4.5's MoE keys: experts after moe_layer_start_index dense layers, and the shared experts, whose width
+    llama.cpp's converter takes as intermediate_size over the KV heads (two experts' widths on the 21B)."""
+    if arch != "ernie4_5-moe":
+        return {}
+    shared = _int(cfg.get("moe_num_shared_experts")) or 0
+    inter, kv_heads = _int(cfg.get("intermediate_size")) or 0, _int(cfg.get("num_key_value_heads")) or 0
+    return {
+        "experts": _int(cfg.get("moe_num_experts")) or 0,
+        "experts_active": _int(cfg.get("moe_k")) or 0,
+        "expert_intermediate": _int(cfg.get("moe_intermediate_size")) or 0,
+        "shared_experts": shared,
+        "shared_expert_intermediate": inter // kv_heads if shared and kv_heads else 0,
+        "dense_layers": _int(cfg.get("moe_layer_start_index")) or 0,
+    }
+
+
 def _kda_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[str, Any]:
     """Kimi K3's and Kimi Linear's linear_attn_config: the Kimi delta attention heads and their width, the
     convolution, and the MLA layers (full_attn_layers, counted from 1); K3's routed experts' latent width."""
@@ -456,6 +477,8 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         spec = replace(spec, **kda)
     if step := _step35_fields(cfg, arch):
         spec = replace(spec, **step)
+    if ernie := _ernie_fields(cfg, arch):
+        spec = replace(spec, **ernie)
     if arch == "hy_v4":  # Hy4's hyper-connection streams (DeepSeek V4's come with its own fields)
         spec = replace(spec, hc_mult=_int(cfg.get("hc_mult")) or 0)
     # active parameters as model cards count them: the routed experts used per token, plus the embeddings
