@@ -263,7 +263,8 @@ def metadata(m: ModelSpec, layout: str = "") -> dict[str, Any]:
         kv[f"{a}.ssm.conv_kernel"] = m.ssm_d_conv
         kv[f"{a}.ssm.inner_size"] = m.ssm_d_inner
         kv[f"{a}.ssm.state_size"] = m.ssm_d_state
-        kv[f"{a}.ssm.time_step_rank"] = max(1, m.ssm_d_inner // 64) if a != "jamba" else -(-m.hidden // 16)
+        heads = m.ssm_heads or max(1, m.ssm_d_inner // 64)
+        kv[f"{a}.ssm.time_step_rank"] = heads if a != "jamba" else -(-m.hidden // 16)
         kv[f"{a}.ssm.group_count"] = m.ssm_n_group
         if a == "lfm2":
             kv[f"{a}.shortconv.l_cache"] = m.ssm_d_conv

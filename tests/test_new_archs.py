@@ -932,3 +932,38 @@ def test_ernie_4_5_dense_and_moe(catalog: Catalog) -> None:
     assert weights_breakdown(big, "F16").total_bytes == 599_023_596_288
     assert kv_cache_bytes(big, 4096) == 905_969_664
     assert kv_cache_bytes(big, 32768, "q8_0", parallel=2) == 7_700_742_144
+
+
+def test_nemotron_nano_2_mamba_heads_of_80(catalog: Catalog) -> None:
+    """Nemotron Nano 2 (llama.cpp's nemotron_h): Mamba-2 heads 80 wide (128 of them over an inner width of 10240),
+    where the other Nemotron-H models have heads of 64; the head count sizes the input projection (two inner widths,
+    two group states and one step per head) and the per-head vectors. llama.cpp rejects the file with heads of 64
+    (ssm_in 22688 wide, expected 22656); with these it loads ("8.89 B", as llama-bench prints for the published
+    files) and llama-fit-params agrees to the byte on F16 weights and to its printed rounding on the cache."""
+    m = catalog.model("nemotron-nano-9b-v2")
+    shapes = {t.name: t.ne for t in model_tensors(m)}
+    assert shapes["blk.0.ssm_in.weight"] == (4480, 2 * 10240 + 2 * 8 * 128 + 128)
+    assert shapes["blk.0.ssm_a"] == (1, 128) and shapes["blk.0.ssm_dt.bias"] == (128,)
+    assert shapes["blk.1.ffn_up.weight"] == (4480, 15680) and "blk.1.ffn_gate.weight" not in shapes
+    assert parameter_count(m) == m.params == 8_888_227_328
+    assert weights_breakdown(m, "F16").total_bytes == 17_780_856_832
+    assert kv_cache_bytes(m, 4096) == 212_647_936  # llama-fit-params: 212,651,213 from its rounded MiB lines
+    # heads of 64 would be 160 heads here: a different (wrong) file
+    assert parameter_count(dataclasses.replace(m, ssm_heads=0)) != m.params
+    assert parameter_count(catalog.model("nemotron-h-8b")) == 8_100_852_736  # heads of 64: the default holds
+
+
+def test_apertus_ungated_ffn_and_qk_norms(catalog: Catalog) -> None:
+    """Apertus (llama.cpp's apertus): a llama layer whose FFN is an up and a down projection (xIELU between them,
+    its four scalars per layer kept as metadata, not tensors) and per-head q/k norms. llama.cpp loads a file written
+    from this list ("8.05 B") and llama-fit-params agrees to the byte on F16 weights (16,107,225,088) and cache."""
+    m = catalog.model("apertus-8b")
+    layer = _names(m, 0)
+    assert {"ffn_up.weight", "ffn_down.weight", "attn_q_norm.weight", "attn_k_norm.weight"} <= layer
+    assert "ffn_gate.weight" not in layer
+    assert parameter_count(m) == m.params == 8_053_338_112
+    assert weights_breakdown(m, "F16").total_bytes == 16_107_225_088
+    assert kv_cache_bytes(m, 4096) == 536_870_912
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 4_563_402_752
+    big = catalog.model("apertus-70b")
+    assert weights_breakdown(big, "F16").total_bytes == 141_202_407_424  # llama-fit-params: the same

@@ -1197,3 +1197,45 @@ def test_config_ernie_4_5(catalog: Catalog) -> None:
     assert s.arch == "ernie4_5-moe" and s.shared_width == 3072 and s.dense_layers == 1
     assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
     assert s.params == ref.params == 21_825_437_888
+
+
+def test_config_nemotron_nano_2_mamba_heads() -> None:
+    """mamba_num_heads x mamba_head_dim sets the Mamba-2 heads (128 of 80 on Nemotron Nano 2)."""
+    cfg = _nemotron_h(
+        hybrid_override_pattern="M-M-M-MM-M-M-M*-M-M-M*-M-M-M-M*-M-M-M-M*-M-MM-M-M-M-M-M-",
+        num_hidden_layers=56,
+        hidden_size=4480,
+        intermediate_size=15680,
+        num_attention_heads=40,
+        num_key_value_heads=8,
+        mamba_num_heads=128,
+        mamba_head_dim=80,
+        ssm_state_size=128,
+        n_groups=8,
+    )
+    s = config_to_spec("nvidia/NVIDIA-Nemotron-Nano-9B-v2", cfg)
+    assert s.arch == "nemotron_h" and s.ssm_heads == 128 and s.ssm_d_inner == 10240
+    assert s.params == 8_888_227_328
+
+
+def test_config_apertus(catalog: Catalog) -> None:
+    """Apertus (apertus): q/k norms (its config says qk_norm), an FFN without gate, untied head."""
+    cfg: dict[str, Any] = {
+        "architectures": ["ApertusForCausalLM"],
+        "model_type": "apertus",
+        "hidden_size": 4096,
+        "intermediate_size": 21504,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "max_position_embeddings": 65536,
+        "hidden_act": "xielu",
+        "qk_norm": True,
+        "tie_word_embeddings": False,
+        "vocab_size": 131072,
+    }
+    s = config_to_spec("swiss-ai/Apertus-8B-Instruct-2509", cfg)
+    ref = catalog.model("apertus-8b")
+    assert s.arch == "apertus" and s.qk_norm
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert s.params == ref.params == 8_053_338_112

@@ -318,6 +318,7 @@ def _model(e: Entry) -> ModelSpec:
         ssm_d_state=e.int_("ssm_d_state", default=0) or 0,
         ssm_d_conv=e.int_("ssm_d_conv", default=0) or 0,
         ssm_n_group=e.int_("ssm_n_group", default=1, lo=1) or 1,
+        ssm_heads=e.int_("ssm_heads", default=0, lo=0) or 0,
         attention_layers=c["attention_layers"],
         moe_layer_step=e.int_("moe_layer_step", default=1, lo=1, hi=64) or 1,
         mmproj_params=e.int_("mmproj_params", lo=1),

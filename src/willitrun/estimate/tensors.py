@@ -230,7 +230,7 @@ def _recurrent(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "ssm_out.weight", (d_inner, h), i),
         ]
     conv_dim = d_inner + 2 * m.ssm_n_group * d_state
-    n_heads = max(1, d_inner // 64)
+    n_heads = m.ssm_heads or max(1, d_inner // 64)
     return [
         TensorShape(p + "ssm_in.weight", (h, 2 * d_inner + 2 * m.ssm_n_group * d_state + n_heads), i),
         TensorShape(p + "ssm_conv1d.weight", (m.ssm_d_conv, conv_dim), i),

@@ -148,6 +148,8 @@ class ModelSpec(Value):
     ssm_d_state: int = 0
     ssm_d_conv: int = 0
     ssm_n_group: int = 1
+    # Mamba-2 heads (llama.cpp's ssm.time_step_rank): 0 = heads of 64 (ssm_d_inner / 64); Nemotron Nano 2 has 80
+    ssm_heads: int = 0
     attention_layers: tuple[int, ...] | None = None
     mmproj_params: int | None = None  # vision encoder + projector (llama.cpp's separate mmproj file)
     moe_layer_step: int = 1  # every n-th layer (counting from 1) is MoE: Jamba and Llama 4 Maverick alternate

@@ -176,6 +176,8 @@ def _recurrent_fields(g: _Meta, hidden: int) -> dict[str, Any]:
         "ssm_d_state": g.num("ssm.state_size") or 0,
         "ssm_d_conv": g.num("ssm.conv_kernel") or g.num("shortconv.l_cache") or 0,
         "ssm_n_group": g.num("ssm.group_count") or 1,
+        # Mamba-2's heads; Mamba-1 files (jamba, mamba) carry their dt rank under the same key
+        "ssm_heads": (g.num("ssm.time_step_rank") or 0) if g.arch not in ("jamba", "mamba") else 0,
     }
 
 

@@ -282,6 +282,7 @@ def _recurrent_fields(cfg: Mapping[str, Any], arch: str, hidden: int, layers: in
         "ssm_d_state": d_state,
         "ssm_d_conv": d_conv,
         "ssm_n_group": _first_int(cfg, "mamba_n_groups", "n_groups") or 1,
+        "ssm_heads": (mamba_heads or 0) if mamba_head_dim else 0,
         "attention_layers": attention_layers,
     }
 
