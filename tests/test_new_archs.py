@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -967,3 +969,32 @@ def test_apertus_ungated_ffn_and_qk_norms(catalog: Catalog) -> None:
     assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 4_563_402_752
     big = catalog.model("apertus-70b")
     assert weights_breakdown(big, "F16").total_bytes == 141_202_407_424  # llama-fit-params: the same
+
+
+def test_grok_2_residual_ffn_and_no_flash_attention(catalog: Catalog) -> None:
+    """xAI's Grok 2 (llama.cpp's grok): norms after attention and after the MoE block, and a dense FFN beside the
+    eight experts in every layer. llama.cpp loads a file written from this list ("269.52 B"; two bytes a parameter
+    are the 539 GB Unsloth gives for the BF16 weights) and llama-fit-params agrees to the byte on F16 weights and
+    cache. It forces flash attention off for Grok: its compute buffer holds the f32 attention scores (633 MB at
+    4096, 4.45 GB at 32k x 2 in llama-fit-params; we give 1-2% less), and a quantized V cache does not load."""
+    from willitrun.estimate.runtime import compute_buffer_bytes, profile
+
+    m = catalog.model("grok-2")
+    layer = _names(m, 0)
+    assert {"attn_output_norm.weight", "layer_output_norm.weight", "ffn_gate.weight", "ffn_gate_exps.weight"} <= layer
+    assert {t.name: t.ne for t in model_tensors(m)}["blk.0.ffn_up_exps.weight"] == (8192, 16384, 8)
+    assert parameter_count(m) == m.params == 269_515_497_472
+    assert weights_breakdown(m, "F16").total_bytes == 539_043_594_240
+    assert kv_cache_bytes(m, 4096) == 1_073_741_824
+    prof = profile("llama.cpp", m)
+    assert not prof.flash_attention and profile("llama.cpp").flash_attention
+    for ctx, n, ref in ((4096, 1, 633_350_390), (32768, 2, 4_450_167_030)):
+        got = compute_buffer_bytes(m, ctx * n, prof, has_layers=True, has_output=True, pipeline=False, parallel=n)
+        assert abs(got / ref - 1) < 0.02, (ctx, got, ref)
+
+
+def test_grok_quantized_kv_is_refused_in_words(run: Callable[..., Any]) -> None:
+    r = run("check", "grok-2", "--gpu", "8x H100", "--kv-cache", "q8_0")
+    assert r.code == 2 and "without flash attention" in r.err and "--kv-cache f16" in r.err
+    assert len(r.err.strip().splitlines()) == 1 and "Traceback" not in r.err
+    assert run("check", "grok-2", "--gpu", "8x H100", "--json").code == 0

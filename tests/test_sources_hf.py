@@ -1239,3 +1239,28 @@ def test_config_apertus(catalog: Catalog) -> None:
     assert s.arch == "apertus" and s.qk_norm
     assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
     assert s.params == ref.params == 8_053_338_112
+
+
+def test_config_grok_2_by_its_architectures_class(catalog: Catalog) -> None:
+    """Grok 2's config.json names model_type "git": the architectures class (Grok1ForCausalLM) says grok."""
+    cfg: dict[str, Any] = {
+        "architectures": ["Grok1ForCausalLM"],
+        "model_type": "git",
+        "vocab_size": 131072,
+        "hidden_size": 8192,
+        "intermediate_size": 32768,
+        "moe_intermediate_size": 16384,
+        "max_position_embeddings": 131072,
+        "num_experts_per_tok": 2,
+        "num_local_experts": 8,
+        "residual_moe": True,
+        "num_attention_heads": 64,
+        "num_key_value_heads": 8,
+        "num_hidden_layers": 64,
+        "head_dim": 128,
+    }
+    s = config_to_spec("xai-org/grok-2", cfg)
+    ref = catalog.model("grok-2")
+    assert s.arch == "grok" and s.experts == 8 and s.expert_intermediate == 16384
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert s.params == ref.params == 269_515_497_472

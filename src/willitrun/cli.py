@@ -19,7 +19,7 @@ from willitrun.terminal import Terminal
 if TYPE_CHECKING:  # names in quotes below: typer reads the commands' annotations at run time
     from willitrun.catalog.load import Catalog
     from willitrun.catalog.types import GpuSpec
-    from willitrun.estimate.types import Headroom, Machine, Runtime
+    from willitrun.estimate.types import Headroom, Machine, ModelSpec, Runtime
 
 app = typer.Typer(
     name="willitrun",
@@ -269,6 +269,7 @@ def check(
     _check_nodes(model, gpu, runtime, quant, vram, ram, margin, headless, catalog, as_json)  # several nodes only
     cat = _load(catalog)
     src = model_source(cat, model, mmproj)
+    _kv_needs_flash_attention(kv, src.spec, rt)
     run = (backend, cpu, threads)
     machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless, run=run)
     req = Request(quants=quants, ctx=ctx, kv_type=kv, parallel=parallel, runtime=rt)
@@ -445,6 +446,17 @@ def troubleshoot(
     else:
         print_diagnosis(TERM, d)
     raise typer.Exit(0 if matches else 1)
+
+
+def _kv_needs_flash_attention(kv: str, m: "ModelSpec", runtime: str) -> None:
+    """llama.cpp loads a quantized V cache only with flash attention, which it never uses for some architectures."""
+    from willitrun.estimate.runtime import NO_FLASH_ATTENTION
+
+    if kv != "f16" and runtime in ("llama.cpp", "ollama") and m.arch in NO_FLASH_ATTENTION:
+        raise BadValueError(
+            f"--kv-cache {kv}: llama.cpp runs {m.arch} models without flash attention, and a quantized cache needs it",
+            "use --kv-cache f16",
+        )
 
 
 @app.command()

@@ -295,9 +295,14 @@ def _gguf(a: _Ask) -> Capacity:
 
     def at(n: int) -> Load:
         if n not in cache:
-            p = best_plan(Placing(m, w, whole, ctx, a.kv_type, n, profile(a.runtime)))
-            dec = decode_terms(m, w, whole, p, kv_type=a.kv_type, depth=prompt + output // 2, active_params=active)
-            pre = prefill_terms(m, w, whole, p, prompt_tokens=min(max(prompt, 1), 2048), depth=0, active_params=active)
+            prof = profile(a.runtime, m)
+            p = best_plan(Placing(m, w, whole, ctx, a.kv_type, n, prof))
+            fa = prof.flash_attention
+            dec = decode_terms(
+                m, w, whole, p, kv_type=a.kv_type, depth=prompt + output // 2, active_params=active, flash_attention=fa
+            )
+            ptok = min(max(prompt, 1), 2048)
+            pre = prefill_terms(m, w, whole, p, prompt_tokens=ptok, depth=0, active_params=active, flash_attention=fa)
             extra = rpc_s + (nodes - 1) * n * m.hidden * 4 / (link.gbps * 1e9) if link and nodes > 1 else 0.0
             cache[n] = step_cost(dec, pre, extra)
         return load(cache[n], n, prompt, output)

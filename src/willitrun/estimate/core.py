@@ -141,7 +141,16 @@ def _choose(
     def speed_of(p: Plan) -> Speed | None:
         if not p.fits_ram:
             return None
-        return estimate_speed(m, w, machine, p, kv_type=req.kv_type, depth=req.depth, active_params=active)
+        return estimate_speed(
+            m,
+            w,
+            machine,
+            p,
+            kv_type=req.kv_type,
+            depth=req.depth,
+            active_params=active,
+            flash_attention=prof.flash_attention,
+        )
 
     q = _placing(m, w, machine, ctx, req, prof)
     layers = best_plan(q)
@@ -244,7 +253,7 @@ def _memory_notes(
 def _speed_notes(speed: Speed | None, req: Request, prof: RuntimeProfile) -> list[str]:
     notes: list[str] = []
     if req.kv_type != "f16" and not prof.flash_attention:
-        notes.append("a quantized KV cache needs flash attention (-fa on)")
+        notes.append("a quantized KV cache needs flash attention, which llama.cpp turns off for this architecture")
     if speed and speed.limited_by == "compute":
         notes.append("decode is limited by compute, not memory bandwidth, on this hardware")
     if speed is not None and speed.tokens_per_s < 1.0:
@@ -261,7 +270,7 @@ def estimate_option(
     auto_ctx: bool,
     given: WeightsBreakdown | None = None,
 ) -> Option:
-    prof = profile(req.runtime)
+    prof = profile(req.runtime, m)
     w = given if given is not None else weights_breakdown(m, mix)
     if req.extra_bytes:
         # a projector loads beside the output layer on the last GPU: count it with the output weights

@@ -15,7 +15,7 @@ Sources (../shared/reference/estimation.md section 3):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from willitrun.estimate.kv import compressed_rows, pad
 from willitrun.estimate.tensors import FUSED_GATE_UP
@@ -68,8 +68,17 @@ OLLAMA = RuntimeProfile(
 )
 
 
-def profile(runtime: str) -> RuntimeProfile:
-    return OLLAMA if runtime == "ollama" else LLAMA_CPP
+# Architectures llama.cpp runs without flash attention whatever is asked (llama_init_from_model: "flash_attn is
+# not compatible with Grok - forcing off"); their KV cache must then stay f16, a quantized V cache failing to load
+NO_FLASH_ATTENTION = frozenset({"grok"})
+
+
+def profile(runtime: str, m: ModelSpec | None = None) -> RuntimeProfile:
+    """The runtime's settings, with flash attention off for a model llama.cpp runs without it."""
+    prof = OLLAMA if runtime == "ollama" else LLAMA_CPP
+    if m is not None and m.arch in NO_FLASH_ATTENTION:
+        return replace(prof, flash_attention=False)
+    return prof
 
 
 def default_context(m: ModelSpec, runtime: str, total_vram_bytes: int) -> int:

@@ -297,10 +297,14 @@ def estimate_speed(
     active_params: float,
     depth: int = 0,
     prompt_tokens: int = 512,
+    flash_attention: bool = True,
 ) -> Speed:
-    dt = decode_terms(m, w, machine, p, kv_type=kv_type, depth=depth, active_params=active_params)
+    fa = flash_attention
+    dt = decode_terms(m, w, machine, p, kv_type=kv_type, depth=depth, active_params=active_params, flash_attention=fa)
     sec, limited = decode_time(dt)
     lo, hi = speed_range(dt, sec)
-    pt = prefill_terms(m, w, machine, p, prompt_tokens=prompt_tokens, depth=depth, active_params=active_params)
+    pt = prefill_terms(
+        m, w, machine, p, prompt_tokens=prompt_tokens, depth=depth, active_params=active_params, flash_attention=fa
+    )
     tps = 1.0 / sec
     return Speed(tps, tps * lo, tps * hi, prompt_tokens / prefill_time(pt), limited)

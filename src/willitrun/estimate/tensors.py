@@ -37,6 +37,10 @@ _NO_FFN_NORM = frozenset({"cohere2moe"})
 _ATTN_GATE = frozenset({"afmoe", "muse-glimmer"})
 # ... or per head, one weight row per query head (Step 3.5's head-wise gate, g_proj; Poolside's Laguna; Spark-X2.5)
 _HEAD_GATE = frozenset({"step35", "laguna", "spark2_5"})
+# xAI's Grok: a norm after attention (attn_output_norm) and after the MoE block (layer_output_norm); Grok 2 adds a
+# dense FFN (`intermediate` wide) beside the experts in every layer, which Grok-1 (experts as wide as `intermediate`)
+# does not have
+GROK = frozenset({"grok"})
 # MTP blocks ending with a norm of their own (layer_output_norm: Ling 2.0)
 _MTP_OUT_NORM = frozenset({"bailingmoe2"})
 # MTP blocks with their own output head and its norm, but no embedding table of their own (Step 3.5)
@@ -410,6 +414,8 @@ def _attention_tail(m: ModelSpec, i: int) -> list[TensorShape]:
         out.append(TensorShape(p + "attn_gate.weight", (h, m.layer_heads(i)), i))
     if m.arch in _POST_NORMS:
         out.append(TensorShape(p + "post_attention_norm.weight", (h,), i))
+    if m.arch in GROK:
+        out.append(TensorShape(p + "attn_output_norm.weight", (h,), i))
     if m.arch == "gemma4":
         out.append(TensorShape(p + "layer_output_scale.weight", (1,), i))
         if m.layer_kind(i) == "full" and all(m.layer_kind(j) != "full" for j in range(i)):
@@ -557,6 +563,10 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
         if m.layer_is_moe(i):
             out += _gemma4_experts(m, i)
         return out + (_per_layer_input(m, i) if m.per_layer_input else [])
+    if m.arch in GROK:  # Grok 2's residual dense FFN beside the experts, then the norm after both
+        if m.intermediate != m.expert_intermediate:
+            out += _dense_ffn(m, i)
+        return [*out, *_experts(m, i), TensorShape(p + "layer_output_norm.weight", (h,), i)]
     out += _experts(m, i) if m.layer_is_moe(i) else _dense_ffn(m, i)
     if m.arch in _POST_NORMS:
         out.append(TensorShape(p + "post_ffw_norm.weight", (h,), i))

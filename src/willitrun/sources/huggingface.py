@@ -405,6 +405,9 @@ def _step35_fields(cfg: Mapping[str, Any], arch: str) -> dict[str, Any]:
 
 
 def _arch_of(cfg: Mapping[str, Any], model_type: str) -> str:
+    archs = cfg.get("architectures")
+    if isinstance(archs, list) and "Grok1ForCausalLM" in archs:
+        return "grok"  # Grok 2's config.json says model_type "git"
     arch = MODEL_TYPES.get(model_type, model_type or "llama")
     if arch == "nemotron_h" and (_first_int(cfg, "n_routed_experts") or 0) > 1:
         return "nemotron_h_moe"  # llama.cpp's name for the Nemotron-H models with MoE layers (Nemotron 3)
