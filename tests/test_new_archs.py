@@ -998,3 +998,39 @@ def test_grok_quantized_kv_is_refused_in_words(run: Callable[..., Any]) -> None:
     assert r.code == 2 and "without flash attention" in r.err and "--kv-cache f16" in r.err
     assert len(r.err.strip().splitlines()) == 1 and "Traceback" not in r.err
     assert run("check", "grok-2", "--gpu", "8x H100", "--json").code == 0
+
+
+def test_exaone_3_5_heads_of_80(catalog: Catalog, run: Callable[..., Any]) -> None:
+    """EXAONE 3.5 (llama.cpp's exaone, a llama layer): the 2.4B's heads are 80 wide. The published 2.4B files keep a
+    separate output layer (274 tensors) and EXAONE Deep 2.4B's ties it (273): llama.cpp loads files written from
+    both lists ("2.67 B", "2.41 B") and llama-fit-params agrees to the byte on F16 weights and cache. A q8_0 cache
+    is refused by llama.cpp ("block size 32 does not divide n_embd_head_k=80"), and so by check."""
+    small, deep = catalog.model("exaone-3.5-2.4b"), catalog.model("exaone-deep-2.4b")
+    assert parameter_count(small) == small.params == 2_667_471_360
+    assert parameter_count(deep) == deep.params == 2_405_327_360
+    assert weights_breakdown(small, "F16").total_bytes == 5_335_255_040
+    assert weights_breakdown(deep, "F16").total_bytes == 4_810_967_040
+    assert kv_cache_bytes(small, 4096) == 314_572_800
+    assert kv_cache_bytes(small, 32768, parallel=2) == 5_033_164_800
+    big = catalog.model("exaone-3.5-32b")
+    assert weights_breakdown(big, "F16").total_bytes == 64_007_720_960
+    assert kv_cache_bytes(big, 32768, "q8_0", parallel=2) == 9_126_805_504
+    r = run("check", "exaone-3.5-2.4b", "--gpu", "RTX 3060", "--kv-cache", "q8_0")
+    assert r.code == 2 and "head width of 80" in r.err and "--kv-cache f16" in r.err
+    assert run("check", "exaone-3.5-32b", "--gpu", "RTX 3090", "--kv-cache", "q8_0", "--json").code == 0
+
+
+def test_minimax_01_lightning_layers(catalog: Catalog) -> None:
+    """MiniMax-M1 (llama.cpp's minimax-01): seven lightning-attention layers (q, k, v fused, an output gate, a norm
+    over the heads) then a softmax one, 32 experts in every layer. A lightning layer's state is a 128 x 128 F32
+    matrix per head (4 MiB a sequence), whatever the context. llama.cpp loads a file written from this list
+    ("456.09 B") and llama-fit-params agrees to the byte on F16 weights and on the cache."""
+    m = catalog.model("minimax-m1")
+    assert {"attn_qkv.weight", "attn_gate.weight", "attn_norm_2.weight", "attn_output.weight"} <= _names(m, 0)
+    assert {"attn_q.weight", "attn_k.weight", "attn_v.weight"} <= _names(m, 7)
+    assert "attn_qkv.weight" not in _names(m, 7)
+    assert recurrent_state_bytes(m) == 128 * 128 * 64 * 4
+    assert parameter_count(m) == m.params == 456_089_655_296
+    assert weights_breakdown(m, "F16").total_bytes == 912_213_893_120
+    assert kv_cache_bytes(m, 4096) == 461_373_440
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 2_013_265_920

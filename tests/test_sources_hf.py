@@ -1264,3 +1264,28 @@ def test_config_grok_2_by_its_architectures_class(catalog: Catalog) -> None:
     assert s.arch == "grok" and s.experts == 8 and s.expert_intermediate == 16384
     assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
     assert s.params == ref.params == 269_515_497_472
+
+
+def test_config_minimax_m1(catalog: Catalog) -> None:
+    """MiniMax-M1 (minimax_m1 -> minimax-01): attn_type_list marks the softmax layers among the lightning ones."""
+    cfg: dict[str, Any] = {
+        "architectures": ["MiniMaxM1ForCausalLM"],
+        "model_type": "minimax_m1",
+        "head_dim": 128,
+        "hidden_size": 6144,
+        "intermediate_size": 9216,
+        "max_position_embeddings": 10240000,
+        "num_attention_heads": 64,
+        "num_experts_per_tok": 2,
+        "num_hidden_layers": 80,
+        "num_key_value_heads": 8,
+        "num_local_experts": 32,
+        "attn_type_list": [1 if (i + 1) % 8 == 0 else 0 for i in range(80)],
+        "tie_word_embeddings": False,
+        "vocab_size": 200064,
+    }
+    s = config_to_spec("MiniMaxAI/MiniMax-M1-80k", cfg)
+    ref = catalog.model("minimax-m1")
+    assert s.arch == "minimax-01" and s.attention_layers == ref.attention_layers
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert s.params == ref.params == 456_089_655_296

@@ -269,7 +269,7 @@ def check(
     _check_nodes(model, gpu, runtime, quant, vram, ram, margin, headless, catalog, as_json)  # several nodes only
     cat = _load(catalog)
     src = model_source(cat, model, mmproj)
-    _kv_needs_flash_attention(kv, src.spec, rt)
+    _kv_cache_allowed(kv, src.spec, rt)
     run = (backend, cpu, threads)
     machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless, run=run)
     req = Request(quants=quants, ctx=ctx, kv_type=kv, parallel=parallel, runtime=rt)
@@ -448,14 +448,25 @@ def troubleshoot(
     raise typer.Exit(0 if matches else 1)
 
 
-def _kv_needs_flash_attention(kv: str, m: "ModelSpec", runtime: str) -> None:
-    """llama.cpp loads a quantized V cache only with flash attention, which it never uses for some architectures."""
+def _kv_cache_allowed(kv: str, m: "ModelSpec", runtime: str) -> None:
+    """What llama.cpp refuses when it creates the context: a quantized cache without flash attention (which it never
+    uses for some architectures), and a quantized K cache whose blocks do not divide the head width."""
+    from willitrun.estimate.kv import kv_block_elements
     from willitrun.estimate.runtime import NO_FLASH_ATTENTION
 
-    if kv != "f16" and runtime in ("llama.cpp", "ollama") and m.arch in NO_FLASH_ATTENTION:
+    if kv == "f16" or runtime not in ("llama.cpp", "ollama"):
+        return
+    if m.arch in NO_FLASH_ATTENTION:
         raise BadValueError(
             f"--kv-cache {kv}: llama.cpp runs {m.arch} models without flash attention, and a quantized cache needs it",
             "use --kv-cache f16",
+        )
+    block = kv_block_elements(kv)
+    width = m.head_dim if not m.is_mla else 0
+    if width and width % block:
+        raise BadValueError(
+            f"--kv-cache {kv}: its blocks of {block} do not divide this model's head width of {width}",
+            "llama.cpp refuses such a cache; use --kv-cache f16",
         )
 
 

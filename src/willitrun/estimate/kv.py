@@ -32,7 +32,7 @@
 from __future__ import annotations
 
 from willitrun.estimate.quants import GGML_TYPES
-from willitrun.estimate.tensors import KDA_ANY, LFM2, MSA_INDEXER, QSA_INDEXER
+from willitrun.estimate.tensors import KDA_ANY, LFM2, LIGHTNING, MSA_INDEXER, QSA_INDEXER
 from willitrun.estimate.types import CSA_RATIO, ModelSpec
 
 KV_TYPES = ("f16", "bf16", "f32", "q8_0", "q5_1", "q5_0", "q4_1", "q4_0", "iq4_nl")
@@ -44,10 +44,15 @@ def pad(n: int, to: int = CTX_PAD) -> int:
     return ((n + to - 1) // to) * to
 
 
+def kv_block_elements(kv_type: str) -> int:
+    """Elements per block of a cache type (1 for f16/bf16/f32): a quantized K cache needs head widths it divides."""
+    return GGML_TYPES[kv_type.upper()].block
+
+
 def _row(kv_type: str, n: int) -> int:
     t = GGML_TYPES[kv_type.upper()]
-    # A row not a multiple of the block is padded up; llama.cpp refuses such a cache, so this stays exact
-    # for every real model (head widths are multiples of 32).
+    # A row not a multiple of the block is padded up; llama.cpp refuses such a cache (check says so before
+    # planning: EXAONE 3.5 2.4B's heads are 80 wide), so this stays exact wherever llama.cpp runs.
     return t.block_bytes * ((n + t.block - 1) // t.block)
 
 
@@ -157,6 +162,8 @@ def recurrent_state_bytes(m: ModelSpec) -> int:
         return (m.ssm_d_conv - 1) * m.hidden * 4
     if m.arch in ("jamba", "mamba"):
         return ((m.ssm_d_conv - 1) * d_inner + d_state * d_inner) * 4
+    if m.arch in LIGHTNING:  # one head_dim x head_dim matrix per head, no convolution
+        return d_state * d_inner * 4
     if m.arch in KDA_ANY:  # short convolutions on q, k and v, and a head-by-head state per head
         return (3 * (m.ssm_d_conv - 1) * d_inner + d_state * d_inner) * 4
     conv = (m.ssm_d_conv - 1) * (d_inner + 2 * m.ssm_n_group * d_state)

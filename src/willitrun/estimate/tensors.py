@@ -125,11 +125,17 @@ KIMI_LINEAR = frozenset({"kimi-linear"})
 HY_V4 = frozenset({"hy_v4"})
 # every Kimi-delta-attention layout: short convolutions on q, k and v, and a head-by-head state per head
 KDA_ANY = KDA | KDA_FULL_GATES | KIMI_K3 | KIMI_LINEAR
+# MiniMax-Text-01 and M1 (llama.cpp's minimax-01): lightning (linear) attention layers with q, k and v fused, an
+# output gate and a norm over the heads, beside a softmax-attention layer every eighth (`attention_layers`); the
+# state of a lightning layer is one head_dim x head_dim matrix per head (ssm_d_state = head_dim, ssm_d_inner =
+# heads x head_dim), with no convolution
+LIGHTNING = frozenset({"minimax-01"})
 
 
 def recurrent_kind(m: ModelSpec) -> str:
     """How an architecture's non-attention layers work: mamba2 (default), mamba1 (Jamba), shortconv (LFM2),
-    deltanet (Qwen3-Next, Qwen3.5: gated delta net), kda (GLM-5.3-Flash: Kimi delta attention)."""
+    deltanet (Qwen3-Next, Qwen3.5: gated delta net), kda (GLM-5.3-Flash: Kimi delta attention), lightning
+    (MiniMax-Text-01)."""
     if m.arch in _DELTA_NET:
         return "deltanet"
     if m.arch in KDA or m.arch in KIMI_LINEAR:
@@ -140,6 +146,8 @@ def recurrent_kind(m: ModelSpec) -> str:
         return "kda-k3"
     if m.arch in LFM2:
         return "shortconv"
+    if m.arch in LIGHTNING:
+        return "lightning"
     return {"jamba": "mamba1", "mamba": "mamba1"}.get(m.arch, "mamba2")
 
 
@@ -211,6 +219,13 @@ def _recurrent(m: ModelSpec, i: int) -> list[TensorShape]:
         return _kda(m, i, full_gates=True)
     if kind == "kda-k3":
         return _kda(m, i, full_output_gate=True)
+    if kind == "lightning":
+        return [
+            TensorShape(p + "attn_norm_2.weight", (d_inner,), i),
+            TensorShape(p + "attn_qkv.weight", (h, 3 * d_inner), i),
+            TensorShape(p + "attn_gate.weight", (h, d_inner), i),
+            TensorShape(p + "attn_output.weight", (d_inner, h), i),
+        ]
     if kind == "shortconv":
         return [
             TensorShape(p + "shortconv.in_proj.weight", (h, 3 * h), i),

@@ -106,6 +106,8 @@ MODEL_TYPES: dict[str, str] = {
     "ernie4_5_moe": "ernie4_5-moe",
     "exaone": "exaone",
     "apertus": "apertus",
+    "minimax_m1": "minimax-01",
+    "minimax_text_01": "minimax-01",
 }
 # multimodal wrappers whose text_config names an older architecture than the one its layers follow
 _OWN_TEXT_MODEL = frozenset({"kimi-k3"})
@@ -364,6 +366,20 @@ def _ernie_fields(cfg: Mapping[str, Any], arch: str) -> dict[str, Any]:
     }
 
 
+def _lightning_fields(cfg: Mapping[str, Any], arch: str, layers: int, heads: int) -> dict[str, Any]:
+    """MiniMax-Text-01 and M1: attn_type_list marks the softmax-attention layers (1) among the lightning ones (0),
+    whose state is one head_dim x head_dim matrix per head."""
+    if arch != "minimax-01":
+        return {}
+    head = _int(cfg.get("head_dim")) or 128
+    kinds = cfg.get("attn_type_list")
+    if isinstance(kinds, list) and len(kinds) == layers:
+        full = tuple(i for i, k in enumerate(kinds) if k == 1)
+    else:
+        full = tuple(i for i in range(layers) if (i + 1) % 8 == 0)  # llama.cpp's default interval
+    return {"ssm_d_state": head, "ssm_d_inner": heads * head, "ssm_d_conv": 0, "attention_layers": full}
+
+
 def _kda_fields(cfg: Mapping[str, Any], arch: str, layers: int) -> dict[str, Any]:
     """Kimi K3's and Kimi Linear's linear_attn_config: the Kimi delta attention heads and their width, the
     convolution, and the MLA layers (full_attn_layers, counted from 1); K3's routed experts' latent width."""
@@ -483,6 +499,8 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         spec = replace(spec, **step)
     if ernie := _ernie_fields(cfg, arch):
         spec = replace(spec, **ernie)
+    if lightning := _lightning_fields(cfg, arch, layers, heads):
+        spec = replace(spec, **lightning)
     if arch == "hy_v4":  # Hy4's hyper-connection streams (DeepSeek V4's come with its own fields)
         spec = replace(spec, hc_mult=_int(cfg.get("hc_mult")) or 0)
     # active parameters as model cards count them: the routed experts used per token, plus the embeddings
