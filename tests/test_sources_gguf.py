@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from willitrun.catalog.load import Catalog
 from willitrun.errors import WillItRunError
 from willitrun.estimate.core import Request, estimate
+from willitrun.estimate.kv import kv_cache_bytes
 from willitrun.sources.gguf_file import find_mmproj, mmproj_bytes, read_gguf, spec_from_gguf_metadata
 
 from .conftest import FAKE_MACHINE
@@ -504,3 +506,52 @@ def test_mmproj_bytes_errors(tmp_path: Path) -> None:
     with pytest.raises(WillItRunError, match="no GGUF magic") as e:
         mmproj_bytes(str(p))
     one_line(e, p)
+
+
+def test_minimax_01_metadata_marks_its_lightning_layers(catalog: Catalog) -> None:
+    """MiniMax-M1's converter writes neither recurrent layers nor SSM sizes: llama.cpp takes every eighth layer as
+    softmax attention, and so do we; the lightning state is one head_dim x head_dim matrix per head."""
+    a = "minimax-01"
+    meta = _meta(
+        a,
+        **{
+            f"{a}.block_count": 80,
+            f"{a}.embedding_length": 6144,
+            f"{a}.feed_forward_length": 9216,
+            f"{a}.attention.head_count": 64,
+            f"{a}.attention.head_count_kv": 8,
+            f"{a}.attention.key_length": 128,
+            f"{a}.expert_count": 32,
+            f"{a}.expert_used_count": 2,
+            f"{a}.vocab_size": 200064,
+        },
+    )
+    s = spec_from_gguf_metadata(meta, id="m1", name="m1", source="t", tensor_elements=None)
+    ref = catalog.model("minimax-m1")
+    assert s.attention_layers == ref.attention_layers == tuple(range(7, 80, 8))
+    assert (s.ssm_d_state, s.ssm_d_inner) == (128, 8192)
+    assert kv_cache_bytes(s, 4096) == kv_cache_bytes(ref, 4096)
+    meta[f"{a}.attention.recurrent_layers"] = [i % 4 != 3 for i in range(80)]  # an explicit list wins
+    assert spec_from_gguf_metadata(meta, id="m1", name="m1", source="t", tensor_elements=None).attention_layers == (
+        tuple(range(3, 80, 4))
+    )
+
+
+def test_mamba2_heads_from_the_time_step_rank() -> None:
+    """Nemotron Nano 2's files give 128 Mamba-2 heads over an inner width of 10240 (heads of 80)."""
+    a = "nemotron_h"
+    meta = _meta(
+        a,
+        **{
+            f"{a}.block_count": 2,
+            f"{a}.feed_forward_length": [0, 512],
+            f"{a}.attention.head_count_kv": [0, 0],
+            f"{a}.ssm.inner_size": 10240,
+            f"{a}.ssm.state_size": 128,
+            f"{a}.ssm.conv_kernel": 4,
+            f"{a}.ssm.group_count": 8,
+            f"{a}.ssm.time_step_rank": 128,
+        },
+    )
+    s = spec_from_gguf_metadata(meta, id="n", name="n", source="t", tensor_elements=None)
+    assert s.ssm_heads == 128

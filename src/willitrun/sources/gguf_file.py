@@ -181,6 +181,24 @@ def _recurrent_fields(g: _Meta, hidden: int) -> dict[str, Any]:
     }
 
 
+def _lightning_fields(g: _Meta, spec: ModelSpec) -> dict[str, Any]:
+    """MiniMax-Text-01/M1 files: the lightning-attention layers are listed in attention.recurrent_layers, or else
+    every layer but each full_attention_interval-th (8 when the file is silent, as llama.cpp assumes); a lightning
+    layer's state is one head_dim x head_dim matrix per head."""
+    flags = _int_list(g.meta, g.key("attention.recurrent_layers"))
+    if flags is not None and len(flags) >= spec.layers:
+        full = tuple(i for i in range(spec.layers) if not flags[i])
+    else:
+        every = g.num("full_attention_interval") or 8
+        full = tuple(i for i in range(spec.layers) if (i + 1) % every == 0)
+    return {
+        "attention_layers": full,
+        "ssm_d_state": spec.head_dim,
+        "ssm_d_inner": spec.heads * spec.head_dim,
+        "ssm_d_conv": 0,
+    }
+
+
 def _attention_fields(g: _Meta, layers: int, hidden: int, recurrent: bool) -> dict[str, Any]:
     """Heads, KV heads, head width, which layers have attention, and MLA's latent sizes."""
     heads = g.num("attention.head_count")
@@ -311,6 +329,8 @@ def spec_from_gguf_metadata(
         **recurrent,
         **_gemma3n_fields(g, layers),
     )
+    if arch == "minimax-01":
+        spec = replace(spec, **_lightning_fields(g, spec))
     stated = _scalar_int(meta.get("general.parameter_count"))
     tied = "output.weight" not in names if names is not None else _pick_tied(spec, tensor_elements or stated)
     spec = replace(spec, tied_embeddings=tied)
