@@ -1034,3 +1034,103 @@ def test_minimax_01_lightning_layers(catalog: Catalog) -> None:
     assert weights_breakdown(m, "F16").total_bytes == 912_213_893_120
     assert kv_cache_bytes(m, 4096) == 461_373_440
     assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 2_013_265_920
+
+
+@pytest.mark.parametrize(
+    ("arch", "shape", "count", "f16_bytes"),
+    [
+        # Phi-2: one LayerNorm per parallel block, biases everywhere, the output layer's included
+        (
+            "phi2",
+            {
+                "layers": 32,
+                "hidden": 2560,
+                "intermediate": 10240,
+                "heads": 32,
+                "kv_heads": 32,
+                "head_dim": 80,
+                "vocab": 51200,
+                "attn_bias": True,
+            },
+            2_779_683_840,
+            5_561_282_560,
+        ),
+        # Falcon 7B: multi-query attention, a parallel block on one LayerNorm, an FFN without gate
+        (
+            "falcon",
+            {
+                "layers": 32,
+                "hidden": 4544,
+                "intermediate": 18176,
+                "heads": 71,
+                "kv_heads": 1,
+                "head_dim": 64,
+                "vocab": 65024,
+                "tied_embeddings": True,
+            },
+            6_921_720_704,
+            13_844_041_216,
+        ),
+        # Falcon 40B: the new decoder's second LayerNorm, 8 KV groups
+        (
+            "falcon",
+            {
+                "layers": 60,
+                "hidden": 8192,
+                "intermediate": 32768,
+                "heads": 128,
+                "kv_heads": 8,
+                "head_dim": 64,
+                "vocab": 65024,
+            },
+            41_835_970_560,
+            83_675_906_048,
+        ),
+        # StableLM 2 1.6B: LayerNorms with biases, q/k/v biases, gate and up apart
+        (
+            "stablelm",
+            {
+                "layers": 24,
+                "hidden": 2048,
+                "intermediate": 5632,
+                "heads": 32,
+                "kv_heads": 32,
+                "head_dim": 64,
+                "vocab": 100352,
+                "attn_bias": True,
+            },
+            1_644_515_328,
+            3_289_726_976,
+        ),
+        # StableLM 2 12B: per-head q/k LayerNorm weights, parallel residual (no ffn_norm)
+        (
+            "stablelm",
+            {
+                "layers": 40,
+                "hidden": 5120,
+                "intermediate": 13824,
+                "heads": 32,
+                "kv_heads": 8,
+                "head_dim": 160,
+                "vocab": 100352,
+                "qk_norm": True,
+            },
+            12_143_185_920,
+            24_287_723_520,
+        ),
+    ],
+)
+def test_layer_norm_layouts_as_llama_cpp_loads_them(
+    arch: str, shape: dict[str, Any], count: int, f16_bytes: int
+) -> None:
+    """Phi-2, Falcon and StableLM as llama.cpp creates their tensors: files written from these lists load in
+    llama.cpp (which prints 2.78 B, 6.92 B, 41.84 B, 1.64 B and 12.14 B) and llama-fit-params' model buffer equals
+    our F16 bytes. Before, the lists had an ffn_norm these parallel blocks lack, a doubled Falcon FFN, and no
+    LayerNorm biases."""
+    m = ModelSpec(id="t", name="t", arch=arch, params=1, context_max=4096, source="t", **shape)
+    assert parameter_count(m) == count
+    assert weights_breakdown(m, "F16").total_bytes == f16_bytes
+    names = {t.name for t in model_tensors(m)}
+    assert "output_norm.bias" in names and "blk.0.attn_norm.bias" in names
+    assert ("blk.0.ffn_norm.weight" in names) == (arch == "stablelm" and not m.qk_norm)
+    assert ("blk.0.attn_norm_2.weight" in names) == (arch == "falcon" and m.kv_heads > 1)

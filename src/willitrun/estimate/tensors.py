@@ -48,10 +48,17 @@ _MTP_OWN_OUTPUT = frozenset({"step35"})
 # Architectures whose FFN is a plain up/down pair (no gate), with biases and LayerNorm biases.
 _PLAIN_FFN = frozenset({"bert", "starcoder2", "gpt2", "phi2"})
 # ... and those whose FFN is an up/down pair without gate or biases (Apertus: xIELU on the up projection)
-_UP_DOWN_FFN = frozenset({"apertus"})
+_UP_DOWN_FFN = frozenset({"apertus", "falcon"})
 _BERT = frozenset({"bert"})
-# Architectures whose gated FFN stores gate and up as one double-width ffn_up tensor.
-FUSED_GATE_UP = _FUSED_QKV - _PLAIN_FFN
+# Older layouts with LayerNorm (a bias beside each norm weight, the output norm's included): Phi-2, Falcon,
+# StableLM, StarCoder 2; Phi-2's output layer has a bias too
+_LAYER_NORM = frozenset({"phi2", "falcon", "stablelm", "starcoder2"})
+# Parallel blocks whose FFN reads the attention's norm (no ffn_norm): Phi-2, Falcon; StableLM 2 12B too (its
+# use_parallel_residual comes with qk_layernorm, which the 1.6B has neither of)
+_PARALLEL_BLOCK = frozenset({"phi2", "falcon"})
+# Architectures whose gated FFN stores gate and up as one double-width ffn_up tensor (Phi-3); Falcon's FFN has
+# no gate and StableLM's keeps gate and up apart.
+FUSED_GATE_UP = _FUSED_QKV - _PLAIN_FFN - {"falcon", "stablelm"}
 # Hybrid linear-attention Qwen models (Qwen3-Next, Qwen3.5): gated delta-net layers, and full-attention layers
 # whose q projection also carries an output gate (twice as wide).
 _DELTA_NET = frozenset({"qwen3next", "qwen35", "qwen35moe", "qwen4exp"})
@@ -400,6 +407,11 @@ def _qkv(m: ModelSpec, i: int) -> list[TensorShape]:
         ]
     if m.arch in _FULL_QK_NORM:
         out += [TensorShape(p + "attn_q_norm.weight", (q,), i), TensorShape(p + "attn_k_norm.weight", (kv,), i)]
+    elif m.qk_norm and m.arch == "stablelm":  # StableLM 2 12B: a LayerNorm weight of its own for every head
+        out += [
+            TensorShape(p + "attn_q_norm.weight", (hd, m.layer_heads(i)), i),
+            TensorShape(p + "attn_k_norm.weight", (hd, m.layer_kv_heads(i)), i),
+        ]
     elif m.qk_norm or m.arch in LFM2:  # LFM2's attention layers norm q and k per head
         out += [
             TensorShape(p + "attn_q_norm.weight", (hd,), i),
@@ -416,6 +428,10 @@ def _attention_tail(m: ModelSpec, i: int) -> list[TensorShape]:
     out: list[TensorShape] = []
     if m.arch in _PLAIN_FFN:
         out += [TensorShape(p + "attn_output.bias", (h,), i), TensorShape(p + "attn_norm.bias", (h,), i)]
+    elif m.arch in _LAYER_NORM:
+        out.append(TensorShape(p + "attn_norm.bias", (h,), i))
+    if m.arch == "falcon" and m.kv_heads > 1:  # Falcon 40B/180B's new decoder: a second norm, for the FFN
+        out += [TensorShape(p + "attn_norm_2.weight", (h,), i), TensorShape(p + "attn_norm_2.bias", (h,), i)]
     if m.arch == "gpt-oss":
         out += [
             TensorShape(p + "attn_output.bias", (h,), i),
@@ -540,16 +556,16 @@ def _dense_ffn(m: ModelSpec, i: int) -> list[TensorShape]:
     p = f"blk.{i}."
     if m.arch in _PLAIN_FFN:
         return [
-            TensorShape(p + "ffn_norm.bias", (h,), i),
+            *([] if m.arch in _PARALLEL_BLOCK else [TensorShape(p + "ffn_norm.bias", (h,), i)]),
             TensorShape(p + "ffn_up.weight", (h, ff), i),
             TensorShape(p + "ffn_up.bias", (ff,), i),
             TensorShape(p + "ffn_down.weight", (ff, h), i),
             TensorShape(p + "ffn_down.bias", (h,), i),
         ]
-    if m.arch in _FUSED_QKV:
-        return [TensorShape(p + "ffn_up.weight", (h, 2 * ff), i), TensorShape(p + "ffn_down.weight", (ff, h), i)]
     if m.arch in _UP_DOWN_FFN:
         return [TensorShape(p + "ffn_up.weight", (h, ff), i), TensorShape(p + "ffn_down.weight", (ff, h), i)]
+    if m.arch in FUSED_GATE_UP:
+        return [TensorShape(p + "ffn_up.weight", (h, 2 * ff), i), TensorShape(p + "ffn_down.weight", (ff, h), i)]
     return [
         TensorShape(p + "ffn_gate.weight", (h, ff), i),
         TensorShape(p + "ffn_up.weight", (h, ff), i),
@@ -563,8 +579,11 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
     out: list[TensorShape] = []
     if m.arch in _POST_ATTN_NAMED:
         out.append(TensorShape(p + "post_attention_norm.weight", (h,), i))
-    elif m.arch in _NO_FFN_NORM or m.arch in _POST_NORM_ONLY:
+    elif m.arch in _NO_FFN_NORM or m.arch in _POST_NORM_ONLY or m.arch in _PARALLEL_BLOCK:
         pass
+    elif m.arch == "stablelm":
+        if not m.qk_norm:
+            out += [TensorShape(p + "ffn_norm.weight", (h,), i), TensorShape(p + "ffn_norm.bias", (h,), i)]
     elif m.arch in KIMI_K3:
         out += [TensorShape(p + "ffn_norm.weight", (h,), i), TensorShape(p + "ffn_res_score.weight", (h,), i)]
     else:
@@ -837,8 +856,12 @@ def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
         out += _ffn(m, i)
     # LFM2 files store the final norm under the name token_embd_norm
     out.append(TensorShape("token_embd_norm.weight" if m.arch in LFM2 else "output_norm.weight", (h,)))
+    if m.arch in _LAYER_NORM:
+        out.append(TensorShape("output_norm.bias", (h,)))
     if not m.tied_embeddings:
         out.append(TensorShape("output.weight", (h, m.vocab)))
+        if m.arch == "phi2":
+            out.append(TensorShape("output.bias", (m.vocab,)))
     if m.arch in KIMI_K3:
         out.append(TensorShape("output_res_score.weight", (h,)))
     if m.hc_mult and m.arch not in KDA:  # DeepSeek V4: the streams merged back into one before the output norm
