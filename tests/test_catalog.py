@@ -109,6 +109,9 @@ def test_overlay_adds_and_replaces(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         (OVERLAY_MODEL.replace("hidden: 2048", "hidden: big"), "field 'hidden' must be a whole number"),
         (OVERLAY_MODEL.replace('["tiny-test"]', '["llama3:8b"]'), "already used by"),
         ("gpus:\n  - id: x\n    name: X\n    vendor: nvidai\n", "field 'vendor' must be one of"),
+        # a key given twice would keep only the last (a second `models:` line drops every model before it)
+        (OVERLAY_MODEL + "models: []\n", "duplicate key 'models' at line"),
+        (OVERLAY_MODEL.replace("layers: 16", "layers: 16\n    layers: 32"), "duplicate key 'layers' at line"),
     ],
 )
 def test_broken_overlay_names_the_problem(tmp_path: Path, text: str, needle: str) -> None:

@@ -225,3 +225,8 @@ def test_security_rules_in_source() -> None:
     for m in re.finditer(r"yaml\.load\((.*)\)", src):
         assert "Loader=loader" in m.group(1)  # loader is CSafeLoader or SafeLoader
     assert "yaml.unsafe_load" not in src and "yaml.full_load" not in src
+    import yaml
+
+    from willitrun.catalog.entry import _loader
+
+    assert issubclass(_loader(), (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
