@@ -1134,3 +1134,30 @@ def test_layer_norm_layouts_as_llama_cpp_loads_them(
     assert "output_norm.bias" in names and "blk.0.attn_norm.bias" in names
     assert ("blk.0.ffn_norm.weight" in names) == (arch == "stablelm" and not m.qk_norm)
     assert ("blk.0.attn_norm_2.weight" in names) == (arch == "falcon" and m.kv_heads > 1)
+
+
+def test_windowed_moe_layouts_of_2025_2026(catalog: Catalog) -> None:
+    """SmallThinker (smallthinker: a 4096-token window on three layers of four, the full one first), Mellum2
+    (mellum: per-head q/k norms, a 1024-token window, the full layer last in each group of four) and Granite SWASH
+    (granite_swa: a sink logit per head on every layer; the 3B's shared expert with gate and up in one tensor, its
+    full layers at no fixed period). llama.cpp loads files written from these lists ("21.51 B", "12.15 B",
+    "2.14 B", "3.02 B") and llama-fit-params agrees to the byte on F16 weights and on the cache at 4096 tokens."""
+    cases = {
+        "smallthinker-21b-a3b": (43_030_702_080, 436_207_616),
+        "mellum2-12b-a2.5b": (24_308_380_672, 124_780_544),
+        "granite-swash-2b": (4_289_179_520, 78_643_200),
+        "granite-swash-3b-a600m": (6_044_351_680, 49_283_072),
+        "minicpm4-8b": (16_371_040_256, 134_217_728),
+    }
+    for mid, (f16, kv) in cases.items():
+        m = catalog.model(mid)
+        assert parameter_count(m) == m.params, mid
+        assert weights_breakdown(m, "F16").total_bytes == f16, mid
+        assert kv_cache_bytes(m, 4096) == kv, mid
+    st = catalog.model("smallthinker-21b-a3b")
+    assert [st.layer_kind(i) for i in range(5)] == ["full", "swa", "swa", "swa", "full"]
+    g3 = catalog.model("granite-swash-3b-a600m")
+    shapes = {t.name: t.ne for t in model_tensors(g3)}
+    assert shapes["blk.0.attn_sinks.weight"] == (20,) and shapes["blk.0.ffn_up_shexp.weight"] == (1280, 2560)
+    assert "blk.0.ffn_gate_shexp.weight" not in shapes
+    assert [i for i in range(28) if g3.layer_kind(i) == "full"] == [0, 3, 7, 11, 15, 19, 23, 27]

@@ -1289,3 +1289,64 @@ def test_config_minimax_m1(catalog: Catalog) -> None:
     assert s.arch == "minimax-01" and s.attention_layers == ref.attention_layers
     assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
     assert s.params == ref.params == 456_089_655_296
+
+
+def test_config_granite_shared_mlp_and_window_layouts(catalog: Catalog) -> None:
+    """Granite MoE configs give the shared expert as shared_intermediate_size (Granite 4.0 H Tiny: 1024, once
+    dropped); Granite SWASH's layer_types put the full layer first in each group (2B) or at no fixed period (3B)."""
+    tiny: dict[str, Any] = {
+        "model_type": "granitemoehybrid",
+        "hidden_size": 1536,
+        "num_hidden_layers": 40,
+        "num_attention_heads": 12,
+        "num_key_value_heads": 4,
+        "num_local_experts": 64,
+        "num_experts_per_tok": 6,
+        "intermediate_size": 512,
+        "shared_intermediate_size": 1024,
+        "vocab_size": 100352,
+        "tie_word_embeddings": True,
+        "max_position_embeddings": 131072,
+        "mamba_d_state": 128,
+        "mamba_d_conv": 4,
+        "mamba_expand": 2,
+        "mamba_n_groups": 1,
+        "mamba_n_heads": 48,
+        "layer_types": ["attention" if i in (5, 15, 25, 35) else "mamba" for i in range(40)],
+    }
+    s = config_to_spec("ibm-granite/granite-4.0-h-tiny", tiny)
+    ref = catalog.model("granite-4.0-h-tiny")
+    assert s.shared_width == ref.shared_width == 1024
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    full = (0, 3, 7, 11, 15, 19, 23, 27)
+    three: dict[str, Any] = {
+        "model_type": "granitemoe_swa",
+        "hidden_size": 1280,
+        "num_hidden_layers": 28,
+        "num_attention_heads": 20,
+        "num_key_value_heads": 4,
+        "num_local_experts": 48,
+        "num_experts_per_tok": 4,
+        "intermediate_size": 512,
+        "shared_intermediate_size": 1280,
+        "vocab_size": 100352,
+        "tie_word_embeddings": True,
+        "max_position_embeddings": 8192,
+        "sliding_window": 128,
+        "layer_types": ["full_attention" if i in full else "sliding_attention" for i in range(28)],
+    }
+    s = config_to_spec("ibm-granite/granite-swash-3b-a600m", three)
+    ref = catalog.model("granite-swash-3b-a600m")
+    assert s.full_layers == full and [s.layer_kind(i) for i in range(28)] == [ref.layer_kind(i) for i in range(28)]
+    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    two = three | {
+        "model_type": "granite_swa",
+        "hidden_size": 2560,
+        "num_hidden_layers": 24,
+        "intermediate_size": 8192,
+        "num_local_experts": 0,
+        "shared_intermediate_size": 0,
+        "layer_types": ["full_attention" if i % 4 == 0 else "sliding_attention" for i in range(24)],
+    }
+    s = config_to_spec("ibm-granite/granite-swash-2b", two)
+    assert s.swa_pattern == 4 and s.swa_full_first and s.params == catalog.model("granite-swash-2b").params

@@ -100,6 +100,9 @@ MSA_INDEXER = frozenset({"minimax-m3"})
 # Qwen's sparse attention (QSA, qwen4exp): the same four indexer tensors on every attention layer, whose raw keys
 # llama.cpp caches beside K and V (keys only)
 QSA_INDEXER = frozenset({"qwen4exp"})
+# IBM's Granite SWASH (granite_swa): a learned sink logit per head on every layer, and the shared expert's gate
+# and up kept as one double-width ffn_up_shexp
+GRANITE_SWA = frozenset({"granite_swa"})
 # Attention sinks (one learned logit per head) on the sliding-window layers only: MiMo V2.5
 # (add_swa_attention_sink_bias, not add_full_attention_sink_bias)
 _SWA_SINKS = frozenset({"mimo2"})
@@ -437,7 +440,7 @@ def _attention_tail(m: ModelSpec, i: int) -> list[TensorShape]:
             TensorShape(p + "attn_output.bias", (h,), i),
             TensorShape(p + "attn_sinks.weight", (m.heads,), i),
         ]
-    if m.arch in _SWA_SINKS and m.layer_kind(i) == "swa":
+    if (m.arch in _SWA_SINKS and m.layer_kind(i) == "swa") or m.arch in GRANITE_SWA:
         out.append(TensorShape(p + "attn_sinks.weight", (m.heads,), i))
     if m.arch in _ATTN_GATE:
         out.append(TensorShape(p + "attn_gate.weight", (h, m.heads * m.layer_head_dim(i)), i))
@@ -525,6 +528,12 @@ def _experts(m: ModelSpec, i: int) -> list[TensorShape]:
         sh = m.shared_width
         if m.arch in _DELTA_NET:  # a sigmoid gate on the shared expert's output
             out.append(TensorShape(p + "ffn_gate_inp_shexp.weight", (h,), i))
+        if m.arch in GRANITE_SWA:
+            return [
+                *out,
+                TensorShape(p + "ffn_up_shexp.weight", (h, 2 * sh), i),
+                TensorShape(p + "ffn_down_shexp.weight", (sh, h), i),
+            ]
         out += [
             TensorShape(p + "ffn_gate_shexp.weight", (h, sh), i),
             TensorShape(p + "ffn_up_shexp.weight", (h, sh), i),

@@ -32,6 +32,7 @@ QK_NORM = frozenset(
         "muse-glimmer",
         "hy_v3",
         "apertus",
+        "mellum",
     }
 )
 # Architectures whose q/k/v projections carry biases.

@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,11 @@ MODEL_TYPES: dict[str, str] = {
     "exaone": "exaone",
     "apertus": "apertus",
     "minimax_m1": "minimax-01",
+    "mellum": "mellum",
+    "granite_swa": "granite_swa",
+    "granitemoe_swa": "granite_swa",
+    "minicpm": "minicpm",
+    "smallthinker": "smallthinker",
     "minimax_text_01": "minimax-01",
 }
 # multimodal wrappers whose text_config names an older architecture than the one its layers follow
@@ -224,6 +230,24 @@ def _swa(cfg: Mapping[str, Any], arch: str, layers: int) -> tuple[int | None, in
     return window, pattern
 
 
+def _window_layout(cfg: Mapping[str, Any], window: int | None, layers: int) -> dict[str, Any]:
+    """Where layer_types puts the full-attention layers among windowed ones: closing each group (the default),
+    opening it (swa_full_first: Granite SWASH 2B, SmallThinker), or at no fixed period (full_layers)."""
+    kinds = cfg.get("layer_types")
+    if not window or not isinstance(kinds, list) or len(kinds) != layers:
+        return {}
+    full = [i for i, k in enumerate(kinds) if k == "full_attention"]
+    if not full or len(full) == layers:
+        return {}
+    gaps = {b - a for a, b in pairwise(full)}
+    period = gaps.pop() if len(gaps) == 1 else 0
+    if period and full[0] == period - 1:
+        return {"swa_pattern": period}
+    if period and full[0] == 0:
+        return {"swa_pattern": period, "swa_full_first": True}
+    return {"swa_pattern": None, "full_layers": tuple(full)}
+
+
 def _mla_fields(cfg: Mapping[str, Any], heads: int) -> dict[str, Any]:
     """DeepSeek's multi-head latent attention: the latent ranks and per-head widths (empty without MLA)."""
     kv_lora = _int(cfg.get("kv_lora_rank")) or None
@@ -248,7 +272,7 @@ def _moe_fields(cfg: Mapping[str, Any], hidden: int) -> dict[str, Any]:
     intermediate = _first_int(cfg, "intermediate_size", "ffn_dim", "n_inner") or moe_width or 4 * hidden
     expert_width = (moe_width or intermediate) if experts > 1 else 0
     shared = _first_int(cfg, "n_shared_experts", "num_shared_expert", "num_shared_experts") or 0
-    shared_width = _int(cfg.get("shared_expert_intermediate_size"))
+    shared_width = _first_int(cfg, "shared_expert_intermediate_size", "shared_intermediate_size")
     if not shared and shared_width and expert_width:
         shared = max(1, shared_width // expert_width)  # Qwen2-MoE: one wide shared expert
     return {
@@ -257,7 +281,9 @@ def _moe_fields(cfg: Mapping[str, Any], hidden: int) -> dict[str, Any]:
         "experts_active": _first_int(cfg, *_TOP_K_KEYS) or 0,
         "expert_intermediate": expert_width,
         "shared_experts": shared,
-        "shared_expert_intermediate": _int(cfg.get("moe_shared_expert_intermediate_size")) or 0,  # Nemotron-H
+        # Nemotron-H; Granite MoE's one shared MLP (shared_intermediate_size)
+        "shared_expert_intermediate": _first_int(cfg, "moe_shared_expert_intermediate_size", "shared_intermediate_size")
+        or 0,
         "dense_layers": _first_int(cfg, "first_k_dense_replace", "num_dense_layers") or 0,
         "moe_layer_step": _first_int(cfg, "interleave_moe_layer_step", "decoder_sparse_step") or 1,
     }
@@ -499,6 +525,8 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         spec = replace(spec, **step)
     if ernie := _ernie_fields(cfg, arch):
         spec = replace(spec, **ernie)
+    if layout := _window_layout(cfg, window, layers):
+        spec = replace(spec, **layout)
     if lightning := _lightning_fields(cfg, arch, layers, heads):
         spec = replace(spec, **lightning)
     if arch == "hy_v4":  # Hy4's hyper-connection streams (DeepSeek V4's come with its own fields)
