@@ -1161,3 +1161,24 @@ def test_windowed_moe_layouts_of_2025_2026(catalog: Catalog) -> None:
     assert shapes["blk.0.attn_sinks.weight"] == (20,) and shapes["blk.0.ffn_up_shexp.weight"] == (1280, 2560)
     assert "blk.0.ffn_gate_shexp.weight" not in shapes
     assert [i for i in range(28) if g3.layer_kind(i) == "full"] == [0, 3, 7, 11, 15, 19, 23, 27]
+
+
+def test_deci_nas_layers(catalog: Catalog) -> None:
+    """Llama-Nemotron (llama.cpp's deci): per-layer KV heads and FFN widths from block_configs. Super 49B: 31 of
+    80 layers without attention (no norm, no cache), FFNs from 2816 to 28672 wide; Ultra 253B: 81 layers with
+    neither. llama.cpp loads files written from these lists ("49.87 B", "253.40 B"; the published Ultra GGUF
+    prints 253.401 B, its rope table on top) and llama-fit-params agrees to the byte on F16 weights and cache."""
+    m = catalog.model("llama-3.3-nemotron-super-49b")
+    assert m.layer_kv_heads_list.count(-1) == 31 and set(m.layer_ffn_widths) == {2816, 5632, 7168, 14336, 17920, 28672}
+    gone = m.layer_kv_heads_list.index(-1)
+    assert not any(t.name.startswith(f"blk.{gone}.attn") for t in model_tensors(m))
+    assert layer_kv_bytes(m, gone, 4096) == 0 and m.layer_kind(gone) == "ffn"
+    assert parameter_count(m) == m.params == 49_867_145_216
+    assert weights_breakdown(m, "F16").total_bytes == 99_736_420_352
+    assert kv_cache_bytes(m, 4096) == 822_083_584 == 49 * 2 * 8 * 128 * 2 * 4096
+    assert kv_cache_bytes(m, 32768, "q8_0", parallel=2) == 6_987_710_464
+    ultra = catalog.model("llama-3.1-nemotron-ultra-253b")
+    assert ultra.layer_ffn_widths.count(0) == 81
+    assert parameter_count(ultra) == ultra.params == 253_401_268_224
+    assert weights_breakdown(ultra, "F16").total_bytes == 506_807_320_576
+    assert kv_cache_bytes(ultra, 4096) == 1_073_741_824

@@ -555,3 +555,26 @@ def test_mamba2_heads_from_the_time_step_rank() -> None:
     )
     s = spec_from_gguf_metadata(meta, id="n", name="n", source="t", tensor_elements=None)
     assert s.ssm_heads == 128
+
+
+def test_deci_metadata_per_layer(catalog: Catalog) -> None:
+    """A deci file lists heads, KV heads and FFN width per layer: 0 heads is a layer without attention, 0 KV heads
+    beside heads a linear one; neither is a recurrent layer."""
+    ref = catalog.model("llama-3.3-nemotron-super-49b")
+    a = "deci"
+    meta = _meta(
+        a,
+        **{
+            f"{a}.block_count": 80,
+            f"{a}.embedding_length": 8192,
+            f"{a}.attention.head_count": [0 if k < 0 else 64 for k in ref.layer_kv_heads_list],
+            f"{a}.attention.head_count_kv": [max(0, k) for k in ref.layer_kv_heads_list],
+            f"{a}.feed_forward_length": list(ref.layer_ffn_widths),
+            f"{a}.attention.key_length": 128,
+            f"{a}.vocab_size": 128256,
+        },
+    )
+    s = spec_from_gguf_metadata(meta, id="d", name="d", source="t", tensor_elements=None)
+    assert s.attention_layers is None and s.layer_kv_heads_list == ref.layer_kv_heads_list
+    assert s.layer_ffn_widths == ref.layer_ffn_widths and (s.heads, s.kv_heads) == (64, 8)
+    assert kv_cache_bytes(s, 4096) == kv_cache_bytes(ref, 4096)

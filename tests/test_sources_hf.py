@@ -1350,3 +1350,42 @@ def test_config_granite_shared_mlp_and_window_layouts(catalog: Catalog) -> None:
     }
     s = config_to_spec("ibm-granite/granite-swash-2b", two)
     assert s.swa_pattern == 4 and s.swa_full_first and s.params == catalog.model("granite-swash-2b").params
+
+
+def test_config_nemotron_nas_block_configs(catalog: Catalog) -> None:
+    """nemotron-nas (deci): block_configs give each layer's KV heads (64 / n_heads_in_group; none when null) and
+    FFN width (two thirds of ffn_mult x hidden, rounded up to 256), as llama.cpp's converter writes them."""
+    ref = catalog.model("llama-3.3-nemotron-super-49b")
+    hidden = ref.hidden
+    mults: dict[int, float] = {}
+    for mult in (0.5, 1.0, 1.3125, 2.625, 3.28125, 5.25):  # the six values in the checkpoint's block_configs
+        w = int(2 * mult * hidden / 3)
+        mults[w + (-w) % 256] = mult
+    blocks = [
+        {
+            "attention": {"n_heads_in_group": 8 if kv > 0 else None, "no_op": kv < 0, "replace_with_linear": False},
+            "ffn": {"ffn_mult": mults[ffn], "no_op": False, "replace_with_linear": False},
+        }
+        for kv, ffn in zip(ref.layer_kv_heads_list, ref.layer_ffn_widths, strict=True)
+    ]
+    cfg: dict[str, Any] = {
+        "architectures": ["DeciLMForCausalLM"],
+        "model_type": "nemotron-nas",
+        "hidden_size": hidden,
+        "num_hidden_layers": 80,
+        "num_attention_heads": 64,
+        "vocab_size": 128256,
+        "max_position_embeddings": 131072,
+        "tie_word_embeddings": False,
+        "block_configs": blocks,
+    }
+    s = config_to_spec("nvidia/Llama-3_3-Nemotron-Super-49B-v1", cfg)
+    assert s.arch == "deci" and s.layer_kv_heads_list == ref.layer_kv_heads_list
+    assert s.layer_ffn_widths == ref.layer_ffn_widths and s.params == ref.params
+    blocks[1]["attention"] = {"n_heads_in_group": None, "no_op": False, "replace_with_linear": True}
+    blocks[2]["ffn"] = {"ffn_mult": None, "no_op": True, "replace_with_linear": False}
+    s = config_to_spec("x/y", cfg | {"block_configs": blocks})
+    assert s.layer_kv_heads_list[1] == 0 and s.layer_ffn_widths[2] == 0
+    names = {t.name for t in model_tensors(s)}
+    assert "blk.1.attn_output.weight" in names and "blk.1.attn_q.weight" not in names
+    assert "blk.2.ffn_norm.weight" not in names

@@ -167,6 +167,17 @@ def _layer_indices(e: Entry, fld: str, layers: int) -> tuple[int, ...] | None:
     return tuple(raw)
 
 
+def _per_layer_ints(e: Entry, fld: str, layers: int, lo: int) -> tuple[int, ...]:
+    """A list of one whole number per layer, each at least lo (absent: empty)."""
+    raw = e.raw.get(fld)
+    if raw is None:
+        return ()
+    ok = isinstance(raw, list) and len(raw) == layers
+    if not ok or not all(isinstance(x, int) and not isinstance(x, bool) and x >= lo for x in raw):
+        raise e.fail(fld, f"must list {layers} whole numbers (one per layer), each at least {lo}")
+    return tuple(raw)
+
+
 def _checked_layers(e: Entry, layers: int) -> dict[str, Any]:
     """A hybrid model's attention layers, the layers with their own DSA indexer cache, and per-layer inputs (with
     AltUp on Gemma 3n, without on Gemma 4)."""
@@ -178,6 +189,9 @@ def _checked_layers(e: Entry, layers: int) -> dict[str, Any]:
         "attention_layers": _layer_indices(e, "attention_layers", layers),
         "indexer_layers": _layer_indices(e, "indexer_layers", layers),
         "full_layers": _layer_indices(e, "full_layers", layers),
+        # NAS-pruned layers (deci): KV heads per layer (0 linear attention, -1 none), FFN width per layer (0 none)
+        "layer_kv_heads_list": _per_layer_ints(e, "layer_kv_heads", layers, -1),
+        "layer_ffn_widths": _per_layer_ints(e, "layer_ffn_widths", layers, 0),
         "per_layer_input": per_layer_input,
         "altup_inputs": altup_inputs,
     }
@@ -349,6 +363,8 @@ def _model(e: Entry) -> ModelSpec:
         swa_heads=e.int_("swa_heads", default=0, hi=10000) or 0,
         kv_eq_v=e.bool_("kv_eq_v"),
         full_layers=c["full_layers"],
+        layer_kv_heads_list=c["layer_kv_heads_list"],
+        layer_ffn_widths=c["layer_ffn_widths"],
         double_wide_ffn=e.bool_("double_wide_ffn"),
         compress_ratios=c["compress_ratios"],
         o_groups=c["o_groups"],
@@ -482,7 +498,7 @@ def _prices(e: Entry) -> tuple[tuple[float, float, str, str], ...]:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "13"
+CACHE_LAYOUT = "14"
 
 
 def _tuples(v: Any) -> Any:

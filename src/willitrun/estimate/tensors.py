@@ -458,9 +458,24 @@ def _attention_tail(m: ModelSpec, i: int) -> list[TensorShape]:
     return out
 
 
+def _deci_attention(m: ModelSpec, i: int) -> list[TensorShape]:
+    """A NAS-pruned layer's attention (llama.cpp's deci): a full block with this layer's KV heads, a single linear
+    map in its place (KV heads 0: a norm and a hidden x hidden projection), or nothing at all (-1)."""
+    p = f"blk.{i}."
+    kv = m.layer_kv_heads_list[i]
+    if kv < 0:
+        return []
+    norm = TensorShape(p + "attn_norm.weight", (m.hidden,), i)
+    if kv == 0:
+        return [norm, TensorShape(p + "attn_output.weight", (m.hidden, m.hidden), i)]
+    return [norm, *_qkv(m, i), TensorShape(p + "attn_output.weight", (m.heads * m.head_dim, m.hidden), i)]
+
+
 def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
     """Layer i's norm and attention block (or its recurrent mixer, or both side by side on Falcon-H1)."""
     p = f"blk.{i}."
+    if m.layer_kv_heads_list and i < len(m.layer_kv_heads_list):
+        return _deci_attention(m, i)
     out: list[TensorShape] = [] if m.arch in _POST_NORM_ONLY else [TensorShape(p + "attn_norm.weight", (m.hidden,), i)]
     if m.arch in KIMI_K3:  # the residual mixing's score vectors, before attention and before the FFN
         out += [TensorShape(p + "attn_res_score.weight", (m.hidden,), i)]
@@ -600,6 +615,8 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
         out.append(TensorShape(p + ("ffn_norm" if m.arch == "falcon-h1" else "ffn_norm.weight"), (h,), i))
     if m.layer_kind(i) == "recurrent" and m.attention_layers is not None and m.intermediate == 0:
         return []
+    if m.layer_ffn_widths and i < len(m.layer_ffn_widths) and m.layer_ffn_widths[i] == 0:
+        return []  # a NAS-pruned layer without FFN: no norm either
     if m.arch == "gemma4":  # the dense FFN in every layer, and the MoE block beside it where there is one
         out += _dense_ffn(m, i)
         out.append(TensorShape(p + "post_ffw_norm.weight", (h,), i))

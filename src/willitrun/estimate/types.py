@@ -150,6 +150,10 @@ class ModelSpec(Value):
     ssm_n_group: int = 1
     # Mamba-2 heads (llama.cpp's ssm.time_step_rank): 0 = heads of 64 (ssm_d_inner / 64); Nemotron Nano 2 has 80
     ssm_heads: int = 0
+    # NAS-pruned layers (llama.cpp's deci: Llama-Nemotron Super/Ultra/51B): per layer, its KV heads (0: attention
+    # replaced by one linear map, -1: no attention at all) and its FFN width (0: no FFN); empty = the model's own
+    layer_kv_heads_list: tuple[int, ...] = ()
+    layer_ffn_widths: tuple[int, ...] = ()
     attention_layers: tuple[int, ...] | None = None
     mmproj_params: int | None = None  # vision encoder + projector (llama.cpp's separate mmproj file)
     moe_layer_step: int = 1  # every n-th layer (counting from 1) is MoE: Jamba and Llama 4 Maverick alternate
@@ -273,6 +277,8 @@ class ModelSpec(Value):
         if self.layer_pattern:
             c = self.layer_pattern[i] if i < len(self.layer_pattern) else "-"
             return "recurrent" if c == "M" else "full" if c == "*" else "ffn"
+        if self.layer_kv_heads_list and 0 <= i < len(self.layer_kv_heads_list) and self.layer_kv_heads_list[i] <= 0:
+            return "ffn"  # a pruned (linear or absent) attention: no cache
         if i >= self.layers:  # an MTP block after the last layer: always attention
             return "mla" if self.is_mla else "swa" if self.arch in SWA_MTP else "full"
         if self.attention_layers is not None and i not in self.attention_layers:
@@ -307,6 +313,8 @@ class ModelSpec(Value):
         return self.heads
 
     def layer_kv_heads(self, i: int) -> int:
+        if self.layer_kv_heads_list and 0 <= i < len(self.layer_kv_heads_list):
+            return max(0, self.layer_kv_heads_list[i])
         if self.global_kv_heads and self.layer_kind(i) == "full":
             return self.global_kv_heads
         return self.kv_heads
@@ -317,6 +325,8 @@ class ModelSpec(Value):
 
     def layer_ffn_width(self, i: int) -> int:
         """Width of layer i's dense FFN (Gemma 4 E2B doubles it on the KV-sharing layers)."""
+        if self.layer_ffn_widths and 0 <= i < len(self.layer_ffn_widths):
+            return self.layer_ffn_widths[i]
         if self.double_wide_ffn and not self.layer_has_kv(i):
             return 2 * self.intermediate
         return self.intermediate

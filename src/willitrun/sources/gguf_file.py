@@ -199,6 +199,24 @@ def _lightning_fields(g: _Meta, spec: ModelSpec) -> dict[str, Any]:
     }
 
 
+def _deci_fields(g: _Meta, spec: ModelSpec) -> dict[str, Any]:
+    """Llama-Nemotron's NAS-pruned layers (deci): per layer its query heads (0: no attention), KV heads (0 with
+    query heads: one linear map in place of attention) and FFN width (0: none)."""
+    n = spec.layers
+    heads = _int_list(g.meta, g.key("attention.head_count")) or [spec.heads] * n
+    kv = _int_list(g.meta, g.key("attention.head_count_kv")) or [spec.kv_heads] * n
+    ffn = _int_list(g.meta, g.key("feed_forward_length")) or [spec.intermediate] * n
+    if not len(heads) == len(kv) == len(ffn) == n:
+        return {}
+    return {
+        "attention_layers": None,  # a pruned attention is not a recurrent layer
+        "layer_kv_heads_list": tuple(-1 if h == 0 else k for h, k in zip(heads, kv, strict=True)),
+        "layer_ffn_widths": tuple(ffn),
+        "heads": max(heads),
+        "kv_heads": max(kv) or spec.kv_heads,
+    }
+
+
 def _attention_fields(g: _Meta, layers: int, hidden: int, recurrent: bool) -> dict[str, Any]:
     """Heads, KV heads, head width, which layers have attention, and MLA's latent sizes."""
     heads = g.num("attention.head_count")
@@ -331,6 +349,8 @@ def spec_from_gguf_metadata(
     )
     if arch == "minimax-01":
         spec = replace(spec, **_lightning_fields(g, spec))
+    if arch == "deci":
+        spec = replace(spec, **_deci_fields(g, spec))
     stated = _scalar_int(meta.get("general.parameter_count"))
     tied = "output.weight" not in names if names is not None else _pick_tied(spec, tensor_elements or stated)
     spec = replace(spec, tied_embeddings=tied)

@@ -113,6 +113,8 @@ MODEL_TYPES: dict[str, str] = {
     "granitemoe_swa": "granite_swa",
     "minicpm": "minicpm",
     "smallthinker": "smallthinker",
+    "nemotron-nas": "deci",
+    "deci": "deci",
     "minimax_text_01": "minimax-01",
 }
 # multimodal wrappers whose text_config names an older architecture than the one its layers follow
@@ -392,6 +394,37 @@ def _ernie_fields(cfg: Mapping[str, Any], arch: str) -> dict[str, Any]:
     }
 
 
+def _deci_ffn_width(mult: float, hidden: int) -> int:
+    """llama.cpp's converter for NAS blocks: two thirds of ffn_mult x hidden, rounded up to a multiple of 256."""
+    width = int(2 * mult * hidden / 3)
+    return width if width % 256 == 0 else width + 256 - width % 256
+
+
+def _deci_fields(cfg: Mapping[str, Any], arch: str, heads: int, hidden: int) -> dict[str, Any]:
+    """Llama-Nemotron's block_configs, one per layer: attention with n_heads_in_group (KV heads = heads / that),
+    replaced by a linear map (0) or absent (-1); the FFN ffn_mult wide, or absent (ffn_mult null)."""
+    blocks = cfg.get("block_configs")
+    if arch != "deci" or not isinstance(blocks, list) or not blocks:
+        return {}
+    kv: list[int] = []
+    ffn: list[int] = []
+    for b in blocks:
+        attn = b.get("attention") if isinstance(b, Mapping) else None
+        mlp = b.get("ffn") if isinstance(b, Mapping) else None
+        if not isinstance(attn, Mapping) or not isinstance(mlp, Mapping):
+            return {}
+        group = _int(attn.get("n_heads_in_group"))
+        kv.append(heads // group if group else (0 if attn.get("replace_with_linear") is True else -1))
+        mult = mlp.get("ffn_mult")
+        ffn.append(_deci_ffn_width(float(mult), hidden) if isinstance(mult, (int, float)) else 0)
+    return {
+        "layer_kv_heads_list": tuple(kv),
+        "layer_ffn_widths": tuple(ffn),
+        "kv_heads": max(kv) if max(kv) > 0 else 1,
+        "intermediate": max(ffn),
+    }
+
+
 def _lightning_fields(cfg: Mapping[str, Any], arch: str, layers: int, heads: int) -> dict[str, Any]:
     """MiniMax-Text-01 and M1: attn_type_list marks the softmax-attention layers (1) among the lightning ones (0),
     whose state is one head_dim x head_dim matrix per head."""
@@ -529,6 +562,8 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         spec = replace(spec, **layout)
     if lightning := _lightning_fields(cfg, arch, layers, heads):
         spec = replace(spec, **lightning)
+    if deci := _deci_fields(cfg, arch, heads, hidden):
+        spec = replace(spec, **deci)
     if arch == "hy_v4":  # Hy4's hyper-connection streams (DeepSeek V4's come with its own fields)
         spec = replace(spec, hc_mult=_int(cfg.get("hc_mult")) or 0)
     # active parameters as model cards count them: the routed experts used per token, plus the embeddings
