@@ -1182,3 +1182,51 @@ def test_deci_nas_layers(catalog: Catalog) -> None:
     assert parameter_count(ultra) == ultra.params == 253_401_268_224
     assert weights_breakdown(ultra, "F16").total_bytes == 506_807_320_576
     assert kv_cache_bytes(ultra, 4096) == 1_073_741_824
+
+
+def test_falcon_h1_mamba_heads_of_128(catalog: Catalog) -> None:
+    """Falcon-H1 3B and 7B have Mamba-2 heads 128 wide (mamba_n_heads x mamba_d_head = 32 x 128 and 24 x 128), not
+    64: with ssm_heads the count from the shapes is the checkpoint's own (3,149,387,264 and 7,585,648,736; they
+    were 2.6M and 3.2M over). The 34B (32 heads of 128, 2 groups) loads in llama.cpp from this list ("33.64 B")
+    and llama-fit-params agrees to the byte on F16 weights; the 0.5B's heads are 64 wide (the default)."""
+    for mid, heads in (("falcon-h1-3b", 32), ("falcon-h1-7b", 24), ("falcon-h1-34b", 32)):
+        m = catalog.model(mid)
+        assert m.ssm_heads == heads and parameter_count(m) == m.params, mid
+        assert {t.name: t.ne for t in model_tensors(m)}["blk.0.ssm_a"] == (1, heads)
+    assert weights_breakdown(catalog.model("falcon-h1-34b"), "F16").total_bytes == 67_290_807_296
+    assert catalog.model("falcon-h1-0.5b").ssm_heads == 0
+
+
+def test_layouts_llama_cpp_refused_until_fixed(catalog: Catalog) -> None:
+    """A sweep loading every architecture's file (written from our list) in llama-fit-params found layouts
+    llama.cpp refused; each now loads, and its model buffer equals our F16 bytes. Command R and Aya: a parallel block
+    without ffn_norm (32-40 extra tensors before) and Command R+'s per-head q/k LayerNorms; GLM-4 (chatglm, glm4):
+    gate and up in one ffn_up, GLM-4-0414's post-norms; GLM-4.5 (glm4moe): the router bias and the pre-FFN norm
+    named post_attention_norm (Seed-OSS too); OLMoE: q/k norms over the whole width; Qwen2-MoE: the shared
+    expert's gate; Phi-3.5-MoE: LayerNorm and projection biases."""
+
+    def names(mid: str, layer: int = 1) -> set[str]:
+        return _names(catalog.model(mid), layer)
+
+    assert "ffn_norm.weight" not in names("aya-expanse-8b")
+    plus = {t.name: t.ne for t in model_tensors(catalog.model("command-r-plus-104b"))}
+    assert plus["blk.0.attn_q_norm.weight"] == (128, 96) and plus["blk.0.attn_k_norm.weight"] == (128, 8)
+    assert "ffn_gate.weight" not in names("glm-4-9b") and "ffn_gate.weight" not in names("glm-z1-9b")
+    assert {"post_attention_norm.weight", "post_ffw_norm.weight"} <= names("glm-z1-9b")
+    assert {"exp_probs_b.bias", "post_attention_norm.weight"} <= names("glm-4.5-air")
+    assert "ffn_norm.weight" not in names("glm-4.5-air") and "post_attention_norm.weight" in names("seed-oss-36b")
+    olmoe = {t.name: t.ne for t in model_tensors(catalog.model("olmoe-1b-7b"))}
+    assert olmoe["blk.0.attn_q_norm.weight"] == (2048,) and olmoe["blk.0.attn_k_norm.weight"] == (2048,)
+    assert "ffn_gate_inp_shexp.weight" in names("qwen2-57b-a14b")
+    assert {"attn_norm.bias", "attn_output.bias", "ffn_norm.bias"} <= names("phi-3.5-moe")
+    # files written from these lists: llama-fit-params' model buffer (F16), byte for byte
+    for mid, f16 in (
+        ("phi-3.5-moe", 83_752_285_440),
+        ("qwen2-57b-a14b", 114_831_030_272),
+        ("command-r-plus-104b", 207_624_650_752),
+    ):
+        assert weights_breakdown(catalog.model(mid), "F16").total_bytes == f16, mid
+    # the checkpoints' own totals, which the old lists missed by their extra or absent norms
+    for mid in ("phi-3.5-moe", "command-r-35b", "command-r-plus-104b", "olmoe-1b-7b", "glm-z1-9b", "glm-4-32b"):
+        m = catalog.model(mid)
+        assert parameter_count(m) == m.params, mid

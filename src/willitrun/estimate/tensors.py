@@ -25,7 +25,7 @@ _FUSED_QKV = frozenset({"phi3", "phi2", "falcon", "bloom", "gpt2", "stablelm", "
 _FUSED_QKV_ONLY = frozenset({"bailingmoe2"})
 # Architectures with extra post-attention / post-FFN norms.
 _POST_NORMS = frozenset(
-    {"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "olmo2", "afmoe", "exaone4", "muse-glimmer"}
+    {"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "olmo2", "afmoe", "exaone4", "muse-glimmer", "glm4"}
 )
 # ... of which these norm only the outputs of attention and FFN (no attn_norm or ffn_norm before them): OLMo 2 and
 # EXAONE 4's "reorder" layout
@@ -52,13 +52,13 @@ _UP_DOWN_FFN = frozenset({"apertus", "falcon"})
 _BERT = frozenset({"bert"})
 # Older layouts with LayerNorm (a bias beside each norm weight, the output norm's included): Phi-2, Falcon,
 # StableLM, StarCoder 2; Phi-2's output layer has a bias too
-_LAYER_NORM = frozenset({"phi2", "falcon", "stablelm", "starcoder2"})
+_LAYER_NORM = frozenset({"phi2", "falcon", "stablelm", "starcoder2", "phimoe"})
 # Parallel blocks whose FFN reads the attention's norm (no ffn_norm): Phi-2, Falcon; StableLM 2 12B too (its
 # use_parallel_residual comes with qk_layernorm, which the 1.6B has neither of)
-_PARALLEL_BLOCK = frozenset({"phi2", "falcon"})
+_PARALLEL_BLOCK = frozenset({"phi2", "falcon", "command-r"})
 # Architectures whose gated FFN stores gate and up as one double-width ffn_up tensor (Phi-3); Falcon's FFN has
 # no gate and StableLM's keeps gate and up apart.
-FUSED_GATE_UP = _FUSED_QKV - _PLAIN_FFN - {"falcon", "stablelm"}
+FUSED_GATE_UP = (_FUSED_QKV - _PLAIN_FFN - {"falcon", "stablelm"}) | {"glm4", "chatglm"}  # GLM-4 too
 # Hybrid linear-attention Qwen models (Qwen3-Next, Qwen3.5): gated delta-net layers, and full-attention layers
 # whose q projection also carries an output gate (twice as wide).
 _DELTA_NET = frozenset({"qwen3next", "qwen35", "qwen35moe", "qwen4exp"})
@@ -66,7 +66,7 @@ _DELTA_NET = frozenset({"qwen3next", "qwen35", "qwen35moe", "qwen4exp"})
 # QSA's indexer on the attention layers, and the n-gram embedding table (PLE) feeding one layer
 HC_LOW_RANK = frozenset({"qwen4exp"})
 # Architectures whose norm before the FFN is stored as post_attention_norm (the count is the same either way).
-_POST_ATTN_NAMED = frozenset({"gpt-oss", "qwen3next", "qwen35", "qwen35moe"})
+_POST_ATTN_NAMED = frozenset({"gpt-oss", "qwen3next", "qwen35", "qwen35moe", "glm4moe", "seed_oss"})
 # MoE routers with a per-expert selection bias (exp_probs_b).
 _EXPERT_BIAS = frozenset(
     {
@@ -74,6 +74,7 @@ _EXPERT_BIAS = frozenset(
         "deepseek32",
         "deepseek4",
         "glm-dsa",
+        "glm4moe",
         "glm5-next",
         "afmoe",
         "bailingmoe2",
@@ -107,7 +108,7 @@ GRANITE_SWA = frozenset({"granite_swa"})
 # (add_swa_attention_sink_bias, not add_full_attention_sink_bias)
 _SWA_SINKS = frozenset({"mimo2"})
 # q/k norms over the whole projection rather than per head (MiniMax M2, OLMo 2).
-_FULL_QK_NORM = frozenset({"minimax-m2", "olmo2"})
+_FULL_QK_NORM = frozenset({"minimax-m2", "olmo2", "olmoe"})
 # MoE files whose experts' gate and up projections are one stacked tensor (ffn_gate_up_exps, twice the expert
 # width): the checkpoint ships them so and the converter keeps them (Mistral Small 4, otherwise DeepSeek-V2's
 # layout under its own name).
@@ -410,7 +411,7 @@ def _qkv(m: ModelSpec, i: int) -> list[TensorShape]:
         ]
     if m.arch in _FULL_QK_NORM:
         out += [TensorShape(p + "attn_q_norm.weight", (q,), i), TensorShape(p + "attn_k_norm.weight", (kv,), i)]
-    elif m.qk_norm and m.arch == "stablelm":  # StableLM 2 12B: a LayerNorm weight of its own for every head
+    elif m.qk_norm and m.arch in ("stablelm", "command-r"):  # a LayerNorm weight of its own for every head
         out += [
             TensorShape(p + "attn_q_norm.weight", (hd, m.layer_heads(i)), i),
             TensorShape(p + "attn_k_norm.weight", (hd, m.layer_kv_heads(i)), i),
@@ -433,6 +434,8 @@ def _attention_tail(m: ModelSpec, i: int) -> list[TensorShape]:
         out += [TensorShape(p + "attn_output.bias", (h,), i), TensorShape(p + "attn_norm.bias", (h,), i)]
     elif m.arch in _LAYER_NORM:
         out.append(TensorShape(p + "attn_norm.bias", (h,), i))
+        if m.arch == "phimoe":
+            out.append(TensorShape(p + "attn_output.bias", (h,), i))
     if m.arch == "falcon" and m.kv_heads > 1:  # Falcon 40B/180B's new decoder: a second norm, for the FFN
         out += [TensorShape(p + "attn_norm_2.weight", (h,), i), TensorShape(p + "attn_norm_2.bias", (h,), i)]
     if m.arch == "gpt-oss":
@@ -541,7 +544,7 @@ def _experts(m: ModelSpec, i: int) -> list[TensorShape]:
         ]
     if m.shared_width:
         sh = m.shared_width
-        if m.arch in _DELTA_NET:  # a sigmoid gate on the shared expert's output
+        if m.arch in _DELTA_NET or m.arch == "qwen2moe":  # a sigmoid gate on the shared expert's output
             out.append(TensorShape(p + "ffn_gate_inp_shexp.weight", (h,), i))
         if m.arch in GRANITE_SWA:
             return [
@@ -608,6 +611,8 @@ def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
     elif m.arch == "stablelm":
         if not m.qk_norm:
             out += [TensorShape(p + "ffn_norm.weight", (h,), i), TensorShape(p + "ffn_norm.bias", (h,), i)]
+    elif m.arch == "phimoe":
+        out += [TensorShape(p + "ffn_norm.weight", (h,), i), TensorShape(p + "ffn_norm.bias", (h,), i)]
     elif m.arch in KIMI_K3:
         out += [TensorShape(p + "ffn_norm.weight", (h,), i), TensorShape(p + "ffn_res_score.weight", (h,), i)]
     else:
@@ -886,7 +891,7 @@ def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
         out.append(TensorShape("output_norm.bias", (h,)))
     if not m.tied_embeddings:
         out.append(TensorShape("output.weight", (h, m.vocab)))
-        if m.arch == "phi2":
+        if m.arch in ("phi2", "phimoe"):
             out.append(TensorShape("output.bias", (m.vocab,)))
     if m.arch in KIMI_K3:
         out.append(TensorShape("output_res_score.weight", (h,)))

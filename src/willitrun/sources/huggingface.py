@@ -296,7 +296,8 @@ def _recurrent_fields(cfg: Mapping[str, Any], arch: str, hidden: int, layers: in
     d_state = _first_int(cfg, "mamba_d_state", "ssm_state_size", "state_size") or 0
     d_conv = _first_int(cfg, "mamba_d_conv", "conv_kernel", "conv_L_cache") or 0
     d_inner = _int(cfg.get("mamba_d_ssm")) or 0
-    mamba_heads, mamba_head_dim = _int(cfg.get("mamba_num_heads")), _int(cfg.get("mamba_head_dim"))
+    mamba_heads = _first_int(cfg, "mamba_num_heads", "mamba_n_heads")  # Nemotron-H; Falcon-H1 and Granite 4.0 H
+    mamba_head_dim = _first_int(cfg, "mamba_head_dim", "mamba_d_head")
     if not d_inner and mamba_heads and mamba_head_dim:
         d_inner = mamba_heads * mamba_head_dim  # Nemotron-H
     expand = cfg.get("mamba_expand") or cfg.get("expand")
