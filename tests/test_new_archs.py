@@ -1230,3 +1230,21 @@ def test_layouts_llama_cpp_refused_until_fixed(catalog: Catalog) -> None:
     for mid in ("phi-3.5-moe", "command-r-35b", "command-r-plus-104b", "olmoe-1b-7b", "glm-z1-9b", "glm-4-32b"):
         m = catalog.model(mid)
         assert parameter_count(m) == m.params, mid
+
+
+def test_encoder_and_cohere2_layouts(catalog: Catalog) -> None:
+    """Embedding encoders as llama.cpp's bert / nomic-bert loaders create them (norms after attention and after the
+    FFN, with biases; the embedding norm and token-type rows; no output layer), and Command R7B / Command A
+    (cohere2) with one norm per parallel block. Files written from these lists load in llama-fit-params with the
+    model buffer equal to our F16 bytes; nomic-embed's and Command R7B's counts equal their checkpoints' totals,
+    and the BERT counts are the checkpoints' less the pooler llama.cpp does not load."""
+    nomic = catalog.model("nomic-embed-text-v1.5")
+    assert parameter_count(nomic) == nomic.params
+    assert {"attn_output_norm.bias", "layer_output_norm.weight", "ffn_gate.weight"} <= _names(nomic, 0)
+    bert = catalog.model("mxbai-embed-large-v1")
+    names = {t.name for t in model_tensors(bert)}
+    assert "output_norm.weight" not in names and "position_embd.weight" in names
+    assert bert.params - parameter_count(bert) == 1024 * 1024 + 1024  # the pooler's dense layer
+    for mid in ("command-r7b", "command-a-111b"):
+        m = catalog.model(mid)
+        assert parameter_count(m) == m.params and "ffn_norm.weight" not in _names(m, 0), mid

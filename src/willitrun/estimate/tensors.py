@@ -49,13 +49,16 @@ _MTP_OWN_OUTPUT = frozenset({"step35"})
 _PLAIN_FFN = frozenset({"bert", "starcoder2", "gpt2", "phi2"})
 # ... and those whose FFN is an up/down pair without gate or biases (Apertus: xIELU on the up projection)
 _UP_DOWN_FFN = frozenset({"apertus", "falcon"})
-_BERT = frozenset({"bert"})
+# BERT-style encoders (embedding models): norms after attention and after the FFN, each with a bias, an embedding
+# norm, token-type rows, and no output layer; bert adds learned positions and biases on every projection, nomic-bert
+# (rotary) has a gated FFN and no biases on its projections
+_BERT = frozenset({"bert", "nomic-bert"})
 # Older layouts with LayerNorm (a bias beside each norm weight, the output norm's included): Phi-2, Falcon,
 # StableLM, StarCoder 2; Phi-2's output layer has a bias too
 _LAYER_NORM = frozenset({"phi2", "falcon", "stablelm", "starcoder2", "phimoe"})
 # Parallel blocks whose FFN reads the attention's norm (no ffn_norm): Phi-2, Falcon; StableLM 2 12B too (its
 # use_parallel_residual comes with qk_layernorm, which the 1.6B has neither of)
-_PARALLEL_BLOCK = frozenset({"phi2", "falcon", "command-r"})
+_PARALLEL_BLOCK = frozenset({"phi2", "falcon", "command-r", "cohere2"})
 # Architectures whose gated FFN stores gate and up as one double-width ffn_up tensor (Phi-3); Falcon's FFN has
 # no gate and StableLM's keeps gate and up apart.
 FUSED_GATE_UP = (_FUSED_QKV - _PLAIN_FFN - {"falcon", "stablelm"}) | {"glm4", "chatglm"}  # GLM-4 too
@@ -855,18 +858,43 @@ INPUT_TABLES = frozenset({"token_embd.weight", "per_layer_token_embd.weight"})
 
 
 @lru_cache(maxsize=64)
+def _bert_model(m: ModelSpec) -> list[TensorShape]:
+    """An encoder as llama.cpp's bert / nomic-bert loaders create it (no output layer: an embedding model)."""
+    h, ff = m.hidden, m.intermediate
+    out = [TensorShape("token_embd.weight", (h, m.vocab)), TensorShape("token_types.weight", (h, 2))]
+    if m.arch == "bert":
+        out.append(TensorShape("position_embd.weight", (h, m.context_max)))
+    out += [TensorShape("token_embd_norm.weight", (h,)), TensorShape("token_embd_norm.bias", (h,))]
+    biased = m.arch == "bert"
+    for i in range(m.layers):
+        p = f"blk.{i}."
+        out += _qkv(m, i)
+        out.append(TensorShape(p + "attn_output.weight", (h, h), i))
+        if biased:
+            out.append(TensorShape(p + "attn_output.bias", (h,), i))
+        out += [TensorShape(p + "attn_output_norm.weight", (h,), i), TensorShape(p + "attn_output_norm.bias", (h,), i)]
+        out.append(TensorShape(p + "ffn_up.weight", (h, ff), i))
+        if biased:
+            out.append(TensorShape(p + "ffn_up.bias", (ff,), i))
+        else:
+            out.append(TensorShape(p + "ffn_gate.weight", (h, ff), i))
+        out.append(TensorShape(p + "ffn_down.weight", (ff, h), i))
+        if biased:
+            out.append(TensorShape(p + "ffn_down.bias", (h,), i))
+        out += [
+            TensorShape(p + "layer_output_norm.weight", (h,), i),
+            TensorShape(p + "layer_output_norm.bias", (h,), i),
+        ]
+    return out
+
+
 def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
     if m.arch in HC_LOW_RANK:
         return tuple(_qsa_model(m))
+    if m.arch in _BERT:
+        return tuple(_bert_model(m))
     h = m.hidden
     out = [TensorShape("token_embd.weight", (h, m.vocab))]
-    if m.arch in _BERT:
-        out += [
-            TensorShape("position_embd.weight", (h, m.context_max), None),
-            TensorShape("token_types.weight", (h, 2), None),
-            TensorShape("token_embd_norm.weight", (h,), None),
-            TensorShape("token_embd_norm.bias", (h,), None),
-        ]
     if m.per_layer_input:
         wide = m.per_layer_input * m.layers
         if m.altup_inputs > 1:  # Gemma 3n's AltUp streams; Gemma 4 has the per-layer inputs alone
