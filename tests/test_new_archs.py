@@ -1248,3 +1248,13 @@ def test_encoder_and_cohere2_layouts(catalog: Catalog) -> None:
     for mid in ("command-r7b", "command-a-111b"):
         m = catalog.model(mid)
         assert parameter_count(m) == m.params and "ffn_norm.weight" not in _names(m, 0), mid
+
+
+def test_mllama_is_planned_for_ollama(run: Callable[..., Any]) -> None:
+    """llama.cpp has no mllama architecture (its loader answers "unknown model architecture: 'mllama'"), so
+    check plans Llama 3.2 Vision for Ollama, which runs it, and says so; asked for llama.cpp by name, it refuses."""
+    r = run("check", "llama3.2-11b-vision", "--gpu", "RTX 4090", "--json")
+    assert r.code == 0 and r.json()["runtime"] == "ollama" and "no 'mllama' architecture" in r.err
+    r = run("check", "llama3.2-11b-vision", "--gpu", "RTX 4090", "--runtime", "llama.cpp")
+    assert r.code == 2 and "--runtime ollama" in r.err and len(r.err.strip().splitlines()) == 1
+    assert run("check", "llama3-8b", "--gpu", "RTX 4090", "--json").json()["runtime"] == "llama.cpp"

@@ -228,7 +228,7 @@ def check(
     ] = None,
     kv_cache: Annotated[str, typer.Option("--kv-cache", help="KV cache type: f16, q8_0 or q4_0.")] = "f16",
     parallel: Annotated[int, typer.Option("--parallel", "-np", help="Parallel sequences (slots), 1-256.")] = 1,
-    runtime: Annotated[str, typer.Option("--runtime", help="llama.cpp, ollama, vllm or mlx.")] = "llama.cpp",
+    runtime: Annotated[str | None, typer.Option("--runtime", help="llama.cpp (default), ollama, vllm or mlx.")] = None,
     gpu: GpuOpt = None,
     vram: VramOpt = None,
     ram: RamOpt = None,
@@ -264,11 +264,12 @@ def check(
         raise BadValueError(f"--kv-cache {kv_cache!r} is not a cache type", "allowed: " + ", ".join(KV_TYPES))
     if not 1 <= parallel <= 256:
         raise BadValueError(f"--parallel {parallel} is out of range", "allowed: 1 to 256")
-    rt = _runtime(runtime)
+    rt = _runtime(runtime or "llama.cpp")
     quants = _parse_quants(quant, rt)
-    _check_nodes(model, gpu, runtime, quant, vram, ram, margin, headless, catalog, as_json)  # several nodes only
+    _check_nodes(model, gpu, runtime or rt, quant, vram, ram, margin, headless, catalog, as_json)  # several nodes
     cat = _load(catalog)
     src = model_source(cat, model, mmproj)
+    rt = _runtime_for(src.spec, rt, explicit=runtime is not None)
     _kv_cache_allowed(kv, src.spec, rt)
     run = (backend, cpu, threads)
     machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless, run=run)
@@ -446,6 +447,21 @@ def troubleshoot(
     else:
         print_diagnosis(TERM, d)
     raise typer.Exit(0 if matches else 1)
+
+
+def _runtime_for(m: "ModelSpec", rt: "Runtime", *, explicit: bool) -> "Runtime":
+    """llama.cpp, unless it cannot load the architecture (Llama 3.2 Vision's mllama): then Ollama, which runs it,
+    with a note; asked for by name, llama.cpp is refused in one line."""
+    from willitrun.estimate.runtime import LLAMA_CPP_LACKS
+
+    if rt != "llama.cpp" or m.arch not in LLAMA_CPP_LACKS:
+        return rt
+    if explicit:
+        raise BadValueError(
+            f"--runtime llama.cpp: llama.cpp has no {m.arch!r} architecture", "Ollama runs it: --runtime ollama"
+        )
+    TERM.note(f"llama.cpp has no {m.arch!r} architecture; planned for Ollama, which runs this model (--runtime ollama)")
+    return "ollama"
 
 
 def _kv_cache_allowed(kv: str, m: "ModelSpec", runtime: str) -> None:

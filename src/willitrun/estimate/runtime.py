@@ -71,6 +71,9 @@ OLLAMA = RuntimeProfile(
 # Architectures llama.cpp runs without flash attention whatever is asked (llama_init_from_model: "flash_attn is
 # not compatible with Grok - forcing off"); their KV cache must then stay f16, a quantized V cache failing to load
 NO_FLASH_ATTENTION = frozenset({"grok"})
+# Architectures llama.cpp cannot load at all ("unknown model architecture"): Llama 3.2 Vision's mllama, which
+# Ollama runs with its own engine
+LLAMA_CPP_LACKS = frozenset({"mllama"})
 
 
 def profile(runtime: str, m: ModelSpec | None = None) -> RuntimeProfile:
