@@ -264,13 +264,12 @@ def check(
         raise BadValueError(f"--kv-cache {kv_cache!r} is not a cache type", "allowed: " + ", ".join(KV_TYPES))
     if not 1 <= parallel <= 256:
         raise BadValueError(f"--parallel {parallel} is out of range", "allowed: 1 to 256")
-    rt = _runtime(runtime or "llama.cpp")
+    rt = _runtime("llama.cpp" if runtime is None else runtime)
     quants = _parse_quants(quant, rt)
     _check_nodes(model, gpu, runtime or rt, quant, vram, ram, margin, headless, catalog, as_json)  # several nodes
     cat = _load(catalog)
     src = model_source(cat, model, mmproj)
-    rt = _runtime_for(src.spec, rt, explicit=runtime is not None)
-    _kv_cache_allowed(kv, src.spec, rt)
+    rt = _runtime_for(src.spec, rt, kv, explicit=runtime is not None)
     run = (backend, cpu, threads)
     machine = _machine(cat, gpu, vram, ram, ram_bandwidth, total=total, margin=margin, headless=headless, run=run)
     req = Request(quants=quants, ctx=ctx, kv_type=kv, parallel=parallel, runtime=rt)
@@ -449,18 +448,20 @@ def troubleshoot(
     raise typer.Exit(0 if matches else 1)
 
 
-def _runtime_for(m: "ModelSpec", rt: "Runtime", *, explicit: bool) -> "Runtime":
+def _runtime_for(m: "ModelSpec", rt: "Runtime", kv: str, *, explicit: bool) -> "Runtime":
     """llama.cpp, unless it cannot load the architecture (Llama 3.2 Vision's mllama): then Ollama, which runs it,
-    with a note; asked for by name, llama.cpp is refused in one line."""
+    with a note; asked for by name, llama.cpp is refused in one line. Then the cache type is checked for it."""
     from willitrun.estimate.runtime import LLAMA_CPP_LACKS
 
     if rt != "llama.cpp" or m.arch not in LLAMA_CPP_LACKS:
+        _kv_cache_allowed(kv, m, rt)
         return rt
     if explicit:
         raise BadValueError(
             f"--runtime llama.cpp: llama.cpp has no {m.arch!r} architecture", "Ollama runs it: --runtime ollama"
         )
     TERM.note(f"llama.cpp has no {m.arch!r} architecture; planned for Ollama, which runs this model (--runtime ollama)")
+    _kv_cache_allowed(kv, m, "ollama")
     return "ollama"
 
 
