@@ -1258,3 +1258,12 @@ def test_mllama_is_planned_for_ollama(run: Callable[..., Any]) -> None:
     r = run("check", "llama3.2-11b-vision", "--gpu", "RTX 4090", "--runtime", "llama.cpp")
     assert r.code == 2 and "--runtime ollama" in r.err and len(r.err.strip().splitlines()) == 1
     assert run("check", "llama3-8b", "--gpu", "RTX 4090", "--json").json()["runtime"] == "llama.cpp"
+
+
+def test_mlx_refuses_what_mlx_lm_has_no_model_for(run: Callable[..., Any]) -> None:
+    """mlx-lm loads a checkpoint by its model type, from a module of that name or its remapping table: 0.32.2 has
+    none for Grok ("git"), Falcon or the encoders, so check does not plan them for MLX."""
+    for mid in ("grok-2", "falcon-7b", "nomic-embed-text-v1.5"):
+        r = run("check", mid, "--gpu", "M3 Ultra 512GB", "--runtime", "mlx")
+        assert r.code == 2 and "mlx-lm (0.32.2) has no model" in r.err and "--runtime llama.cpp" in r.err, mid
+    assert run("check", "ernie-4.5-21b-a3b", "--gpu", "M3 Ultra 512GB", "--runtime", "mlx", "--json").code == 0

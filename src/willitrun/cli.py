@@ -451,8 +451,13 @@ def troubleshoot(
 def _runtime_for(m: "ModelSpec", rt: "Runtime", kv: str, *, explicit: bool) -> "Runtime":
     """llama.cpp, unless it cannot load the architecture (Llama 3.2 Vision's mllama): then Ollama, which runs it,
     with a note; asked for by name, llama.cpp is refused in one line. Then the cache type is checked for it."""
-    from willitrun.estimate.runtime import LLAMA_CPP_LACKS
+    from willitrun.estimate.runtime import LLAMA_CPP_LACKS, MLX_LM_LACKS, MLX_LM_VERSION
 
+    if rt == "mlx" and m.arch in MLX_LM_LACKS:
+        raise BadValueError(
+            f"--runtime mlx: mlx-lm ({MLX_LM_VERSION}) has no model for the {m.arch!r} architecture",
+            "llama.cpp runs it: --runtime llama.cpp" if m.arch not in LLAMA_CPP_LACKS else "Ollama runs it",
+        )
     if rt != "llama.cpp" or m.arch not in LLAMA_CPP_LACKS:
         _kv_cache_allowed(kv, m, rt)
         return rt

@@ -74,6 +74,30 @@ NO_FLASH_ATTENTION = frozenset({"grok"})
 # Architectures llama.cpp cannot load at all ("unknown model architecture"): Llama 3.2 Vision's mllama, which
 # Ollama runs with its own engine
 LLAMA_CPP_LACKS = frozenset({"mllama"})
+# Architectures mlx-lm has no model for: the model types their checkpoints declare have no module in mlx_lm/models
+# and no entry in its MODEL_REMAPPING (mlx-lm 0.32.2 on PyPI, 2026-10-16, the newest release; its module list and
+# utils.MODEL_REMAPPING read from the wheel); encoders (embedding models) are not mlx-lm's either
+MLX_LM_VERSION = "0.32.2"
+MLX_LM_LACKS = frozenset(
+    {
+        "grok",  # model_type "git" (Grok1ForCausalLM)
+        "falcon",
+        "smallthinker",
+        "granite_swa",  # granite_swa, granitemoe_swa
+        "chatglm",
+        "cohere2moe",
+        "hy_v3",
+        "hy_v4",
+        "glm5-next",
+        "qwen4exp",
+        "minimax-01",  # minimax_m1, minimax_text_01 (its minimax module is MiniMax M2's)
+        "deepseek4",  # deepseek_v4 (it has deepseek_v32 and deepseek_v41)
+        "mllama",
+        "bert",
+        "nomic-bert",
+        "gemma-embedding",
+    }
+)
 
 
 def profile(runtime: str, m: ModelSpec | None = None) -> RuntimeProfile:
