@@ -1267,3 +1267,14 @@ def test_mlx_refuses_what_mlx_lm_has_no_model_for(run: Callable[..., Any]) -> No
         r = run("check", mid, "--gpu", "M3 Ultra 512GB", "--runtime", "mlx")
         assert r.code == 2 and "mlx-lm (0.32.2) has no model" in r.err and "--runtime llama.cpp" in r.err, mid
     assert run("check", "ernie-4.5-21b-a3b", "--gpu", "M3 Ultra 512GB", "--runtime", "mlx", "--json").code == 0
+
+
+def test_tensor_lists_are_built_once_per_model(catalog: Catalog) -> None:
+    """Placement, speed and cache sizes ask for a model's tensor list many times: it is built once and kept."""
+    from willitrun.estimate.tensors import _model_tensors
+
+    m = catalog.model("llama3-8b")
+    model_tensors(m)
+    hits = _model_tensors.cache_info().hits
+    model_tensors(m)
+    assert _model_tensors.cache_info().hits == hits + 1

@@ -53,11 +53,11 @@ _UP_DOWN_FFN = frozenset({"apertus", "falcon"})
 # norm, token-type rows, and no output layer; bert adds learned positions and biases on every projection, nomic-bert
 # (rotary) has a gated FFN and no biases on its projections
 _BERT = frozenset({"bert", "nomic-bert"})
-# Older layouts with LayerNorm (a bias beside each norm weight, the output norm's included): Phi-2, Falcon,
-# StableLM, StarCoder 2; Phi-2's output layer has a bias too
+# Layouts with LayerNorm (a bias beside each norm weight, the output norm's included): Phi-2, Falcon, StableLM,
+# StarCoder 2, Phi-3.5-MoE; the Phi output layers have a bias too
 _LAYER_NORM = frozenset({"phi2", "falcon", "stablelm", "starcoder2", "phimoe"})
-# Parallel blocks whose FFN reads the attention's norm (no ffn_norm): Phi-2, Falcon; StableLM 2 12B too (its
-# use_parallel_residual comes with qk_layernorm, which the 1.6B has neither of)
+# Parallel blocks whose FFN reads the attention's norm (no ffn_norm): Phi-2, Falcon, Command R, Cohere2; StableLM 2
+# 12B too (its use_parallel_residual comes with qk_layernorm, which the 1.6B has neither of)
 _PARALLEL_BLOCK = frozenset({"phi2", "falcon", "command-r", "cohere2"})
 # Architectures whose gated FFN stores gate and up as one double-width ffn_up tensor (Phi-3); Falcon's FFN has
 # no gate and StableLM's keeps gate and up apart.
@@ -586,7 +586,7 @@ def _dense_ffn(m: ModelSpec, i: int) -> list[TensorShape]:
     p = f"blk.{i}."
     if m.arch in _PLAIN_FFN:
         return [
-            *([] if m.arch in _PARALLEL_BLOCK else [TensorShape(p + "ffn_norm.bias", (h,), i)]),
+            *([] if _parallel_block(m) else [TensorShape(p + "ffn_norm.bias", (h,), i)]),
             TensorShape(p + "ffn_up.weight", (h, ff), i),
             TensorShape(p + "ffn_up.bias", (ff,), i),
             TensorShape(p + "ffn_down.weight", (ff, h), i),
@@ -603,18 +603,20 @@ def _dense_ffn(m: ModelSpec, i: int) -> list[TensorShape]:
     ]
 
 
+def _parallel_block(m: ModelSpec) -> bool:
+    """Attention and FFN both read one norm: no ffn_norm (StableLM 2 12B's use_parallel_residual among StableLMs)."""
+    return m.arch in _PARALLEL_BLOCK or (m.arch == "stablelm" and m.qk_norm)
+
+
 def _ffn(m: ModelSpec, i: int) -> list[TensorShape]:
     h = m.hidden
     p = f"blk.{i}."
     out: list[TensorShape] = []
     if m.arch in _POST_ATTN_NAMED:
         out.append(TensorShape(p + "post_attention_norm.weight", (h,), i))
-    elif m.arch in _NO_FFN_NORM or m.arch in _POST_NORM_ONLY or m.arch in _PARALLEL_BLOCK:
+    elif m.arch in _NO_FFN_NORM or m.arch in _POST_NORM_ONLY or _parallel_block(m):
         pass
-    elif m.arch == "stablelm":
-        if not m.qk_norm:
-            out += [TensorShape(p + "ffn_norm.weight", (h,), i), TensorShape(p + "ffn_norm.bias", (h,), i)]
-    elif m.arch == "phimoe":
+    elif m.arch in _LAYER_NORM and m.arch not in _PLAIN_FFN:  # (the plain FFN adds its own norm bias)
         out += [TensorShape(p + "ffn_norm.weight", (h,), i), TensorShape(p + "ffn_norm.bias", (h,), i)]
     elif m.arch in KIMI_K3:
         out += [TensorShape(p + "ffn_norm.weight", (h,), i), TensorShape(p + "ffn_res_score.weight", (h,), i)]
@@ -857,7 +859,6 @@ def mtp_resident_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
 INPUT_TABLES = frozenset({"token_embd.weight", "per_layer_token_embd.weight"})
 
 
-@lru_cache(maxsize=64)
 def _bert_model(m: ModelSpec) -> list[TensorShape]:
     """An encoder as llama.cpp's bert / nomic-bert loaders create it (no output layer: an embedding model)."""
     h, ff = m.hidden, m.intermediate
@@ -888,6 +889,7 @@ def _bert_model(m: ModelSpec) -> list[TensorShape]:
     return out
 
 
+@lru_cache(maxsize=64)
 def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
     if m.arch in HC_LOW_RANK:
         return tuple(_qsa_model(m))
