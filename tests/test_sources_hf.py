@@ -1389,3 +1389,5 @@ def test_config_nemotron_nas_block_configs(catalog: Catalog) -> None:
     names = {t.name for t in model_tensors(s)}
     assert "blk.1.attn_output.weight" in names and "blk.1.attn_q.weight" not in names
     assert "blk.2.ffn_norm.weight" not in names
+    # a block list that does not cover every layer is not read as one (the per-layer lists would misalign)
+    assert config_to_spec("x/y", cfg | {"block_configs": blocks[:79]}).layer_kv_heads_list == ()

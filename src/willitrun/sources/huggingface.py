@@ -401,11 +401,11 @@ def _deci_ffn_width(mult: float, hidden: int) -> int:
     return width if width % 256 == 0 else width + 256 - width % 256
 
 
-def _deci_fields(cfg: Mapping[str, Any], arch: str, heads: int, hidden: int) -> dict[str, Any]:
+def _deci_fields(cfg: Mapping[str, Any], arch: str, layers: int, heads: int, hidden: int) -> dict[str, Any]:
     """Llama-Nemotron's block_configs, one per layer: attention with n_heads_in_group (KV heads = heads / that),
     replaced by a linear map (0) or absent (-1); the FFN ffn_mult wide, or absent (ffn_mult null)."""
     blocks = cfg.get("block_configs")
-    if arch != "deci" or not isinstance(blocks, list) or not blocks:
+    if arch != "deci" or not isinstance(blocks, list) or len(blocks) != layers:
         return {}
     kv: list[int] = []
     ffn: list[int] = []
@@ -563,7 +563,7 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
         spec = replace(spec, **layout)
     if lightning := _lightning_fields(cfg, arch, layers, heads):
         spec = replace(spec, **lightning)
-    if deci := _deci_fields(cfg, arch, heads, hidden):
+    if deci := _deci_fields(cfg, arch, layers, heads, hidden):
         spec = replace(spec, **deci)
     if arch == "hy_v4":  # Hy4's hyper-connection streams (DeepSeek V4's come with its own fields)
         spec = replace(spec, hc_mult=_int(cfg.get("hc_mult")) or 0)
