@@ -93,6 +93,12 @@ def test_defaults_are_documented(catalog: Catalog) -> None:
         ("RTX 5060 Ti", "rtx-5060-ti-16gb", 16, ("rtx-5060-ti-8gb", 8)),
         ("Radeon 880M", "radeon-880m", 16, ("radeon-880m", 32)),
         ("Ryzen AI 9 HX 370", "radeon-890m", 16, ("radeon-890m", 64)),
+        # boards of one chip: the form word (PCIe, SXM, NVL) makes a variant, at the same memory size too
+        ("H100", "h100-sxm-80gb", 80, ("h100-pcie-80gb", 80)),
+        ("NVIDIA H100", "h100-sxm-80gb", 80, ("h100-nvl", 94)),
+        ("H200", "h200", 141, ("h200-nvl", 141)),
+        ("A100", "a100-sxm-80gb", 80, ("a100-pcie-80gb", 80)),
+        ("V100", "v100-pcie-16gb", 16, ("v100-sxm2-16gb", 16)),
     ],
 )
 def test_ambiguous_names_say_what_else_they_could_be(
@@ -113,7 +119,11 @@ def test_ambiguous_names_say_what_else_they_could_be(
         ("Ryzen AI Max+ 395 64GB", "ryzen-ai-max-plus-395"),
         ("M4 Max 36GB", "apple-m4-max-32c"),
         ("RTX 4090", "rtx-4090"),
-        ("H200", "h200"),
+        ("H200 SXM", "h200"),
+        ("H200 NVL", "h200-nvl"),
+        ("NVIDIA H200 NVL", "h200-nvl"),
+        ("H100 PCIe", "h100-pcie-80gb"),
+        ("H100 NVL", "h100-nvl"),
         # accelerators added for issue 16, as people write them
         ("Ryzen AI Max+ 395 128GB", "ryzen-ai-max-plus-395"),
         ("Ryzen AI Max+ 395 96GB", "ryzen-ai-max-plus-395"),

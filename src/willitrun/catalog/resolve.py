@@ -144,7 +144,8 @@ def _build_gpu_ids(cat: Catalog) -> tuple[dict[str, str], dict[str, list[str]]]:
     A name written without a memory size claims its key first; a name with one ("Arc A770 8GB") also answers to
     the bare key ("Arc A770") only when no entry claims it outright. So the entry that lists the bare name as
     an alias is the family's default, and the others are its variants. Chips binned by GPU cores ("M4 Max
-    40-Core GPU") also join the group of the name without the core count ("M4 Max")."""
+    40-Core GPU") and boards named by their form ("H100 PCIe", "H200 NVL") also join the group of the name
+    without the core count or the form ("M4 Max", "H100")."""
     idx: dict[str, str] = {}
     later: list[tuple[str, str]] = []
     groups: dict[str, list[str]] = {}
@@ -155,7 +156,7 @@ def _build_gpu_ids(cat: Catalog) -> tuple[dict[str, str], dict[str, list[str]]]:
             if not key:
                 continue
             keys = [key]
-            if len(words) > 1 and _CORES_RE.match(words[-1]):
+            if len(words) > 1 and (_CORES_RE.match(words[-1]) or words[-1] in _FORM_WORDS):
                 keys.append("".join(words[:-1]))
             for k in keys:
                 grp = groups.setdefault(k, [])
@@ -239,6 +240,8 @@ _MEM_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(gb|gib|g)\b")
 
 
 _CORES_RE = re.compile(r"^\d+c$")
+# the board a data-centre chip comes on: "H100 PCIe" and "H100 NVL" are variants of "H100", as core bins are
+_FORM_WORDS = frozenset({"pcie", "sxm", "sxm2", "sxm3", "sxm4", "sxm5", "sxm6", "nvl", "oam"})
 
 
 def _hw_words(name: str) -> tuple[list[str], float | None]:
