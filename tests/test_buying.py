@@ -41,6 +41,28 @@ def test_gpus_json_has_launch_and_dated_prices(run: Run) -> None:
     assert r3090["used_price_usd"] < r3090["launch_price_usd"] and r3090["used_price_date"] >= "2025-06"
 
 
+def test_docs_state_the_price_coverage_as_it_is(run: Run) -> None:
+    # docs/data.md says how many pre-2024 GPUs have a street or used price dated within 18 months of its date
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "data.md").read_text(encoding="utf-8")
+    m = re.search(r"Coverage \((\d{4})-(\d\d)-(\d\d)\): (\d+) of the (\d+) GPUs launched before 2024", text)
+    assert m, "docs/data.md lost its coverage sentence"
+    year, month = int(m[1]), int(m[2]) - 18
+    while month < 1:
+        year, month = year - 1, month + 12
+    since = f"{year}-{month:02d}-{m[3]}"
+    rows = [g for g in run("gpus", "--json").json()["gpus"] if g["launched"] and g["launched"] < "2024"]
+    priced = [
+        g
+        for g in rows
+        if (g["price_kind"] in ("street", "used") and g["price_date"] >= since) or (g["used_price_date"] or "") >= since
+    ]
+    assert (int(m[4]), int(m[5])) == (len(priced), len(rows))
+    missing = m.string[m.end() : m.string.index("`--prices FILE`")]
+    assert f"The {len(rows) - len(priced)} without one" in " ".join(missing.split())
+
+
 def test_best_gpu_weighs_new_and_used_with_caveats(run: Run) -> None:
     # at today's street prices the first new build (4x RX 6800) ranks in the teens: look past the top ten
     d = run("best-gpu", "--budget", "2500", "--model", "llama3.1-70b", "--top", "40", "--json").json()
