@@ -1278,3 +1278,32 @@ def test_tensor_lists_are_built_once_per_model(catalog: Catalog) -> None:
     hits = _model_tensors.cache_info().hits
     model_tensors(m)
     assert _model_tensors.cache_info().hits == hits + 1
+
+
+def test_lfm3_layout_matches_its_published_counts(catalog: Catalog) -> None:
+    """LFM3 1.7B: 286 tensors (Ollama's count for the checkpoint), 153 matrices (the imatrix entries of an uploaded
+    GGUF), 1.73 B parameters (Ollama's figure); a norm after every operator and FFN, a per-head gate on attention."""
+    m = catalog.model("lfm3-1.7b")
+    ts = model_tensors(m)
+    assert len(ts) == 286 and parameter_count(m) == 1_728_801_536
+    matrices = [t for t in ts if len(t.ne) == 2 and t.name != "token_embd.weight" and "shortconv.conv" not in t.name]
+    assert len(matrices) == 153
+    conv = {"attn_norm.weight", "shortconv.in_proj.weight", "shortconv.conv.weight", "shortconv.out_proj.weight"}
+    ffn = {"ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", "post_ffw_norm.weight"}
+    assert _names(m, 0) == conv | ffn | {"post_attention_norm.weight"}
+    attn = {f"attn_{x}.weight" for x in ("norm", "q", "k", "v", "output", "q_norm", "k_norm", "gate")}
+    assert _names(m, 4) == attn | ffn | {"post_attention_norm.weight"}
+    gate = next(t for t in ts if t.name == "blk.2.attn_gate.weight")
+    assert gate.ne == (2048, 16)
+    assert next(t for t in ts if t.name == "blk.0.shortconv.conv.weight").ne == (7, 2048)
+
+
+def test_lfm3_cache_per_layer_kind(catalog: Catalog) -> None:
+    m = catalog.model("lfm3-1.7b")
+    kinds = [m.layer_kind(i) for i in range(m.layers)]
+    assert kinds.count("full") == 6 and kinds.count("swa") == 5 and kinds.count("recurrent") == 13
+    row = 2 * 4 * 128 * 2  # K and V, 4 heads of 128, f16
+    # full layers keep the whole context, windowed ones 256 + a 512-token batch; convolutions their last 6 inputs
+    expect = 6 * 4096 * row + 5 * 768 * row + 13 * 6 * 2048 * 4
+    assert kv_cache_bytes(m, 4096, "f16") == expect
+    assert recurrent_state_bytes(m) == 6 * 2048 * 4

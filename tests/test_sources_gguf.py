@@ -578,3 +578,23 @@ def test_deci_metadata_per_layer(catalog: Catalog) -> None:
     assert s.attention_layers is None and s.layer_kv_heads_list == ref.layer_kv_heads_list
     assert s.layer_ffn_widths == ref.layer_ffn_widths and (s.heads, s.kv_heads) == (64, 8)
     assert kv_cache_bytes(s, 4096) == kv_cache_bytes(ref, 4096)
+
+
+def test_lfm3_windows_among_hybrid_layers() -> None:
+    # LFM3's file flags windowed layers over every layer, its convolution layers too (false there); the windowless
+    # attention layers are the full ones (2 and 6 here), at no fixed period among the windowed (4)
+    meta = _meta(
+        "lfm3",
+        **{
+            "lfm3.block_count": 8,
+            "lfm3.attention.head_count_kv": [0, 0, 4, 0, 4, 0, 4, 0],
+            "lfm3.attention.sliding_window": 256,
+            "lfm3.attention.sliding_window_pattern": [False, False, False, False, True, False, False, False],
+            "lfm3.shortconv.l_cache": 7,
+        },
+    )
+    s = spec_from_gguf_metadata(meta, id="h", name="h", source="test", tensor_elements=None)
+    assert s.attention_layers == (2, 4, 6) and s.full_layers == (2, 6) and s.sliding_window == 256
+    kinds = [s.layer_kind(i) for i in range(8)]
+    assert kinds == ["recurrent", "recurrent", "full", "recurrent", "swa", "recurrent", "full", "recurrent"]
+    assert (s.ssm_d_conv, s.ssm_d_inner) == (7, 256)

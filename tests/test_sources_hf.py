@@ -1391,3 +1391,33 @@ def test_config_nemotron_nas_block_configs(catalog: Catalog) -> None:
     assert "blk.2.ffn_norm.weight" not in names
     # a block list that does not cover every layer is not read as one (the per-layer lists would misalign)
     assert config_to_spec("x/y", cfg | {"block_configs": blocks[:79]}).layer_kv_heads_list == ()
+
+
+# LiquidAI/LFM3-1.7B: its config.json as Ollama's official lfm3 tag shows it (layer_types of three kinds: the
+# convolutions, full attention every fourth layer from 2, windows every fourth from 4)
+_LFM3_LAYER_TYPES = [
+    "conv" if i % 2 else "full_attention" if i % 4 == 2 else "sliding_attention" if i else "conv" for i in range(24)
+]
+LFM3_CONFIG: dict[str, Any] = {
+    "architectures": ["Lfm3ForCausalLM"],
+    "model_type": "lfm3",
+    "vocab_size": 128000,
+    "hidden_size": 2048,
+    "intermediate_size": 7680,
+    "num_hidden_layers": 24,
+    "num_attention_heads": 16,
+    "num_key_value_heads": 4,
+    "head_dim": 128,
+    "max_position_embeddings": 262144,
+    "conv_L_cache": 7,
+    "conv_bias": False,
+    "sliding_window": 256,
+    "tie_word_embeddings": True,
+    "layer_types": _LFM3_LAYER_TYPES,
+}
+
+
+def test_config_lfm3(catalog: Catalog) -> None:
+    _same_as_catalog(catalog, "lfm3-1.7b", "LiquidAI/LFM3-1.7B", LFM3_CONFIG)
+    s = config_to_spec("LiquidAI/LFM3-1.7B", LFM3_CONFIG)
+    assert s.full_layers == (2, 6, 10, 14, 18, 22) and s.sliding_window == 256 and s.ssm_d_conv == 7

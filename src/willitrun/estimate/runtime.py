@@ -92,6 +92,7 @@ MLX_LM_LACKS = frozenset(
         "qwen4exp",
         "minimax-01",  # minimax_m1, minimax_text_01 (its minimax module is MiniMax M2's)
         "deepseek4",  # deepseek_v4 (it has deepseek_v32 and deepseek_v41)
+        "lfm3",  # it has lfm2 and lfm2_moe
         "mllama",
         "bert",
         "nomic-bert",

@@ -25,7 +25,19 @@ _FUSED_QKV = frozenset({"phi3", "phi2", "falcon", "bloom", "gpt2", "stablelm", "
 _FUSED_QKV_ONLY = frozenset({"bailingmoe2"})
 # Architectures with extra post-attention / post-FFN norms.
 _POST_NORMS = frozenset(
-    {"gemma2", "gemma3", "gemma3n", "gemma4", "gemma-embedding", "olmo2", "afmoe", "exaone4", "muse-glimmer", "glm4"}
+    {
+        "gemma2",
+        "gemma3",
+        "gemma3n",
+        "gemma4",
+        "gemma-embedding",
+        "olmo2",
+        "afmoe",
+        "exaone4",
+        "muse-glimmer",
+        "glm4",
+        "lfm3",
+    }
 )
 # ... of which these norm only the outputs of attention and FFN (no attn_norm or ffn_norm before them): OLMo 2 and
 # EXAONE 4's "reorder" layout
@@ -35,8 +47,9 @@ _NO_FFN_NORM = frozenset({"cohere2moe"})
 # Attention whose output is gated per channel by a projection of the layer input (attn_gate; Arcee's Trinity,
 # Meta's Muse Glimmer)
 _ATTN_GATE = frozenset({"afmoe", "muse-glimmer"})
-# ... or per head, one weight row per query head (Step 3.5's head-wise gate, g_proj; Poolside's Laguna; Spark-X2.5)
-_HEAD_GATE = frozenset({"step35", "laguna", "spark2_5"})
+# ... or per head, one weight row per query head (Step 3.5's head-wise gate, g_proj; Poolside's Laguna; Spark-X2.5;
+# LFM3's attention layers)
+_HEAD_GATE = frozenset({"step35", "laguna", "spark2_5", "lfm3"})
 # xAI's Grok: a norm after attention (attn_output_norm) and after the MoE block (layer_output_norm); Grok 2 adds a
 # dense FFN (`intermediate` wide) beside the experts in every layer, which Grok-1 (experts as wide as `intermediate`)
 # does not have
@@ -117,8 +130,12 @@ _FULL_QK_NORM = frozenset({"minimax-m2", "olmo2", "olmoe"})
 # layout under its own name).
 _FUSED_GATE_UP_EXPS = frozenset({"mistral4"})
 # Liquid's LFM2 layout: short-convolution layers beside attention layers with per-head q/k norms, the final norm
-# stored as token_embd_norm; lfm2moe puts a mixture of experts after its leading dense layers.
-LFM2 = frozenset({"lfm2", "lfm2moe"})
+# stored as token_embd_norm; lfm2moe puts a mixture of experts after its leading dense layers. LFM3 keeps it with a
+# wider convolution (7 taps), windowed attention on some attention layers, a per-head gate on attention, and
+# "sandwich" norms: one after every operator (convolution or attention) and one after every FFN.
+LFM2 = frozenset({"lfm2", "lfm2moe", "lfm3"})
+# Norms after the recurrent operator too, not only after attention (LFM3)
+_POST_NORM_RECURRENT = frozenset({"lfm3"})
 # GLM-5.3-Flash (llama.cpp's glm5-next): Kimi delta attention (KDA) layers beside DeepSeek-style MLA layers whose
 # lightning indexer pools its keys (indexer_kpool), and DeepSeek V4's hyper-connection mixers on every layer
 KDA = frozenset({"glm5-next"})
@@ -490,6 +507,8 @@ def _attention(m: ModelSpec, i: int) -> list[TensorShape]:
     if m.arch in HY_V4:
         out += _mhc(m, i, stream_matrix=False)
     if m.layer_kind(i) == "recurrent":
+        if m.arch in _POST_NORM_RECURRENT:
+            return [*out, *_recurrent(m, i), TensorShape(p + "post_attention_norm.weight", (m.hidden,), i)]
         return out + _recurrent(m, i)
     if m.parallel_ssm:
         out += _recurrent(m, i)  # Falcon-H1: attention and a Mamba-2 mixer side by side in every layer

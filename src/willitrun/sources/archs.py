@@ -16,7 +16,7 @@ SWA_PATTERNS: dict[str, int] = {
     "exaone4": 4,
 }
 # Architectures that tie the output layer to the token embeddings when the source does not say.
-TIED_BY_DEFAULT = frozenset({"gemma", "gemma2", "gemma3", "gemma3n", "gemma-embedding", "lfm2"})
+TIED_BY_DEFAULT = frozenset({"gemma", "gemma2", "gemma3", "gemma3n", "gemma-embedding", "lfm2", "lfm3"})
 # Architectures with per-head q/k RMS norms.
 QK_NORM = frozenset(
     {

@@ -164,7 +164,7 @@ class _Meta:
 
 
 # LFM2 and its mixture-of-experts sibling: short-convolution layers whose state spans the full width
-_SHORT_CONV_ARCHS = frozenset({"lfm2", "lfm2moe"})
+_SHORT_CONV_ARCHS = frozenset({"lfm2", "lfm2moe", "lfm3"})
 
 
 def _recurrent_fields(g: _Meta, hidden: int) -> dict[str, Any]:
@@ -256,7 +256,14 @@ def _attention_fields(g: _Meta, layers: int, hidden: int, recurrent: bool) -> di
     sliding = g.num("attention.sliding_window") or None
     if sliding:
         out["sliding_window"] = sliding
-        out["swa_pattern"] = _swa_pattern(g.arch, g.meta.get(g.key("attention.sliding_window_pattern")))
+        raw = g.meta.get(g.key("attention.sliding_window_pattern"))
+        if attention_layers and isinstance(raw, (list, tuple)) and len(raw) == layers:
+            # a hybrid's flags run over every layer, its recurrent ones too (false there): the windowless attention
+            # layers are the full ones, at no fixed period (LFM3: 2, 6, 10, ... among windowed 4, 8, 12, ...)
+            out["swa_pattern"] = None
+            out["full_layers"] = tuple(i for i in attention_layers if not raw[i])
+        else:
+            out["swa_pattern"] = _swa_pattern(g.arch, raw)
     return out
 
 

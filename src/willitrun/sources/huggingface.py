@@ -81,6 +81,7 @@ MODEL_TYPES: dict[str, str] = {
     "jamba": "jamba",
     "lfm2": "lfm2",
     "lfm2_moe": "lfm2moe",
+    "lfm3": "lfm3",
     "llama4": "llama4",
     "llama4_text": "llama4",
     "glm4": "glm4",
