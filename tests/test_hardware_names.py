@@ -99,6 +99,11 @@ def test_defaults_are_documented(catalog: Catalog) -> None:
         ("H200", "h200", 141, ("h200-nvl", 141)),
         ("A100", "a100-sxm-80gb", 80, ("a100-pcie-80gb", 80)),
         ("V100", "v100-pcie-16gb", 16, ("v100-sxm2-16gb", 16)),
+        # Apple's machines of August-September 2026: bins by GPU cores, and the M6's bandwidth by memory size
+        ("M5 Ultra", "apple-m5-ultra-80c", 96, ("apple-m5-ultra-64c", 96)),
+        ("Mac Studio M5 Ultra", "mac-studio-m5-ultra", 96, ("mac-studio-m5-ultra-64c", 96)),
+        ("M6", "apple-m6-12c", 16, ("apple-m6-12c-24gb", 24)),
+        ("Mac mini M6", "mac-mini-m6", 16, ("mac-mini-m6-24gb", 32)),
     ],
 )
 def test_ambiguous_names_say_what_else_they_could_be(
@@ -124,6 +129,8 @@ def test_ambiguous_names_say_what_else_they_could_be(
         ("NVIDIA H200 NVL", "h200-nvl"),
         ("H100 PCIe", "h100-pcie-80gb"),
         ("H100 NVL", "h100-nvl"),
+        ("Mac mini M6 32GB", "mac-mini-m6-24gb"),
+        ("M5 Ultra 64-core GPU 256GB", "apple-m5-ultra-64c"),
         # accelerators added for issue 16, as people write them
         ("Ryzen AI Max+ 395 128GB", "ryzen-ai-max-plus-395"),
         ("Ryzen AI Max+ 395 96GB", "ryzen-ai-max-plus-395"),
