@@ -1307,3 +1307,15 @@ def test_lfm3_cache_per_layer_kind(catalog: Catalog) -> None:
     expect = 6 * 4096 * row + 5 * 768 * row + 13 * 6 * 2048 * 4
     assert kv_cache_bytes(m, 4096, "f16") == expect
     assert recurrent_state_bytes(m) == 6 * 2048 * 4
+
+
+def test_llama_cpp_applies_no_window_on_llama_and_starcoder2(catalog: Catalog) -> None:
+    """Mistral 7B v0.1's config declares a 4,096-token window, but llama.cpp runs it as llama with a causal mask
+    only and caches the whole context (StarCoder 2 likewise); Gemma 3 keeps its windowed layers."""
+    m = catalog.model("mistral-7b-v0.1")
+    assert m.sliding_window == 4096 and m.layer_kind(0) == "full"
+    assert kv_cache_bytes(m, 32768, "f16") == 32 * 32768 * 2 * 8 * 128 * 2
+    sc = next(x for x in catalog.models if x.arch == "starcoder2" and x.sliding_window)
+    assert {sc.layer_kind(i) for i in range(sc.layers)} == {"full"}
+    g = catalog.model("gemma3-27b")
+    assert "swa" in {g.layer_kind(i) for i in range(g.layers)}

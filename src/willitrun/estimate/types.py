@@ -105,6 +105,10 @@ DENSE_MTP = frozenset({"exaone-moe", "mimo2", "step35"})
 # Architectures whose MTP blocks attend over the sliding window (with the window layers' KV heads): MiMo V2.5, whose
 # converter extends hybrid_layer_pattern with a window entry per MTP block
 SWA_MTP = frozenset({"mimo2", "step35"})
+# Architectures whose checkpoints declare a sliding window that llama.cpp's graph never applies (its loader reads
+# no window for them and masks causally only): Mistral 7B v0.1 and its fine-tunes (llama), StarCoder 2. Their cache
+# spans the whole context, as llama.cpp allocates it.
+WINDOW_IGNORED = frozenset({"llama", "starcoder2"})
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -285,13 +289,13 @@ class ModelSpec(Value):
             return "recurrent"
         if self.is_mla:
             return "mla"
-        if self.sliding_window and self.full_layers is not None:
+        if not self.sliding_window or self.arch in WINDOW_IGNORED:
+            return "full"
+        if self.full_layers is not None:
             return "full" if i in self.full_layers else "swa"
-        if self.sliding_window:
-            if self.swa_pattern and (i if self.swa_full_first else i + 1) % self.swa_pattern == 0:
-                return "full"
-            return "swa"
-        return "full"
+        if self.swa_pattern and (i if self.swa_full_first else i + 1) % self.swa_pattern == 0:
+            return "full"
+        return "swa"
 
     def layer_head_dim(self, i: int) -> int:
         """Head width of layer i (Gemma 4's full-attention layers are wider)."""
