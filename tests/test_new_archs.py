@@ -1319,3 +1319,27 @@ def test_llama_cpp_applies_no_window_on_llama_and_starcoder2(catalog: Catalog) -
     assert {sc.layer_kind(i) for i in range(sc.layers)} == {"full"}
     g = catalog.model("gemma3-27b")
     assert "swa" in {g.layer_kind(i) for i in range(g.layers)}
+
+
+def test_starcoder_layout_as_llama_cpp_loads_it(catalog: Catalog) -> None:
+    """GPTBigCode files as llama.cpp's starcoder loader reads them. StarCoder 15B's published GGUF: 485 tensors and
+    'model params = 15.82 B'. Written from our list and loaded by llama-fit-params (llama.cpp of llama-cpp-python
+    0.3.36): a StarCoderBase-1B-shaped file's model buffer is 2,510,397,440 bytes at F16 (its 8192 x 2048 position
+    table in F32, as the converter writes it and llama-quantize leaves it), its cache 50,331,648 bytes at 4k f16 and
+    106,954,752 at 8k q8_0 with 2 sequences; Granite Code 20B's (tied) model buffer is 40,241,729,536 bytes, 20.07 B."""
+    sc = catalog.model("starcoder-15b")
+    assert len(model_tensors(sc)) == 485 and round(parameter_count(sc) / 1e9, 2) == 15.82
+    one = catalog.model("starcoderbase-1b")
+    assert weights_breakdown(one, "F16").total_bytes == 2_510_397_440
+    assert kv_cache_bytes(one, 4096, "f16") == 50_331_648
+    assert kv_cache_bytes(one, 8192, "q8_0", parallel=2) == 106_954_752
+    granite = catalog.model("granite-code-20b")
+    assert granite.tied_embeddings and weights_breakdown(granite, "F16").total_bytes == 40_241_729_536
+    assert round(parameter_count(granite) / 1e9, 2) == 20.07
+    # the position table is never quantized (llama-quantize skips position_embd.weight by name): it stays F32
+    from willitrun.estimate.quants import assign_types
+    from willitrun.estimate.tensors import mix_context
+
+    tensors = list(model_tensors(one))
+    types = {t.name: ty for t, ty in assign_types("Q4_K_M", tensors, mix_context(one, "Q4_K_M", tensors))}
+    assert types["position_embd.weight"] == "F32" and types["blk.0.attn_qkv.weight"] != "F32"

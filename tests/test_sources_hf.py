@@ -1421,3 +1421,23 @@ def test_config_lfm3(catalog: Catalog) -> None:
     _same_as_catalog(catalog, "lfm3-1.7b", "LiquidAI/LFM3-1.7B", LFM3_CONFIG)
     s = config_to_spec("LiquidAI/LFM3-1.7B", LFM3_CONFIG)
     assert s.full_layers == (2, 6, 10, 14, 18, 22) and s.sliding_window == 256 and s.ssm_d_conv == 7
+
+
+# bigcode/starcoderbase-1b: GPTBigCode with multi-query attention (one KV head) and learned positions
+STARCODERBASE_1B_CONFIG: dict[str, Any] = {
+    "architectures": ["GPTBigCodeForCausalLM"],
+    "model_type": "gpt_bigcode",
+    "n_embd": 2048,
+    "n_layer": 24,
+    "n_head": 16,
+    "n_inner": 8192,
+    "n_positions": 8192,
+    "multi_query": True,
+    "vocab_size": 49152,
+}
+
+
+def test_config_gpt_bigcode(catalog: Catalog) -> None:
+    _same_as_catalog(catalog, "starcoderbase-1b", "bigcode/starcoderbase-1b", STARCODERBASE_1B_CONFIG)
+    s = config_to_spec("bigcode/starcoderbase-1b", STARCODERBASE_1B_CONFIG)
+    assert (s.arch, s.kv_heads, s.head_dim) == ("starcoder", 1, 128)

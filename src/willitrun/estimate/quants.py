@@ -250,7 +250,7 @@ def _is_quantizable(t: TensorShape) -> bool:
         return False
     if any(s in name for s in (*_SKIP, *_INT32)):
         return False
-    return name not in ("pos_embd.weight", "token_types.weight")
+    return name not in ("position_embd.weight", "token_types.weight")
 
 
 class _Counters:

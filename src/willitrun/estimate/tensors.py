@@ -908,12 +908,43 @@ def _bert_model(m: ModelSpec) -> list[TensorShape]:
     return out
 
 
+def _starcoder_model(m: ModelSpec) -> list[TensorShape]:
+    """GPTBigCode (StarCoder, Granite Code 20B/34B) as llama.cpp's starcoder loader creates it: learned positions,
+    LayerNorms with biases, q/k/v fused over the (usually single) KV head, a plain FFN with biases."""
+    h, ff = m.hidden, m.intermediate
+    qkv = h + 2 * m.kv_heads * m.head_dim
+    out = [TensorShape("token_embd.weight", (h, m.vocab)), TensorShape("position_embd.weight", (h, m.context_max))]
+    for i in range(m.layers):
+        p = f"blk.{i}."
+        for name, shape in (
+            ("attn_norm.weight", (h,)),
+            ("attn_norm.bias", (h,)),
+            ("attn_qkv.weight", (h, qkv)),
+            ("attn_qkv.bias", (qkv,)),
+            ("attn_output.weight", (h, h)),
+            ("attn_output.bias", (h,)),
+            ("ffn_norm.weight", (h,)),
+            ("ffn_norm.bias", (h,)),
+            ("ffn_down.weight", (ff, h)),
+            ("ffn_down.bias", (h,)),
+            ("ffn_up.weight", (h, ff)),
+            ("ffn_up.bias", (ff,)),
+        ):
+            out.append(TensorShape(p + name, shape, i))
+    out += [TensorShape("output_norm.weight", (h,)), TensorShape("output_norm.bias", (h,))]
+    if not m.tied_embeddings:
+        out.append(TensorShape("output.weight", (h, m.vocab)))
+    return out
+
+
 @lru_cache(maxsize=64)
 def _model_tensors(m: ModelSpec) -> tuple[TensorShape, ...]:
     if m.arch in HC_LOW_RANK:
         return tuple(_qsa_model(m))
     if m.arch in _BERT:
         return tuple(_bert_model(m))
+    if m.arch == "starcoder":
+        return tuple(_starcoder_model(m))
     h = m.hidden
     out = [TensorShape("token_embd.weight", (h, m.vocab))]
     if m.per_layer_input:

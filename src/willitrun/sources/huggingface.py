@@ -82,6 +82,7 @@ MODEL_TYPES: dict[str, str] = {
     "lfm2": "lfm2",
     "lfm2_moe": "lfm2moe",
     "lfm3": "lfm3",
+    "gpt_bigcode": "starcoder",
     "llama4": "llama4",
     "llama4_text": "llama4",
     "glm4": "glm4",
@@ -527,7 +528,7 @@ def config_to_spec(repo: str, config: dict[str, Any]) -> ModelSpec:
     attention: dict[str, Any] = {
         "heads": heads,
         "kv_heads": _first_int(cfg, "num_key_value_heads", "num_kv_heads", "multi_query_group_num", "n_kv_heads")
-        or heads,
+        or (1 if cfg.get("multi_query") is True else heads),  # GPTBigCode: one KV head under multi_query
         "head_dim": _first_int(cfg, "head_dim", "attention_head_dim") or (hidden // heads if heads else 0),
         "sliding_window": window,
         "swa_pattern": pattern,
