@@ -75,6 +75,13 @@ def test_compare_reads_at_80_columns(run: Run) -> None:
     assert {x["model"]: x for x in a["runs"]}["llama3.3-70b"]["verdict"] != "gpu"
 
 
+def test_best_gpu_reads_at_80_columns_with_a_long_title(run: Run) -> None:
+    # the heading names the model, quantization and context: it wraps like the rows under it
+    r = run("best-gpu", "--budget", "2500", "--model", "llama3.1-70b", "--top", "2")
+    assert r.code == 0 and r.out.startswith("Within $2,500") and "Llama 3.1 70B Instruct" in r.out
+    assert max(len(x) for x in r.out.splitlines()) <= 80
+
+
 def test_recommend(run: Run) -> None:
     r = run("recommend", "--gpu", "RTX 4060 Ti 16GB")
     assert r.code == 0 and "Best for chat" in r.out

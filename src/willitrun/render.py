@@ -1066,7 +1066,7 @@ def print_best_gpu(
     title = f"Within ${budget:,.0f} ({prices})" + (
         f", running {model.name} ({quant}, {ctx // 1024}k context)" if model else ""
     )
-    term.line(title + ":", style="bold")
+    term.wrap(title + ":", indent="  ", first="", style="bold")
     for i, r in enumerate(rows, 1):
         c = r.config
         speed = f", {r.option.tokens_per_s or 0:.0f} tok/s" if model and r.option else ""

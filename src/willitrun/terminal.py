@@ -50,9 +50,10 @@ class Terminal:
             return shutil.get_terminal_size((80, 24)).columns
         return 80
 
-    def wrap(self, text: str, *, indent: str = "", first: str | None = None) -> None:
+    def wrap(self, text: str, *, indent: str = "", first: str | None = None, style: str | None = None) -> None:
         """Prose, wrapped to the width at spaces only (a path, a flag or a URL is never split), continuation
-        lines indented by `indent`; `first` replaces the indent on the first line (a bullet, a number)."""
+        lines indented by `indent`; `first` replaces the indent on the first line (a bullet, a number); `style`
+        as `line` gives it (a heading that may run past the width)."""
         import textwrap
 
         lead = indent if first is None else first
@@ -64,7 +65,8 @@ class Terminal:
             break_long_words=False,
             break_on_hyphens=False,
         )
-        sys.stdout.write("\n".join(lines or [lead.rstrip()]) + "\n")
+        for ln in lines or [lead.rstrip()]:
+            self.line(ln, style=style)
 
     def bullet(self, text: str, *, depth: int = 1) -> None:
         """A note under a heading: '  - text', its continuation indented under the text."""
