@@ -607,15 +607,16 @@ def test_config_gemma3n_matches_catalog(catalog: Catalog) -> None:
 # it show; the spec must give the catalog entry's tensor list (names and shapes) and so its parameter count.
 
 
+def _shapes(m: Any) -> list[tuple[str, tuple[int, ...]]]:
+    """A spec's tensor list, MTP blocks included, as (name, shape): what two specs of one model must share."""
+    return [(t.name, t.ne) for t in (*model_tensors(m), *mtp_tensors(m))]
+
+
 def _same_as_catalog(catalog: Catalog, model_id: str, repo: str, cfg: dict[str, Any]) -> None:
     s = config_to_spec(repo, cfg)
     ref = catalog.model(model_id)
     assert s.arch == ref.arch
-
-    def shapes(m: Any) -> list[tuple[str, tuple[int, ...]]]:
-        return [(t.name, t.ne) for t in (*model_tensors(m), *mtp_tensors(m))]
-
-    assert shapes(s) == shapes(ref)
+    assert _shapes(s) == _shapes(ref)
     assert s.params == parameter_count(ref) == ref.params
     assert s.context_max == ref.context_max or model_id.startswith("lfm2")  # LFM2's card, not its config, sets it
 
@@ -899,7 +900,7 @@ def test_config_deepseek_v4(catalog: Catalog) -> None:
     s = config_to_spec("deepseek-ai/DeepSeek-V4-Flash", DEEPSEEK_V4_FLASH_CONFIG)
     ref = catalog.model("deepseek-v4-flash")
     assert s.arch == "deepseek4" and len(s.compress_ratios) == 43
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     assert s.params == parameter_count(ref)  # 284.33 B, as llama.cpp prints it
     assert kv_cache_bytes(s, 65536) == kv_cache_bytes(ref, 65536)
 
@@ -947,7 +948,7 @@ def test_config_kimi_k3(catalog: Catalog) -> None:
     s = config_to_spec("moonshotai/Kimi-K3", KIMI_K3_CONFIG)
     ref = catalog.model("kimi-k3")
     assert s.arch == "kimi-k3" and s.attention_layers == ref.attention_layers and len(ref.attention_layers or ()) == 24
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     assert s.params == parameter_count(ref)
     assert kv_cache_bytes(s, 65536) == kv_cache_bytes(ref, 65536)
 
@@ -977,7 +978,7 @@ def test_config_exaone_4_5(catalog: Catalog) -> None:
     s = config_to_spec("LGAI-EXAONE/EXAONE-4.5-33B", cfg)
     ref = catalog.model("exaone-4.5-33b")
     assert s.arch == "exaone4" and s.swa_pattern == 4 and s.mtp_layers == 1 and s.qk_norm
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     assert s.params == ref.params
 
 
@@ -999,7 +1000,7 @@ def test_config_muse_glimmer(catalog: Catalog) -> None:
     s = config_to_spec("meta-models/Muse-Glimmer-30B", {"model_type": "muse_glimmer", "text_config": text})
     ref = catalog.model("muse-glimmer-30b")
     assert s.arch == "muse-glimmer" and s.swa_pattern == 4 and s.qk_norm and not s.tied_embeddings
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
 
 
 def test_config_step_3_5_flash(catalog: Catalog) -> None:
@@ -1030,7 +1031,7 @@ def test_config_step_3_5_flash(catalog: Catalog) -> None:
     s = config_to_spec("stepfun-ai/Step-3.5-Flash", cfg)
     ref = catalog.model("step-3.5-flash")
     assert (s.arch, s.swa_heads, s.kv_heads, s.dense_layers, s.mtp_layers) == ("step35", 96, 8, 3, 3)
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     assert s.params == ref.params
 
 
@@ -1058,7 +1059,7 @@ def test_config_hy3(catalog: Catalog) -> None:
     s = config_to_spec("tencent/Hy3", cfg)
     ref = catalog.model("hy3")
     assert s.arch == "hy_v3" and s.qk_norm and s.mtp_layers == 1
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     assert s.params == ref.params
 
 
@@ -1095,7 +1096,7 @@ def test_config_kimi_linear_and_k3_wrapper(catalog: Catalog) -> None:
     s = config_to_spec("moonshotai/Kimi-Linear-48B-A3B-Instruct", cfg)
     ref = catalog.model("kimi-linear-48b-a3b")
     assert s.arch == "kimi-linear" and s.context_max == 1048576
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     assert config_to_spec("moonshotai/Kimi-K3", KIMI_K3_CONFIG).arch == "kimi-k3"
 
 
@@ -1130,7 +1131,7 @@ def test_config_hy4_preview(catalog: Catalog) -> None:
     s = config_to_spec("tencent/Hy4-preview", cfg)
     ref = catalog.model("hy4-preview")
     assert s.arch == "hy_v4" and s.hc_mult == 4 and s.indexer_layers == ref.indexer_layers and s.mtp_layers == 0
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
 
 
 def test_config_ling_flash_2(catalog: Catalog) -> None:
@@ -1156,7 +1157,7 @@ def test_config_ling_flash_2(catalog: Catalog) -> None:
     s = config_to_spec("inclusionAI/Ling-flash-2.0", cfg)
     ref = catalog.model("ling-flash-2.0")
     assert s.arch == "bailingmoe2" and s.qk_norm
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     assert s.params == ref.params == 102_889_705_216
 
 
@@ -1195,7 +1196,7 @@ def test_config_ernie_4_5(catalog: Catalog) -> None:
     s = config_to_spec("baidu/ERNIE-4.5-21B-A3B-PT", moe)
     ref = catalog.model("ernie-4.5-21b-a3b")
     assert s.arch == "ernie4_5-moe" and s.shared_width == 3072 and s.dense_layers == 1
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     assert s.params == ref.params == 21_825_437_888
 
 
@@ -1237,7 +1238,7 @@ def test_config_apertus(catalog: Catalog) -> None:
     s = config_to_spec("swiss-ai/Apertus-8B-Instruct-2509", cfg)
     ref = catalog.model("apertus-8b")
     assert s.arch == "apertus" and s.qk_norm
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     assert s.params == ref.params == 8_053_338_112
 
 
@@ -1262,7 +1263,7 @@ def test_config_grok_2_by_its_architectures_class(catalog: Catalog) -> None:
     s = config_to_spec("xai-org/grok-2", cfg)
     ref = catalog.model("grok-2")
     assert s.arch == "grok" and s.experts == 8 and s.expert_intermediate == 16384
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     assert s.params == ref.params == 269_515_497_472
 
 
@@ -1287,7 +1288,7 @@ def test_config_minimax_m1(catalog: Catalog) -> None:
     s = config_to_spec("MiniMaxAI/MiniMax-M1-80k", cfg)
     ref = catalog.model("minimax-m1")
     assert s.arch == "minimax-01" and s.attention_layers == ref.attention_layers
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     assert s.params == ref.params == 456_089_655_296
 
 
@@ -1317,7 +1318,7 @@ def test_config_granite_shared_mlp_and_window_layouts(catalog: Catalog) -> None:
     s = config_to_spec("ibm-granite/granite-4.0-h-tiny", tiny)
     ref = catalog.model("granite-4.0-h-tiny")
     assert s.shared_width == ref.shared_width == 1024
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     full = (0, 3, 7, 11, 15, 19, 23, 27)
     three: dict[str, Any] = {
         "model_type": "granitemoe_swa",
@@ -1338,7 +1339,7 @@ def test_config_granite_shared_mlp_and_window_layouts(catalog: Catalog) -> None:
     s = config_to_spec("ibm-granite/granite-swash-3b-a600m", three)
     ref = catalog.model("granite-swash-3b-a600m")
     assert s.full_layers == full and [s.layer_kind(i) for i in range(28)] == [ref.layer_kind(i) for i in range(28)]
-    assert [(t.name, t.ne) for t in model_tensors(s)] == [(t.name, t.ne) for t in model_tensors(ref)]
+    assert _shapes(s) == _shapes(ref)
     two = three | {
         "model_type": "granite_swa",
         "hidden_size": 2560,
