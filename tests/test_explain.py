@@ -61,7 +61,7 @@ def test_terms_the_commands_point_at_exist() -> None:
 
     pointed = set()
     for f in src.rglob("*.py"):
-        pointed |= set(re.findall(r"willitrun explain ([a-z0-9-]+)", f.read_text(encoding="utf-8")))
+        pointed |= set(re.findall(r"willitrun explain ([a-z0-9][a-z0-9-]*)", f.read_text(encoding="utf-8")))
     pointed -= {"term"}
     assert pointed and pointed <= ids
 
@@ -100,4 +100,6 @@ def test_explain_command(run: Callable[..., Result]) -> None:
     assert all(c in text.out for c in CATEGORIES)
     bad = run("explain", "quantum-blockchain")
     assert bad.code == 2 and "unknown term" in bad.err and len(bad.err.strip().splitlines()) == 1
+    # with nothing close, it points at the list of terms (it once pointed at the GPU catalog)
+    assert "willitrun explain --list" in run("explain", "zzzzqqqq").err
     assert run("explain").code == 2

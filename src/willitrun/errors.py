@@ -17,6 +17,14 @@ class WillItRunError(Exception):
         return self.message
 
 
+# where to look when a name matches nothing at all, per kind of name
+_WHERE_TO_LOOK = {
+    "model": "see 'willitrun models' for the catalog",
+    "term": "see 'willitrun explain --list' for every term",
+    "CPU": "write it as its maker does, e.g. 'Ryzen 9 7950X' or 'Core i7-13700K'",
+}
+
+
 class UnknownNameError(WillItRunError):
     """A model or hardware name that resolves to nothing; carries suggestions."""
 
@@ -24,10 +32,8 @@ class UnknownNameError(WillItRunError):
         hint = None
         if suggestions:
             hint = "did you mean " + ", ".join(repr(s) for s in suggestions[:4]) + "?"
-        elif kind == "model":
-            hint = "see 'willitrun models' for the catalog"
         else:
-            hint = "see 'willitrun gpus' for the catalog"
+            hint = _WHERE_TO_LOOK.get(kind, "see 'willitrun gpus' for the catalog")
         super().__init__(f"unknown {kind} {name!r}", hint)
         self.kind = kind
         self.name = name
