@@ -192,3 +192,45 @@ def test_best_gpu_prices_the_128_gb_framework_at_its_street_price(run: Run) -> N
     fw = next(o for o in opts if o["gpu_id"] == "framework-desktop-ryzen-ai-max-395" and o["memory_gib"] == 128)
     assert fw["price_kind"] == "street" and fw["price_date"] == "2026-10-10" and "codinghorizon" in fw["price_source"]
     assert fw["price_usd"] == 3449  # the configuration's own price, not its launch list price or the 64 GB base
+
+
+def test_refurbished_prices_are_told_from_used_ones(run: Run, tmp_path: Path) -> None:
+    # Apple Certified Refurbished units come with a warranty: their caveat says so instead of "little or no warranty"
+    by_id = {g["id"]: g for g in run("gpus", "--json").json()["gpus"]}
+    ultra = by_id["apple-m1-ultra-48c"]
+    assert ultra["used_price_refurbished"] is True and "refurb-tracker-history" in ultra["used_price_source"]
+    assert by_id["rtx-3090"]["used_price_refurbished"] is False
+    args = ("best-gpu", "--budget", "3000", "--model", "llama3.1-70b", "--used", "--top", "40", "--json")
+    opts = run(*args).json()["options"]
+    mac = next(o for o in opts if o["gpu_id"] == "apple-m1-ultra-48c")
+    assert mac["refurbished"] is True and mac["price_usd"] == 2599
+    assert any(c.startswith("refurbished:") for c in mac["caveats"])
+    assert not any(c.startswith("used:") for c in mac["caveats"])
+    plain = next(o for o in opts if o["price_kind"] == "used" and not o["gpu_id"].startswith(("apple", "mac-")))
+    assert plain["refurbished"] is False and any(c.startswith("used:") for c in plain["caveats"])
+    # a price the user gives replaces the refurbished one, and nothing says refurbished about it any more
+    f = tmp_path / "p.yaml"
+    f.write_text(
+        "gpus:\n  - {id: apple-m1-ultra-48c, price_usd: 2000, price_kind: used, price_date: '2026-11-30', source: me}\n"
+    )
+    opts = run(*args, "--prices", str(f)).json()["options"]
+    mine = next(o for o in opts if o["gpu_id"] == "apple-m1-ultra-48c")
+    assert mine["price_usd"] == 2000 and mine["refurbished"] is False
+    assert any(c.startswith("used:") for c in mine["caveats"])
+
+
+@pytest.mark.parametrize(
+    ("price", "field"),
+    [
+        ("used: {usd: 1, date: '2026-01-01', source: x, refurbished: 'yes'}", "refurbished"),
+        ("street: {usd: 1, date: '2026-01-01', source: x, refurbished: true}", "refurbished"),
+        ("used: {usd: 1, date: '2026-01-01', source: x, note: hi}", "note"),
+    ],
+)
+def test_street_prices_reject_bad_price_fields(tmp_path: Path, price: str, field: str) -> None:
+    from willitrun.catalog.market import load_market
+
+    f = tmp_path / "street.yaml"
+    f.write_text(f"gpus:\n  rtx-4090:\n    {price}\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match=f"street.yaml: .*'{field}'"):
+        load_market(f)

@@ -399,6 +399,7 @@ def price_fields(g: GpuSpec) -> dict[str, Any]:
         "used_price_date": g.used_price_date,
         "used_price_source": g.used_price_source,
         "used_price_stale": is_stale(g.used_price_date) if g.used_price_usd else None,
+        "used_price_refurbished": g.used_refurbished if g.used_price_usd else None,
     }
 
 
@@ -1021,6 +1022,7 @@ def best_gpu_json(budget: float, model: ModelSpec | None, rows: list[Ranked]) ->
                 "price_date": r.config.price_date,
                 "price_source": r.config.price_source,
                 "price_stale": _stale(r.config.price_date),
+                "refurbished": r.config.refurbished,
                 "vram_bytes": r.config.vram_bytes,
                 "power_w": r.config.power_w,
                 **(

@@ -45,6 +45,7 @@ class Config(Record):
     price_kind: str
     price_date: str
     price_source: str = ""
+    refurbished: bool = False  # a used price for a refurbished unit with the refurbisher's warranty
 
     @property
     def label(self) -> str:
@@ -103,6 +104,7 @@ def configurations(
             priced.append((g.memory_gib, g.used_price_usd, "used", g.used_price_date, g.used_price_source or ""))
         if market != "used" and g.price_usd and g.price_kind and g.price_date:
             priced.append((g.memory_gib, g.price_usd, g.price_kind, g.price_date, g.price_source or ""))
+        refurb_usd = g.used_price_usd if g.used_refurbished else None
         sources = {(m, k): s for m, k, s in g.price_sources}
         for mem, usd, pk, date in g.prices:  # the other memory configurations
             wanted = market == "any" or (market == "used") == (pk == "used")
@@ -112,7 +114,8 @@ def configurations(
             counts = range(1, max_count + 1) if not is_system and g.kind == "gpu" else range(1, 2)
             for n in counts:
                 if usd * n <= budget:
-                    out.append(Config(g, n, mem, usd * n, pk, date, src))
+                    refurb = pk == "used" and mem == g.memory_gib and usd == refurb_usd
+                    out.append(Config(g, n, mem, usd * n, pk, date, src, refurbished=refurb))
     return out
 
 
@@ -124,7 +127,9 @@ def caveats(cfg: Config) -> list[str]:
     out: list[str] = []
     if is_stale(cfg.price_date):
         out.append(f"price dated {cfg.price_date} is over a year old (stale): check today's")
-    if cfg.price_kind == "used":
+    if cfg.price_kind == "used" and cfg.refurbished:
+        out.append("refurbished: sold with the refurbisher's warranty; stock of one configuration comes and goes")
+    elif cfg.price_kind == "used":
         out.append("used: little or no warranty; test it under load before paying")
     elif cfg.price_kind == "msrp":
         out.append("launch list price, not a price seen in shops: street prices may differ")

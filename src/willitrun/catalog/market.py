@@ -73,6 +73,7 @@ def merge_market(g: GpuSpec, market: Market) -> GpuSpec:
             changes |= {"price_usd": usd, "price_kind": "street", "price_date": date, "price_source": source}
         if kind == "used" and (not g.used_price_date or date >= g.used_price_date):
             changes |= {"used_price_usd": usd, "used_price_date": date, "used_price_source": source}
+            changes["used_refurbished"] = bool(mp.get("refurbished", False))
     if g.used_price_usd and "used_price_source" not in changes and not g.used_price_source:
         changes["used_price_source"] = "gpus.yaml"
     if facts is not None:

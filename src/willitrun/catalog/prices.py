@@ -135,12 +135,16 @@ def apply_price_file(gpus: tuple[GpuSpec, ...], path: str) -> tuple[GpuSpec, ...
             raise BadValueError(f"{path}: price {i + 1} needs price_usd or used_price_usd")
         g = by_id[gid]
         if usd is not None and kind == "used":
-            g = replace(g, used_price_usd=usd, used_price_date=date, used_price_source=src)
+            g = replace(g, used_price_usd=usd, used_price_date=date, used_price_source=src, used_refurbished=False)
         elif usd is not None:
             g = replace(g, price_usd=usd, price_kind=kind, price_date=date, price_source=src)
         if used is not None:
             g = replace(
-                g, used_price_usd=used, used_price_date=e.date("used_price_date") or date, used_price_source=src
+                g,
+                used_price_usd=used,
+                used_price_date=e.date("used_price_date") or date,
+                used_price_source=src,
+                used_refurbished=False,
             )
         by_id[gid] = g
     return tuple(by_id.values())
@@ -160,6 +164,7 @@ class MarketPrice(Record):
     date: str
     source: str
     memory_gib: float = 0.0  # a memory configuration other than the entry's own (0: the entry's)
+    refurbished: bool = False  # a used price for a refurbished unit sold with the refurbisher's warranty
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -212,12 +217,20 @@ def _market_prices(path: str, gid: str, r: dict[str, Any], sources: Any, memory_
         if p is None:
             continue
         pe = Entry(path, f"{gid} {kind}", 0, p)
+        if not isinstance(p, dict):
+            raise CatalogError(f"{path}: gpu {gid}: {kind} must be a mapping of usd, date and source")
+        allowed = {"usd", "date", "source"} | ({"refurbished"} if kind == "used" and not memory_gib else set())
+        if set(p) - allowed:
+            raise pe.fail(sorted(set(p) - allowed)[0], f"is not a field of a {kind} price here")
         src = pe.str_("source", required=True)
         date = pe.date("date")
         if not date:
             raise CatalogError(f"{path}: gpu {gid}: {kind} needs a date")
         usd = pe.num("usd", required=True, lo=1, hi=10_000_000)
-        out.append(MarketPrice(gid, kind, usd, date, str(sources.get(src, src)), memory_gib))
+        refurbished = p.get("refurbished", False)
+        if not isinstance(refurbished, bool):
+            raise pe.fail("refurbished", "must be true or false")
+        out.append(MarketPrice(gid, kind, usd, date, str(sources.get(src, src)), memory_gib, refurbished))
     return out
 
 

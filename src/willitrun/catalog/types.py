@@ -49,6 +49,7 @@ class GpuSpec(Value):
     # merged from data/street_prices.yaml at load (catalog.market.merge_market)
     price_source: str | None = None
     used_price_source: str | None = None
+    used_refurbished: bool = False  # the used price is a refurbished unit's, sold with a warranty
     cooling: str | None = None  # "passive": needs a server's airflow
     form: str | None = None  # "sxm": a module for a server baseboard, not a PCIe card
     cuda_until: str | None = None  # last CUDA major version that builds for it ("12" for Pascal/Volta)
