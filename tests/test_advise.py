@@ -145,3 +145,23 @@ def test_prices_are_sourced_and_name_catalog_entries() -> None:
     assert len(p.cloud) >= 20 and len(p.apis) >= 20 and p.electricity
     assert all(c.gpu in gpus and c.source and c.date for c in p.cloud)
     assert all(a.model in models and a.source and a.date for a in p.apis)
+
+
+def test_a_two_die_board_runs_as_the_two_gpus_rocm_lists(run: Run) -> None:
+    # the MI250X is one board with two GCDs: ROCm lists two 64 GB GPUs, each with half the bandwidth, and a model
+    # split over them reads one die's memory at a time, so it runs at about a die's speed, not the board's
+    d = run("check", "llama3.1-70b", "--gpu", "MI250X", "--quant", "Q4_K_M", "--json").json()
+    (dev,) = d["hardware"]["devices"]
+    assert dev["count"] == 2 and dev["memory_bytes"] == 64 * 2**30 and dev["bandwidth_gbps"] == 1638.4
+    assert dev["catalog_id"] == "mi250x" and any("2 dies on one board" in n for n in d["notes"])
+    two = run("check", "llama3.1-70b", "--gpu", "2x MI250X", "--quant", "Q4_K_M", "--json").json()
+    assert two["hardware"]["devices"][0]["count"] == 4
+    # the 70B split over both dies runs near what one die's bandwidth gives, well under the board's summed
+    # bandwidth: scaled from the MI300X (one 5.3 TB/s device, same backend), 1.64 TB/s against 3.28 TB/s
+    one = d["options"][0]
+    mi300x = run("check", "llama3.1-70b", "--gpu", "MI300X", "--quant", "Q4_K_M", "--json").json()["options"][0]
+    per_die, summed = mi300x["tokens_per_s"] * 1638.4 / 5300, mi300x["tokens_per_s"] * 3276.8 / 5300
+    assert one["verdict"] == "gpu" and 0.8 * per_die < one["tokens_per_s"] < 0.75 * summed
+    # compare shows the board's totals, and no empty price rows when nothing in it has a price
+    out = run("compare", "MI250X", "MI300X").out
+    assert "128" in out and not any(x.startswith("  kind") for x in out.splitlines())

@@ -1138,8 +1138,10 @@ def compare_table(cols: list[Column], models: list[ModelSpec]) -> Table:
 
     prices = [c.gpu.price_usd * c.count if c.gpu.price_usd else None for c in cols]
     spec_row("New USD", prices, "${:,.0f}", higher=False)
-    t.add_row("  kind", *((f"{c.gpu.price_kind or 'price'}  " if p else "") for p, c in zip(prices, cols, strict=True)))
-    t.add_row("  month", *(month(p, c.gpu.price_date) for p, c in zip(prices, cols, strict=True)))
+    if any(prices):  # no empty kind/month rows when none of them has a price
+        kinds = ((f"{c.gpu.price_kind or 'price'}  " if p else "") for p, c in zip(prices, cols, strict=True))
+        t.add_row("  kind", *kinds)
+        t.add_row("  month", *(month(p, c.gpu.price_date) for p, c in zip(prices, cols, strict=True)))
     used = [c.gpu.used_price_usd * c.count if c.gpu.used_price_usd else None for c in cols]
     if any(used):
         spec_row("Used USD", used, "${:,.0f}", higher=False)

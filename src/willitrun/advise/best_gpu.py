@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from willitrun.advise.rank import quick_option
 from willitrun.catalog.types import GpuSpec
 from willitrun.estimate.types import GIB, Device, Headroom, Machine, ModelSpec, Option, Record
-from willitrun.hardware import device_from_spec, os_reserve_bytes
+from willitrun.hardware import devices_from_spec, os_reserve_bytes
 from willitrun.hardware.simulate import runs_backend, with_backend
 
 # Popular models by size, smallest first: "runs up to X" is the largest of these that fits and is fast enough.
@@ -61,14 +61,14 @@ class Config(Record):
         return self.gpu.tdp_w * self.count if self.gpu.tdp_w else None
 
     def machine(self, headroom: Headroom = DEFAULT_HEADROOM) -> Machine:
-        dev: Device = device_from_spec(self.gpu, self.memory_gib, headless=headroom.headless)
+        board: tuple[Device, ...] = devices_from_spec(self.gpu, self.memory_gib, headless=headroom.headless)
         if self.gpu.unified_memory:
             ram = int(self.memory_gib * GIB)
             bw = self.gpu.bandwidth_gbps
         else:
             ram = int(HOST_RAM_GIB * GIB)
             bw = 64.0
-        devs = tuple(dev for _ in range(self.count))
+        devs = board * self.count
         if headroom.backend is not None:
             devs = with_backend(devs, headroom.backend)
         return Machine(devs, ram, ram - os_reserve_bytes(ram), bw, gpu_margin_bytes=headroom.margin_bytes)

@@ -464,6 +464,7 @@ def _gpu(e: Entry) -> GpuSpec:
         unified_memory=e.bool_("unified_memory"),
         laptop=e.bool_("laptop"),
         display=e.bool_("display", default=True),
+        dies=e.int_("dies", lo=1, hi=8) or 1,
         pci_ids=e.strs("pci_ids"),
         launched=e.date("launched"),
         launch_price_usd=e.num("launch_price_usd", lo=1, hi=10_000_000),
@@ -498,7 +499,7 @@ def _prices(e: Entry) -> tuple[tuple[float, float, str, str], ...]:
 
 
 # Bump when validation or the value types change: cached entries of an older layout are then not used.
-CACHE_LAYOUT = "14"
+CACHE_LAYOUT = "15"
 
 
 def _tuples(v: Any) -> Any:

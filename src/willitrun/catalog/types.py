@@ -46,6 +46,9 @@ class GpuSpec(Value):
     # source)
     price_sources: tuple[tuple[float, str, str], ...] = ()
     display: bool = True  # has display outputs, so a desktop may live on it (data-centre cards have none)
+    # dies the runtime sees as separate GPUs on one board (the MI250X's two GCDs: two 64 GB devices, each with half
+    # the bandwidth and compute); memory, bandwidth and compute above are the board's totals
+    dies: int = 1
     # merged from data/street_prices.yaml at load (catalog.market.merge_market)
     price_source: str | None = None
     used_price_source: str | None = None

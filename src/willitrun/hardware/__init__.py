@@ -16,6 +16,7 @@ from willitrun.hardware.simulate import (
     apple_working_set_bytes,
     build_machine,
     device_from_spec,
+    devices_from_spec,
     os_reserve_bytes,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "apple_working_set_bytes",
     "build_machine",
     "device_from_spec",
+    "devices_from_spec",
     "machine_for",
     "os_reserve_bytes",
 ]

@@ -17,6 +17,7 @@ __all__ = [
     "apple_working_set_bytes",
     "build_machine",
     "device_from_spec",
+    "devices_from_spec",
     "os_reserve_bytes",
     "variants_note",
 ]
@@ -75,6 +76,39 @@ def device_from_spec(
         fp16_acc16_tflops=acc16,
         alternatives=tuple((i, n, int(gib * GIB)) for i, n, gib in alternatives),
     )
+
+
+def devices_from_spec(
+    g: GpuSpec,
+    memory_gib: float,
+    vram_override_gib: float | None = None,
+    *,
+    headless: bool = False,
+    alternatives: tuple[tuple[str, str, float], ...] = (),
+) -> tuple[Device, ...]:
+    """The devices a runtime sees for one board: one, or one per die of a multi-die board (the MI250X's two GCDs,
+    each with its share of the memory, bandwidth and compute, as ROCm lists them)."""
+    dev = device_from_spec(g, memory_gib, vram_override_gib, headless=headless, alternatives=alternatives)
+    if g.dies <= 1:
+        return (dev,)
+    n = g.dies
+
+    def share(x: float | None) -> float | None:
+        return x / n if x else x
+
+    mem = dev.memory_bytes // n
+    one = replace(
+        dev,
+        name=f"{dev.name} die",
+        memory_bytes=mem,
+        free_bytes=mem - dev.desktop_bytes,
+        bandwidth_gbps=share(dev.bandwidth_gbps),
+        fp16_tflops=share(dev.fp16_tflops),
+        fp32_tflops=share(dev.fp32_tflops),
+        int8_tops=share(dev.int8_tops),
+        fp16_acc16_tflops=share(dev.fp16_acc16_tflops),
+    )
+    return (one,) * n
 
 
 def variants_note(asked: str, g: GpuSpec, memory_gib: float, alternatives: tuple[tuple[str, str, float], ...]) -> str:
@@ -137,8 +171,14 @@ def _named_devices(
     devices: list[Device] = []
     notes: list[str] = []
     for it in items:
-        dev = device_from_spec(it.gpu, it.memory_gib, vram_gb, headless=headless, alternatives=it.alternatives)
-        devices += [dev] * it.count
+        devs = devices_from_spec(it.gpu, it.memory_gib, vram_gb, headless=headless, alternatives=it.alternatives)
+        devices += list(devs) * it.count
+        if it.gpu.dies > 1:
+            notes.append(
+                f"{it.gpu.name}: {it.gpu.dies} dies on one board, which the runtime sees as {it.gpu.dies} GPUs of "
+                f"{it.memory_gib / it.gpu.dies:g} GB, each with 1/{it.gpu.dies} of the bandwidth; a model split "
+                "over them reads one die's memory at a time"
+            )
         if it.alternatives:
             notes.append(variants_note(it.asked, it.gpu, it.memory_gib, it.alternatives))
         if it.gpu.from_database:
