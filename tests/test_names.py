@@ -42,3 +42,31 @@ def test_words_ignore_order_packaging_and_case() -> None:
 def test_a_size_the_catalog_lacks_is_not_another_size(catalog: Catalog, name: str) -> None:
     with pytest.raises(UnknownNameError):
         resolve_model(catalog, name)
+
+
+@pytest.mark.parametrize(
+    ("name", "near"),
+    [
+        ("llama-guard3:8b", "llama3-8b"),  # Llama Guard 3 8B once came back as Llama 3 8B, without a word
+        ("llama-pro:8b", "llama3-8b"),
+        ("mistral-openorca:7b", "mistral-7b"),
+        ("Meta-Llama-3-8B-Vision-Instruct", "llama3-8b"),
+    ],
+)
+def test_a_word_that_names_another_model_is_not_dropped(catalog: Catalog, name: str, near: str) -> None:
+    # extra words may be dates, versions, packaging or a publisher's name; "guard", "pro", "openorca" are other models
+    with pytest.raises(UnknownNameError) as e:
+        resolve_model(catalog, name)
+    assert near in e.value.suggestions
+
+
+@pytest.mark.parametrize(
+    ("name", "mid"),
+    [
+        ("llama3.1 8b instruct 2024", "llama3.1-8b"),
+        ("Meta-Llama-3.1-8B-Instruct-abliterated", "llama3.1-8b"),
+        ("bartowski/google_gemma-4-31B-it-GGUF", "gemma-4-31b"),
+    ],
+)
+def test_dates_publishers_and_same_weight_variants_still_resolve(catalog: Catalog, name: str, mid: str) -> None:
+    assert resolve_model(catalog, name).id == mid

@@ -116,6 +116,10 @@ class Catalog:
     def model_names(self) -> list[tuple[str, list[str]]]:
         return [(i, record_names(r, ("id", "name", "aliases", "ollama", "hf_repo"))) for i, r in self._m.items()]
 
+    def model_repos(self) -> list[str]:
+        """Every Hugging Face repo the model entries name (weights and GGUF files), from the raw records."""
+        return [n for r in self._m.values() for n in record_names(r, ("hf_repo", "gguf_repo"))]
+
     def gpu_names(self) -> list[tuple[str, list[str]]]:
         return [(i, record_names(r, ("id", "name", "aliases"))) for i, r in self._g.items()]
 

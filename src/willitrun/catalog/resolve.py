@@ -102,9 +102,23 @@ def _unpackaged(name: str) -> str:
         s = t
 
 
+# Words a name may carry beyond an entry's own and still mean that entry: split-file and quant-packaging words,
+# and the variants published with the same weights' shapes. Any other extra word ("guard", "pro", "coder",
+# "vision") names another model: "llama-guard3:8b" is not Llama 3 8B.
+_SAME_MODEL_EXTRAS = frozenset({"ud", "of", "split", "preview", "reasoning", "thinking", "abliterated"})
+
+
+def _publisher_words(cat: Catalog) -> frozenset[str]:
+    """The words of every organisation that publishes a catalog model or a quantization of one (GGUF repos name
+    their files "org_Model-..."): such a word in a name says who published it, not which model it is."""
+    owners = {r.split("/", 1)[0] for r in cat.model_repos() if "/" in r}
+    return frozenset(w for o in owners for w in _WORD_RE.findall(o.casefold().replace("-", " ").replace("_", " ")))
+
+
 def _by_words(cat: Catalog, name: str) -> str | None:
     """The entry whose name has the same words as `name`; failing that, the one whose longest name is contained
-    in `name` (extra words like a date or "Instruct" aside), provided every size `name` gives is in it."""
+    in `name`, provided every size `name` gives is in it and every word it adds is a number (a date, a version),
+    a packaging word or a publisher's name."""
     table = cat.derived("words", lambda: _build_model_words(cat))
     q = model_words(name)
     if len(q) < 2:
@@ -113,10 +127,12 @@ def _by_words(cat: Catalog, name: str) -> str | None:
     if len(exact) == 1:
         return exact.pop()
     sizes = {w for w in q if _SIZE_RE.match(w)}
+    publishers: frozenset[str] = cat.derived("publishers", lambda: _publisher_words(cat))
+    extra_ok = {w for w in q if w.replace(".", "").isdigit() or w in _SAME_MODEL_EXTRAS or w in publishers}
     best: set[str] = set()
     best_n = 1
     for w, mid in table:
-        if w <= q and sizes <= w and len(w) >= best_n:
+        if w <= q and sizes <= w and len(w) >= best_n and q - w <= extra_ok:
             if len(w) > best_n:
                 best, best_n = set(), len(w)
             best.add(mid)
