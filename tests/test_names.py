@@ -47,7 +47,7 @@ def test_a_size_the_catalog_lacks_is_not_another_size(catalog: Catalog, name: st
 @pytest.mark.parametrize(
     ("name", "near"),
     [
-        ("llama-guard3:8b", "llama3-8b"),  # Llama Guard 3 8B once came back as Llama 3 8B, without a word
+        ("llama3-gradient:8b", "llama3-8b"),  # Llama Guard 3 8B once came back as Llama 3 8B in this way
         ("llama-pro:8b", "llama3-8b"),
         ("mistral-openorca:7b", "mistral-7b"),
         ("Meta-Llama-3-8B-Vision-Instruct", "llama3-8b"),
