@@ -1343,3 +1343,32 @@ def test_starcoder_layout_as_llama_cpp_loads_it(catalog: Catalog) -> None:
     tensors = list(model_tensors(one))
     types = {t.name: ty for t, ty in assign_types("Q4_K_M", tensors, mix_context(one, "Q4_K_M", tensors))}
     assert types["position_embd.weight"] == "F32" and types["blk.0.attn_qkv.weight"] != "F32"
+
+
+def test_nemotron_layout_as_llama_cpp_loads_it(catalog: Catalog) -> None:
+    """NVIDIA's Nemotron/Minitron as llama.cpp's nemotron loader reads them: LayerNorm weight and bias on every norm,
+    an up/down FFN (squared ReLU, no gate), untied output. A file written from our list for Nemotron Mini 4B loads in
+    llama-fit-params (llama.cpp of llama-cpp-python 0.3.36), printing 'model params = 4.19 B', with a model buffer
+    of 8,381,816,832 bytes at F16 and a cache of 536,870,912 bytes at 4k f16."""
+    m = catalog.model("nemotron-mini-4b")
+    names = {t.name for t in model_tensors(m)}
+    assert len(model_tensors(m)) == 2 + 2 + 32 * 10
+    assert {"output_norm.bias", "blk.0.attn_norm.bias", "blk.0.ffn_norm.bias", "blk.0.ffn_up.weight"} <= names
+    assert not any("ffn_gate" in n for n in names)
+    assert weights_breakdown(m, "F16").total_bytes == 8_381_816_832 and kv_cache_bytes(m, 4096, "f16") == 536_870_912
+    from willitrun.sources.huggingface import config_to_spec
+
+    cfg = {
+        "architectures": ["NemotronForCausalLM"],
+        "model_type": "nemotron",
+        "hidden_size": 3072,
+        "intermediate_size": 9216,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 24,
+        "num_key_value_heads": 8,
+        "kv_channels": 128,
+        "vocab_size": 256000,
+        "max_position_embeddings": 4096,
+        "tie_word_embeddings": False,
+    }
+    assert parameter_count(config_to_spec("nvidia/Nemotron-Mini-4B-Instruct", cfg)) == parameter_count(m)

@@ -60,15 +60,16 @@ _MTP_OUT_NORM = frozenset({"bailingmoe2"})
 _MTP_OWN_OUTPUT = frozenset({"step35"})
 # Architectures whose FFN is a plain up/down pair (no gate), with biases and LayerNorm biases.
 _PLAIN_FFN = frozenset({"bert", "starcoder2", "gpt2", "phi2"})
-# ... and those whose FFN is an up/down pair without gate or biases (Apertus: xIELU on the up projection)
-_UP_DOWN_FFN = frozenset({"apertus", "falcon"})
+# ... and those whose FFN is an up/down pair without gate or biases (Apertus: xIELU on the up projection; NVIDIA's
+# Nemotron/Minitron: squared ReLU)
+_UP_DOWN_FFN = frozenset({"apertus", "falcon", "nemotron"})
 # BERT-style encoders (embedding models): norms after attention and after the FFN, each with a bias, an embedding
 # norm, token-type rows, and no output layer; bert adds learned positions and biases on every projection, nomic-bert
 # (rotary) has a gated FFN and no biases on its projections
 _BERT = frozenset({"bert", "nomic-bert"})
 # Layouts with LayerNorm (a bias beside each norm weight, the output norm's included): Phi-2, Falcon, StableLM,
-# StarCoder 2, Phi-3.5-MoE; the Phi output layers have a bias too
-_LAYER_NORM = frozenset({"phi2", "falcon", "stablelm", "starcoder2", "phimoe"})
+# StarCoder 2, Phi-3.5-MoE, Nemotron (LayerNorm1p); the Phi output layers have a bias too
+_LAYER_NORM = frozenset({"phi2", "falcon", "stablelm", "starcoder2", "phimoe", "nemotron"})
 # Parallel blocks whose FFN reads the attention's norm (no ffn_norm): Phi-2, Falcon, Command R, Cohere2; StableLM 2
 # 12B too (its use_parallel_residual comes with qk_layernorm, which the 1.6B has neither of)
 _PARALLEL_BLOCK = frozenset({"phi2", "falcon", "command-r", "cohere2"})

@@ -109,6 +109,7 @@ MODEL_TYPES: dict[str, str] = {
     "ernie4_5_moe": "ernie4_5-moe",
     "exaone": "exaone",
     "apertus": "apertus",
+    "nemotron": "nemotron",
     "minimax_m1": "minimax-01",
     "mellum": "mellum",
     "granite_swa": "granite_swa",
