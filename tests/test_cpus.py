@@ -33,6 +33,30 @@ def test_resolve_by_name_alias_and_id() -> None:
     assert resolve_cpu("epyc-9654").cores == 96
     with pytest.raises(UnknownNameError):
         resolve_cpu("Pentium Pro 200")
+    # the name the OS reports (lscpu, Task Manager) resolves too, and a 3D V-Cache part is not its plain sibling
+    assert resolve_cpu("AMD Ryzen 9 7950X3D 16-Core Processor").id == "ryzen-9-7950x3d"
+    assert resolve_cpu("12th Gen Intel(R) Core(TM) i7-12700K").id == "core-i7-12700k"
+    assert resolve_cpu("AMD Ryzen 5 5600X 6-Core Processor").id == "ryzen-5-5600x"
+    with pytest.raises(UnknownNameError):
+        resolve_cpu("Intel(R) Core(TM) i7-14700KF")
+
+
+def test_common_cpus_are_known() -> None:
+    # the desktop, laptop, workstation and server CPUs people name most, across vendors and generations
+    names = [
+        "Ryzen 5 5600X", "Ryzen 7 5800X", "Ryzen 9 5950X", "Ryzen 5 7600", "Ryzen 7 9800X3D", "Ryzen 9 9950X3D",
+        "Ryzen 7 8845HS", "Ryzen AI 9 HX 370", "Threadripper 7980X", "EPYC 7763", "Core i5-12400", "Core i7-13700K",
+        "Core i9-13900K", "Core i7-14700K", "Core Ultra 9 285K", "Core Ultra 7 258V", "Core i7-1360P", "Xeon 6980P",
+        "Xeon w9-3495X", "Graviton4", "Ampere Altra Q80-30", "Snapdragon X2 Elite",
+    ]  # fmt: skip
+    assert [n for n in names if _known(n) is None] == []
+
+
+def _known(name: str) -> str | None:
+    try:
+        return resolve_cpu(name).id
+    except UnknownNameError:
+        return None
 
 
 def test_peak_bandwidth_from_the_memory_configuration() -> None:

@@ -310,9 +310,11 @@ def test_detected_cpu_is_matched_to_the_cpu_catalog(
     write(tmp_path, {"/proc/cpuinfo": (FIXTURES / "cpuinfo-zen4.txt").read_text(encoding="utf-8")})
     cpu = ORIGINAL_DETECT(catalog, probe=probe(tmp_path)).cpu
     assert cpu.catalog_id == "ryzen-9-7950x" and cpu.clock_ghz > 5 and cpu.flops_per_cycle > 0
-    # a part the catalog lacks is not taken for its neighbour
-    x3d = (FIXTURES / "cpuinfo-zen4.txt").read_text(encoding="utf-8").replace("7950X", "7950X3D")
-    write(tmp_path, {"/proc/cpuinfo": x3d})
+    # the 3D V-Cache part is its own entry, and a part the catalog lacks is not taken for its neighbour
+    text = (FIXTURES / "cpuinfo-zen4.txt").read_text(encoding="utf-8")
+    write(tmp_path, {"/proc/cpuinfo": text.replace("7950X", "7950X3D")})
+    assert ORIGINAL_DETECT(catalog, probe=probe(tmp_path)).cpu.catalog_id == "ryzen-9-7950x3d"
+    write(tmp_path, {"/proc/cpuinfo": text.replace("7950X", "7900X3D")})
     assert ORIGINAL_DETECT(catalog, probe=probe(tmp_path)).cpu.catalog_id is None
 
 

@@ -133,12 +133,16 @@ def exact_cpu(name: str) -> CpuSpec | None:
 
 
 def resolve_cpu(name: str) -> CpuSpec:
-    """The catalog CPU a name means: an id, the name or an alias (ignoring case, spaces and vendor names)."""
+    """The catalog CPU a name means: an id, the name or an alias (ignoring case, spaces and vendor names), or the
+    name the OS reports for it ('AMD Ryzen 9 7950X3D 16-Core Processor')."""
     want = _key(name)
     cpus = load_cpus()
     exact = exact_cpu(name)
     if exact is not None:
         return exact
+    named = match_detected(name)  # the OS's own name for it, pasted from lscpu or Task Manager
+    if named is not None:
+        return named
     close = [c for c in cpus if want and (want in _key(c.name) or any(want in _key(a) for a in c.aliases))]
     if len(close) == 1:
         return close[0]
