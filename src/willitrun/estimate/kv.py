@@ -31,6 +31,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from willitrun.estimate.quants import GGML_TYPES
 from willitrun.estimate.tensors import KDA_ANY, LFM2, LIGHTNING, MSA_INDEXER, QSA_INDEXER
 from willitrun.estimate.types import CSA_RATIO, ModelSpec
@@ -170,8 +172,15 @@ def recurrent_state_bytes(m: ModelSpec) -> int:
     return (conv + d_state * d_inner) * 4
 
 
+@lru_cache(maxsize=4096)
+def kv_per_layer(m: ModelSpec, ctx: int, kv_type: str = "f16", parallel: int = 1) -> tuple[int, ...]:
+    """Each layer's cache bytes at context ctx for `parallel` sequences, kept for the run: planning asks for the
+    same model, context and cache type many times (every -ngl tried, every option's total, every model ranked)."""
+    return tuple(layer_kv_bytes(m, i, ctx, kv_type, parallel) for i in range(m.layers))
+
+
 def kv_cache_bytes(m: ModelSpec, ctx: int, kv_type: str = "f16", parallel: int = 1) -> int:
-    return sum(layer_kv_bytes(m, i, ctx, kv_type, parallel) for i in range(m.layers))
+    return sum(kv_per_layer(m, ctx, kv_type, parallel))
 
 
 def kv_bytes_per_token(m: ModelSpec, kv_type: str = "f16") -> float:

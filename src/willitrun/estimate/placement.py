@@ -9,9 +9,9 @@ and the output layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
-from willitrun.estimate.kv import layer_kv_bytes
+from willitrun.estimate.kv import kv_per_layer
 from willitrun.estimate.runtime import RuntimeProfile, compute_buffer_bytes, output_buffer_bytes
 from willitrun.estimate.tensors import WeightsBreakdown
 from willitrun.estimate.types import Device, DevicePlacement, Machine, ModelSpec, Record
@@ -75,11 +75,6 @@ def _split(sizes: list[int], caps: list[int]) -> list[int]:
         counts[j] += 1
         run += s
     return counts
-
-
-@lru_cache(maxsize=256)
-def _kv_per_layer(m: ModelSpec, ctx: int, kv_type: str, parallel: int) -> tuple[int, ...]:
-    return tuple(layer_kv_bytes(m, i, ctx, kv_type, parallel) for i in range(m.layers))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -190,7 +185,7 @@ def plan(q: Placing, ngl: int, cpu_moe: int = 0) -> Plan:
         first_off=first_off,
         out_on_gpu=out_on_gpu,
         cpu_exp=cpu_exp,
-        kv=_kv_per_layer(m, q.ctx, q.kv_type, q.parallel),
+        kv=kv_per_layer(m, q.ctx, q.kv_type, q.parallel),
         ctx_cells=q.ctx * q.parallel,
         # llama.cpp pipelines micro-batches over several GPUs only with every layer offloaded and no overrides
         pipeline=len(gpus) > 1 and out_on_gpu and not cpu_exp,
