@@ -9,7 +9,7 @@ and the output layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from willitrun.estimate.kv import kv_per_layer
 from willitrun.estimate.runtime import RuntimeProfile, compute_buffer_bytes, output_buffer_bytes
@@ -97,6 +97,13 @@ class _Split(Record):
         lb = w.layers[i]
         return lb.bytes_total - (lb.bytes_experts if i in self.cpu_exp_set else 0)
 
+    def gpu_bytes(self, w: WeightsBreakdown) -> list[int]:
+        """on_gpu for every layer at once (a plan sums runs of them per GPU)."""
+        out = [lb.bytes_total for lb in w.layers]
+        for i in self.cpu_exp:
+            out[i] -= w.layers[i].bytes_experts
+        return out
+
 
 def _gpu_placements(q: Placing, sp: _Split) -> tuple[list[DevicePlacement], list[tuple[int, ...]], bool]:
     """Each GPU's share: layers split in proportion to what it can hold after its reserve, compute buffer and
@@ -119,7 +126,8 @@ def _gpu_placements(q: Placing, sp: _Split) -> tuple[list[DevicePlacement], list
     ]
     caps = [d.free_bytes - r - c - margin for d, r, c in zip(gpus, reserves, computes, strict=True)]
     offloaded = range(sp.first_off, m.layers)
-    sizes = [sp.on_gpu(w, i) + sp.kv[i] for i in offloaded] if sp.cpu_exp else [1] * len(offloaded)
+    gpu_bytes = sp.gpu_bytes(w)
+    sizes = [gpu_bytes[i] + sp.kv[i] for i in offloaded] if sp.cpu_exp else [1] * len(offloaded)
     counts = _split(sizes, caps)
     placements: list[DevicePlacement] = []
     layer_sets: list[tuple[int, ...]] = []
@@ -130,7 +138,7 @@ def _gpu_placements(q: Placing, sp: _Split) -> tuple[list[DevicePlacement], list
         start += counts[j]
         holds_out = sp.out_on_gpu and j == len(gpus) - 1
         used = bool(idx) or holds_out
-        wb = sum(sp.on_gpu(w, i) for i in idx) + (w.output_bytes if holds_out else 0)
+        wb = sum(gpu_bytes[start - counts[j] : start]) + (w.output_bytes if holds_out else 0)
         cb = 0
         if used:
             cb = compute_buffer_bytes(
@@ -142,7 +150,7 @@ def _gpu_placements(q: Placing, sp: _Split) -> tuple[list[DevicePlacement], list
                 pipeline=sp.pipeline,
                 parallel=q.parallel,
             )
-        kb = sum(sp.kv[i] for i in idx)
+        kb = sum(sp.kv[start - counts[j] : start])
         rb = reserves[j] if used else 0
         p = DevicePlacement(d.name, len(idx), wb, kb, cb, rb, d.free_bytes, margin if used else 0)
         fits = fits and p.total_bytes + p.margin_bytes <= d.free_bytes
@@ -170,6 +178,12 @@ def _ram_placement(q: Placing, sp: _Split, on_gpus: int) -> DevicePlacement:
     return DevicePlacement("RAM", sp.first_off, ram_w, ram_kv, ram_cb, ram_ob, max(0, ram_cap))
 
 
+@lru_cache(maxsize=1024)
+def _moe_layers(m: ModelSpec) -> tuple[bool, ...]:
+    """Which layers hold experts, asked for every --n-cpu-moe tried."""
+    return tuple(m.layer_is_moe(i) for i in range(m.layers))
+
+
 def plan(q: Placing, ngl: int, cpu_moe: int = 0) -> Plan:
     """Place `ngl` layers (counting the output layer as the last) on the machine's GPUs; the expert tensors of
     MoE layers below `cpu_moe` stay in system RAM (llama.cpp's --n-cpu-moe). Each GPU must keep the machine's
@@ -180,7 +194,7 @@ def plan(q: Placing, ngl: int, cpu_moe: int = 0) -> Plan:
     ngl = max(0, min(ngl, n + 1)) if gpus else 0
     first_off = n - min(ngl, n)
     out_on_gpu = ngl == n + 1
-    cpu_exp = tuple(i for i in range(first_off, min(n, cpu_moe)) if m.layer_is_moe(i)) if gpus else ()
+    cpu_exp = tuple(i for i in range(first_off, min(n, cpu_moe)) if _moe_layers(m)[i]) if gpus else ()
     sp = _Split(
         first_off=first_off,
         out_on_gpu=out_on_gpu,
