@@ -9,7 +9,7 @@ and the output layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from willitrun.estimate.kv import kv_per_layer
 from willitrun.estimate.runtime import RuntimeProfile, compute_buffer_bytes, output_buffer_bytes
@@ -88,17 +88,9 @@ class _Split(Record):
     ctx_cells: int
     pipeline: bool
 
-    @cached_property
-    def cpu_exp_set(self) -> frozenset[int]:
-        return frozenset(self.cpu_exp)
-
-    def on_gpu(self, w: WeightsBreakdown, i: int) -> int:
-        """Bytes of layer i that live on its GPU."""
-        lb = w.layers[i]
-        return lb.bytes_total - (lb.bytes_experts if i in self.cpu_exp_set else 0)
-
     def gpu_bytes(self, w: WeightsBreakdown) -> list[int]:
-        """on_gpu for every layer at once (a plan sums runs of them per GPU)."""
+        """Bytes of each layer that live on its GPU: all of it, less the experts kept in RAM (a plan sums runs of
+        these per GPU)."""
         out = [lb.bytes_total for lb in w.layers]
         for i in self.cpu_exp:
             out[i] -= w.layers[i].bytes_experts
