@@ -99,22 +99,22 @@ def configurations(
         is_system = g.kind in ("system", "apple") or g.unified_memory
         if (kind == "gpu" and is_system) or (kind == "system" and not is_system) or g.laptop:
             continue
-        priced: list[tuple[float, float, str, str, str]] = []  # (memory, usd, kind, date, source)
+        # (memory, usd, kind, date, source, refurbished)
+        priced: list[tuple[float, float, str, str, str, bool]] = []
         if market != "new" and g.used_price_usd and g.used_price_date:
-            priced.append((g.memory_gib, g.used_price_usd, "used", g.used_price_date, g.used_price_source or ""))
+            src = g.used_price_source or ""
+            priced.append((g.memory_gib, g.used_price_usd, "used", g.used_price_date, src, g.used_refurbished))
         if market != "used" and g.price_usd and g.price_kind and g.price_date:
-            priced.append((g.memory_gib, g.price_usd, g.price_kind, g.price_date, g.price_source or ""))
-        refurb_usd = g.used_price_usd if g.used_refurbished else None
+            priced.append((g.memory_gib, g.price_usd, g.price_kind, g.price_date, g.price_source or "", False))
         sources = {(m, k): s for m, k, s in g.price_sources}
         for mem, usd, pk, date in g.prices:  # the other memory configurations
             wanted = market == "any" or (market == "used") == (pk == "used")
             if mem != g.memory_gib and wanted:
-                priced.append((mem, usd, pk, date, sources.get((mem, pk), "gpus.yaml")))
-        for mem, usd, pk, date, src in priced:
+                priced.append((mem, usd, pk, date, sources.get((mem, pk), "gpus.yaml"), False))
+        for mem, usd, pk, date, src, refurb in priced:
             counts = range(1, max_count + 1) if not is_system and g.kind == "gpu" else range(1, 2)
             for n in counts:
                 if usd * n <= budget:
-                    refurb = pk == "used" and mem == g.memory_gib and usd == refurb_usd
                     out.append(Config(g, n, mem, usd * n, pk, date, src, refurbished=refurb))
     return out
 
